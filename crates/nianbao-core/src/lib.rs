@@ -1,0 +1,27 @@
+//! The pure heart of Nianbao: what a school's yearly facts are, which facts may exist
+//! (the element catalogue), the small expression language that rules and indicators are
+//! written in, the checks and indicators themselves, and the findings they produce.
+//!
+//! Nothing here touches a file, a database or the network: the store and the importers
+//! turn outside input into these types, the renderers read them.
+
+pub mod catalogue;
+pub mod check;
+pub mod dataset;
+pub mod definitions;
+pub mod expr;
+pub mod finding;
+pub mod indicator;
+pub mod number;
+
+pub use catalogue::{
+    Category, Dimension, Edition, Element, ElementCatalogue, MajorCatalogue, ValueKind,
+};
+pub use check::{Rule, RuleSet, run_checks};
+pub use dataset::{Dataset, FactKey, Major, OrgPath, School, Year, YearError};
+pub use definitions::{DefinitionError, Definitions};
+pub use expr::{EvalError, Expr, ParseError};
+pub use finding::{Finding, Location, Severity};
+pub use indicator::{
+    Indicator, IndicatorResult, Standard, StandardVerdict, Threshold, evaluate_indicators,
+};
