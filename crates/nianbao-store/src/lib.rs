@@ -1,0 +1,548 @@
+//! The store: datasets kept in a SQLite file (the embedded default) or a PostgreSQL
+//! server, through one interface. Every write is one transaction and leaves a line in the
+//! change log (who, when, which record, old → new), so history can be shown and reverted.
+//!
+//! Both backends speak through sqlx's `Any` driver with the same SQL; only the migrations
+//! (one set per backend, under `migrations/`) and a timestamp expression differ.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use nianbao_core::{Dataset, FactKey, Major, School, Year};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Schema migrations, in order, for each backend.
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_datasets.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_datasets.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Database(#[from] sqlx::Error),
+    #[error("不支持的数据库地址「{0}」：应以 sqlite: 或 postgres:// 开头")]
+    UnsupportedUrl(String),
+    #[error("数据库中没有代码为「{0}」的学校")]
+    UnknownSchool(String),
+    #[error("数据库中的记录无法解读（{0}）")]
+    Corrupt(String),
+}
+
+/// A school as listed by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchoolEntry {
+    pub code: String,
+    pub name: String,
+}
+
+/// What a save changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SaveSummary {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+}
+
+/// One line of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub id: i64,
+    pub changed_at: String,
+    pub actor: String,
+    pub entity: String,
+    pub record: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// A connection pool to one database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file at `path` and brings its schema up to date.
+    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        Store::open(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Opens a store by URL (`sqlite://…` or `postgres://…`) and migrates it.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        sqlx::any::install_default_drivers();
+        // SQLite allows one writer at a time; one connection avoids lock contention.
+        let connections = if backend == Backend::Sqlite { 1 } else { 8 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .connect(url)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .execute(&mut *tx)
+            .await?;
+        let applied: Option<i64> = sqlx::query("SELECT MAX(version) FROM schema_version")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let applied = applied.unwrap_or(0) as usize;
+        for (index, migration) in migrations.iter().enumerate().skip(applied) {
+            for statement in migration
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind((index + 1) as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn now_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            Backend::Postgres => {
+                "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            }
+        }
+    }
+
+    /// The schools in the store, by code.
+    pub async fn schools(&self) -> Result<Vec<SchoolEntry>, StoreError> {
+        let rows = sqlx::query("SELECT code, name FROM school ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SchoolEntry {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces everything stored for the dataset's school with the dataset, in one
+    /// transaction, logging each difference under `actor`.
+    pub async fn save_dataset(
+        &self,
+        data: &Dataset,
+        actor: &str,
+    ) -> Result<SaveSummary, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut log = ChangeLog {
+            actor,
+            now: self.now_sql(),
+            entries: Vec::new(),
+        };
+
+        let org_unit = ensure_org_units(&mut *tx, &data.school).await?;
+        let profile =
+            serde_json::to_string(&data.school).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let existing = sqlx::query("SELECT id, profile FROM school WHERE code = $1")
+            .bind(&data.school.code)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let school_id: i64 = match existing {
+            Some(row) => {
+                let id: i64 = row.try_get("id")?;
+                let old: String = row.try_get("profile")?;
+                if old != profile {
+                    sqlx::query(
+                        "UPDATE school SET profile = $1, name = $2, org_unit_id = $3 WHERE id = $4",
+                    )
+                    .bind(&profile)
+                    .bind(&data.school.name)
+                    .bind(org_unit)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    log.push("school", "profile", Some(old), Some(profile));
+                }
+                id
+            }
+            None => {
+                let id: i64 = sqlx::query(
+                    "INSERT INTO school (org_unit_id, code, name, profile) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(org_unit)
+                .bind(&data.school.code)
+                .bind(&data.school.name)
+                .bind(&profile)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                log.push("school", "profile", None, Some(profile));
+                id
+            }
+        };
+
+        let old_majors = load_majors(&mut *tx, school_id).await?;
+        if old_majors != data.majors {
+            sqlx::query("DELETE FROM major WHERE school_id = $1")
+                .bind(school_id)
+                .execute(&mut *tx)
+                .await?;
+            for (position, major) in data.majors.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO major (school_id, position, name, category, department) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(school_id)
+                .bind(position as i64)
+                .bind(&major.name)
+                .bind(&major.category)
+                .bind(&major.department)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let describe = |m: &Major| format!("{}|{}|{}", m.name, m.category, m.department);
+            for major in &data.majors {
+                let old = old_majors.iter().find(|m| m.name == major.name);
+                if old != Some(major) {
+                    log.push(
+                        "major",
+                        &major.name,
+                        old.map(describe),
+                        Some(describe(major)),
+                    );
+                }
+            }
+            for old in old_majors.iter().filter(|m| data.major(&m.name).is_none()) {
+                log.push("major", &old.name, Some(describe(old)), None);
+            }
+        }
+
+        let old_facts = load_facts(&mut *tx, school_id).await?;
+        let mut summary = SaveSummary::default();
+        for (key, value) in &data.facts {
+            match old_facts.get(key) {
+                Some(old) if old.to_bits() == value.to_bits() => {}
+                Some(old) => {
+                    sqlx::query(
+                        "UPDATE fact SET value = $1 WHERE school_id = $2 AND year = $3 AND element = $4 AND major = $5",
+                    )
+                    .bind(*value)
+                    .bind(school_id)
+                    .bind(i64::from(key.year))
+                    .bind(&key.element)
+                    .bind(key.major.as_deref().unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
+                    log.push(
+                        "fact",
+                        &fact_record(key),
+                        Some(old.to_string()),
+                        Some(value.to_string()),
+                    );
+                    summary.changed += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO fact (school_id, year, element, major, value) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(school_id)
+                    .bind(i64::from(key.year))
+                    .bind(&key.element)
+                    .bind(key.major.as_deref().unwrap_or(""))
+                    .bind(*value)
+                    .execute(&mut *tx)
+                    .await?;
+                    log.push("fact", &fact_record(key), None, Some(value.to_string()));
+                    summary.added += 1;
+                }
+            }
+        }
+        for (key, old) in old_facts
+            .iter()
+            .filter(|(k, _)| !data.facts.contains_key(k))
+        {
+            sqlx::query("DELETE FROM fact WHERE school_id = $1 AND year = $2 AND element = $3 AND major = $4")
+                .bind(school_id)
+                .bind(i64::from(key.year))
+                .bind(&key.element)
+                .bind(key.major.as_deref().unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+            log.push("fact", &fact_record(key), Some(old.to_string()), None);
+            summary.removed += 1;
+        }
+
+        let old_notes = load_notes(&mut *tx, school_id).await?;
+        if old_notes != data.notes {
+            sqlx::query("DELETE FROM note WHERE school_id = $1")
+                .bind(school_id)
+                .execute(&mut *tx)
+                .await?;
+            for (key, text) in &data.notes {
+                sqlx::query("INSERT INTO note (school_id, year, element, major, text) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(school_id)
+                    .bind(i64::from(key.year))
+                    .bind(&key.element)
+                    .bind(key.major.as_deref().unwrap_or(""))
+                    .bind(text)
+                    .execute(&mut *tx)
+                    .await?;
+                if old_notes.get(key) != Some(text) {
+                    log.push(
+                        "note",
+                        &fact_record(key),
+                        old_notes.get(key).cloned(),
+                        Some(text.clone()),
+                    );
+                }
+            }
+            for (key, old) in old_notes
+                .iter()
+                .filter(|(k, _)| !data.notes.contains_key(k))
+            {
+                log.push("note", &fact_record(key), Some(old.clone()), None);
+            }
+        }
+
+        log.write(&mut *tx, school_id).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Loads the dataset of one school.
+    pub async fn load_dataset(&self, code: &str) -> Result<Dataset, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query("SELECT id, profile FROM school WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::UnknownSchool(code.to_string()))?;
+        let school_id: i64 = row.try_get("id")?;
+        let profile: String = row.try_get("profile")?;
+        let school: School =
+            serde_json::from_str(&profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut data = Dataset::new(school);
+        data.majors = load_majors(&mut *conn, school_id).await?;
+        data.facts = load_facts(&mut *conn, school_id).await?;
+        data.notes = load_notes(&mut *conn, school_id).await?;
+        Ok(data)
+    }
+
+    /// The newest `limit` changes of one school, newest first.
+    pub async fn history(&self, code: &str, limit: i64) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.changed_at, c.actor, c.entity, c.record, c.old_value, c.new_value \
+             FROM change_log c JOIN school s ON s.id = c.school_id WHERE s.code = $1 ORDER BY c.id DESC LIMIT $2",
+        )
+        .bind(code)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    id: r.try_get("id")?,
+                    changed_at: r.try_get("changed_at")?,
+                    actor: r.try_get("actor")?,
+                    entity: r.try_get("entity")?,
+                    record: r.try_get("record")?,
+                    old_value: r.try_get("old_value")?,
+                    new_value: r.try_get("new_value")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务".
+fn fact_record(key: &FactKey) -> String {
+    match &key.major {
+        Some(major) => format!("{} {} {major}", key.year, key.element),
+        None => format!("{} {}", key.year, key.element),
+    }
+}
+
+struct ChangeLog<'a> {
+    actor: &'a str,
+    now: &'static str,
+    entries: Vec<(&'static str, String, Option<String>, Option<String>)>,
+}
+
+impl ChangeLog<'_> {
+    fn push(
+        &mut self,
+        entity: &'static str,
+        record: &str,
+        old: Option<String>,
+        new: Option<String>,
+    ) {
+        self.entries.push((entity, record.to_string(), old, new));
+    }
+
+    async fn write(self, tx: &mut sqlx::AnyConnection, school_id: i64) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO change_log (school_id, changed_at, actor, entity, record, old_value, new_value) \
+             VALUES ($1, {}, $2, $3, $4, $5, $6)",
+            self.now
+        );
+        for (entity, record, old, new) in self.entries {
+            sqlx::query(&sql)
+                .bind(school_id)
+                .bind(self.actor)
+                .bind(entity)
+                .bind(record)
+                .bind(old)
+                .bind(new)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Finds or creates province > city > district > school > departments; returns the school's unit.
+async fn ensure_org_units(
+    tx: &mut sqlx::AnyConnection,
+    school: &School,
+) -> Result<i64, StoreError> {
+    let org = &school.org_unit;
+    let levels = [
+        ("province", &org.province),
+        ("city", &org.city),
+        ("district", &org.district),
+        ("school", &school.name),
+    ];
+    let mut parent: Option<i64> = None;
+    let mut path = String::new();
+    for (level, name) in levels {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(name);
+        parent = Some(ensure_org_unit(tx, parent, level, name, &path).await?);
+    }
+    let school_unit = parent.ok_or_else(|| StoreError::Corrupt("组织机构层级为空".into()))?;
+    for department in &school.departments {
+        ensure_org_unit(
+            tx,
+            Some(school_unit),
+            "department",
+            department,
+            &format!("{path}/{department}"),
+        )
+        .await?;
+    }
+    Ok(school_unit)
+}
+
+async fn ensure_org_unit(
+    tx: &mut sqlx::AnyConnection,
+    parent: Option<i64>,
+    level: &str,
+    name: &str,
+    path: &str,
+) -> Result<i64, StoreError> {
+    if let Some(row) = sqlx::query("SELECT id FROM org_unit WHERE path = $1")
+        .bind(path)
+        .fetch_optional(&mut *tx)
+        .await?
+    {
+        return Ok(row.try_get(0)?);
+    }
+    let row = sqlx::query(
+        "INSERT INTO org_unit (parent_id, level, name, path) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(parent)
+    .bind(level)
+    .bind(name)
+    .bind(path)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+async fn load_majors(
+    conn: &mut sqlx::AnyConnection,
+    school_id: i64,
+) -> Result<Vec<Major>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, category, department FROM major WHERE school_id = $1 ORDER BY position",
+    )
+    .bind(school_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Major {
+                name: r.try_get("name")?,
+                category: r.try_get("category")?,
+                department: r.try_get("department")?,
+            })
+        })
+        .collect()
+}
+
+fn key_of(row: &AnyRow) -> Result<FactKey, StoreError> {
+    let year: i64 = row.try_get("year")?;
+    let year = Year::new(year).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let major: String = row.try_get("major")?;
+    Ok(FactKey {
+        year,
+        element: row.try_get("element")?,
+        major: (!major.is_empty()).then_some(major),
+    })
+}
+
+async fn load_facts(
+    conn: &mut sqlx::AnyConnection,
+    school_id: i64,
+) -> Result<BTreeMap<FactKey, f64>, StoreError> {
+    let rows = sqlx::query("SELECT year, element, major, value FROM fact WHERE school_id = $1")
+        .bind(school_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((key_of(r)?, r.try_get::<f64, _>("value")?)))
+        .collect()
+}
+
+async fn load_notes(
+    conn: &mut sqlx::AnyConnection,
+    school_id: i64,
+) -> Result<BTreeMap<FactKey, String>, StoreError> {
+    let rows = sqlx::query("SELECT year, element, major, text FROM note WHERE school_id = $1")
+        .bind(school_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((key_of(r)?, r.try_get::<String, _>("text")?)))
+        .collect()
+}

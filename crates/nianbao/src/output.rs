@@ -1,0 +1,99 @@
+//! How findings and indicators are printed: text for people, JSON for programs.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use nianbao_core::indicator::IndicatorResult;
+use nianbao_core::{Definitions, Finding, Severity, Year};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct FindingsDocument<'a> {
+    findings: &'a [Finding],
+}
+
+pub fn findings_json(findings: &[Finding]) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&FindingsDocument {
+        findings,
+    })?)
+}
+
+/// Findings grouped by report section, in Chinese.
+pub fn findings_text(findings: &[Finding], definitions: &Definitions) -> String {
+    let mut out = String::new();
+    let mut section: Option<&str> = None;
+    for finding in findings {
+        if section != Some(finding.section.as_str()) {
+            section = Some(&finding.section);
+            let title = definitions
+                .section_title(&finding.section)
+                .unwrap_or("其他");
+            let _ = writeln!(out, "\n{} {}", finding.section, title);
+        }
+        let _ = writeln!(
+            out,
+            "  [{}] {}  ({})",
+            finding.severity.label(),
+            finding.message,
+            finding.rule
+        );
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(
+        out,
+        "\n共 {} 项：错误 {}，警告 {}，提示 {}",
+        findings.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
+    out
+}
+
+#[derive(Serialize)]
+struct IndicatorsDocument<'a> {
+    indicators: &'a [IndicatorResult],
+}
+
+pub fn indicators_json(results: &[IndicatorResult]) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&IndicatorsDocument {
+        indicators: results,
+    })?)
+}
+
+/// One block per indicator: value, how it was computed, and each standard's verdict.
+pub fn indicators_text(results: &[IndicatorResult], year: Year) -> String {
+    let mut out = format!("{year} 年度指标\n");
+    for r in results {
+        let value = match &r.display {
+            Some(v) => format!("{v}{}", r.unit),
+            None => "（缺少数据，无法计算）".to_string(),
+        };
+        let _ = writeln!(out, "\n{}：{}", r.name, value);
+        if r.value.is_some() {
+            let _ = writeln!(out, "  计算：{} = {}", r.formula_names, r.formula_values);
+        }
+        if let Some(reported) = r.reported {
+            let _ = writeln!(
+                out,
+                "  学校报告值：{}{}",
+                nianbao_core::number::plain(reported),
+                r.unit
+            );
+        }
+        for v in &r.verdicts {
+            let verdict = if v.pass { "达标" } else { "未达标" };
+            let _ = writeln!(
+                out,
+                "  {}：要求 {} {}{}，{}（{}）",
+                v.standard_name,
+                v.op.symbol(),
+                nianbao_core::number::plain(v.threshold),
+                r.unit,
+                verdict,
+                v.source
+            );
+        }
+    }
+    out
+}
