@@ -153,11 +153,16 @@ impl Rule {
         if self.condition.op.holds(left.value, right.value, allowance) {
             return None;
         }
+        // Show computed values at the precision the reported one was printed with (at least 2).
+        let decimals = number::printed_decimals(left.value).max(2);
+        let show = |value: f64| number::plain(number::round_to(value, decimals));
         let side = |expr: &Expr, value: f64| {
             let names = expr.describe(catalogue);
             let values = expr.substitute(scope);
-            let value = number::plain(value);
-            if values == value {
+            let value = show(value);
+            if names == value {
+                value
+            } else if values == value {
                 format!("{names} {value}")
             } else {
                 format!("{names}（{values}）= {value}")
@@ -167,7 +172,7 @@ impl Rule {
             Some(major) => format!("{}年度【{major}】", scope.year),
             None => format!("{}年度", scope.year),
         };
-        let difference = number::plain(left.value - right.value);
+        let difference = show(left.value - right.value);
         let message = format!(
             "{prefix}{}：实际 {}，{} {}（相差 {difference}）",
             self.title,
