@@ -216,10 +216,10 @@ impl Expr {
     }
 
     fn collect_elements<'a>(&'a self, out: &mut Vec<&'a str>) {
-        if let Expr::Fact(code) = self {
-            if !out.contains(&code.as_str()) {
-                out.push(code);
-            }
+        if let Expr::Fact(code) = self
+            && !out.contains(&code.as_str())
+        {
+            out.push(code);
         }
         for child in self.children() {
             child.collect_elements(out);

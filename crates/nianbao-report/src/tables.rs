@@ -33,7 +33,7 @@ impl Cell {
 
     fn value(value: Option<f64>) -> Cell {
         Cell {
-            text: value.map(|v| number::plain(v)).unwrap_or_default(),
+            text: value.map(number::plain).unwrap_or_default(),
             rowspan: 1,
             label: false,
         }

@@ -106,6 +106,12 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Several processes may open the same database at once: migrate one at a time.
+            sqlx::query("SELECT CAST(pg_advisory_xact_lock(4242) AS TEXT)")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
             .execute(&mut *tx)
             .await?;
@@ -169,7 +175,7 @@ impl Store {
             entries: Vec::new(),
         };
 
-        let org_unit = ensure_org_units(&mut *tx, &data.school).await?;
+        let org_unit = ensure_org_units(&mut tx, &data.school).await?;
         let profile =
             serde_json::to_string(&data.school).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let existing = sqlx::query("SELECT id, profile FROM school WHERE code = $1")
@@ -210,7 +216,7 @@ impl Store {
             }
         };
 
-        let old_majors = load_majors(&mut *tx, school_id).await?;
+        let old_majors = load_majors(&mut tx, school_id).await?;
         if old_majors != data.majors {
             sqlx::query("DELETE FROM major WHERE school_id = $1")
                 .bind(school_id)
@@ -245,7 +251,7 @@ impl Store {
             }
         }
 
-        let old_facts = load_facts(&mut *tx, school_id).await?;
+        let old_facts = load_facts(&mut tx, school_id).await?;
         let mut summary = SaveSummary::default();
         for (key, value) in &data.facts {
             match old_facts.get(key) {
@@ -300,7 +306,7 @@ impl Store {
             summary.removed += 1;
         }
 
-        let old_notes = load_notes(&mut *tx, school_id).await?;
+        let old_notes = load_notes(&mut tx, school_id).await?;
         if old_notes != data.notes {
             sqlx::query("DELETE FROM note WHERE school_id = $1")
                 .bind(school_id)
@@ -332,7 +338,7 @@ impl Store {
             }
         }
 
-        log.write(&mut *tx, school_id).await?;
+        log.write(&mut tx, school_id).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -350,9 +356,9 @@ impl Store {
         let school: School =
             serde_json::from_str(&profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut data = Dataset::new(school);
-        data.majors = load_majors(&mut *conn, school_id).await?;
-        data.facts = load_facts(&mut *conn, school_id).await?;
-        data.notes = load_notes(&mut *conn, school_id).await?;
+        data.majors = load_majors(&mut conn, school_id).await?;
+        data.facts = load_facts(&mut conn, school_id).await?;
+        data.notes = load_notes(&mut conn, school_id).await?;
         Ok(data)
     }
 
@@ -470,22 +476,18 @@ async fn ensure_org_unit(
     name: &str,
     path: &str,
 ) -> Result<i64, StoreError> {
-    if let Some(row) = sqlx::query("SELECT id FROM org_unit WHERE path = $1")
+    // Insert-or-ignore first, so two schools saved at once under one district do not collide.
+    sqlx::query("INSERT INTO org_unit (parent_id, level, name, path) VALUES ($1, $2, $3, $4) ON CONFLICT (path) DO NOTHING")
+        .bind(parent)
+        .bind(level)
+        .bind(name)
         .bind(path)
-        .fetch_optional(&mut *tx)
-        .await?
-    {
-        return Ok(row.try_get(0)?);
-    }
-    let row = sqlx::query(
-        "INSERT INTO org_unit (parent_id, level, name, path) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(parent)
-    .bind(level)
-    .bind(name)
-    .bind(path)
-    .fetch_one(&mut *tx)
-    .await?;
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query("SELECT id FROM org_unit WHERE path = $1")
+        .bind(path)
+        .fetch_one(&mut *tx)
+        .await?;
     Ok(row.try_get(0)?)
 }
 

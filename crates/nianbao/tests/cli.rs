@@ -117,6 +117,9 @@ fn failed_import(ws: &Workspace, folder: &Path) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
+/// Something done to a copy of the sample folder to break it.
+type Breakage = Box<dyn Fn(&Path)>;
+
 #[test]
 fn import_errors_name_the_place_and_leave_the_store_unchanged() {
     let ws = Workspace::with_demo();
@@ -133,7 +136,7 @@ fn import_errors_name_the_place_and_leave_the_store_unchanged() {
             .success()
     );
 
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, String)> = vec![
+    let cases: Vec<(&str, Breakage, String)> = vec![
         ("missing file", Box::new(|d: &Path| fs::remove_file(d.join("majors.csv")).unwrap()), "majors.csv: 文件不存在".into()),
         (
             "missing column",

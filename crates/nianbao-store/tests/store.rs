@@ -1,0 +1,160 @@
+//! The store on a real SQLite file, and on PostgreSQL when `NIANBAO_TEST_DATABASE_URL`
+//! names a server (`.ci/run` creates a fresh database and sets it).
+
+use nianbao_core::{Dataset, FactKey, Major, OrgPath, School, Year};
+use nianbao_store::Store;
+
+fn year(y: i64) -> Year {
+    Year::new(y).unwrap()
+}
+
+fn dataset(code: &str) -> Dataset {
+    let school = School {
+        code: code.into(),
+        name: format!("测试学校{code}"),
+        org_unit: OrgPath {
+            province: "某省".into(),
+            city: "某市".into(),
+            district: "某区".into(),
+        },
+        departments: vec!["信息技术部".into(), "现代服务部".into()],
+        report_year: year(2025),
+        ..School::default()
+    };
+    let mut data = Dataset::new(school);
+    data.majors.push(Major {
+        name: "会计事务".into(),
+        category: "财经商贸类".into(),
+        department: "现代服务部".into(),
+    });
+    data.majors.push(Major {
+        name: "电子商务".into(),
+        category: "财经商贸类".into(),
+        department: String::new(),
+    });
+    data.set(FactKey::school(year(2025), "staff.total"), 639.0);
+    data.set(
+        FactKey::school(year(2025), "conditions.land_area"),
+        329800.11,
+    );
+    data.set(
+        FactKey::major(year(2025), "major.intake", "会计事务"),
+        213.0,
+    );
+    data.notes
+        .insert(FactKey::school(year(2025), "staff.total"), "含外聘".into());
+    data
+}
+
+async fn stores() -> Vec<(tempfile::TempDir, Store)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_sqlite(&dir.path().join("test.db"))
+        .await
+        .unwrap();
+    let mut stores = vec![(dir, sqlite)];
+    if let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") {
+        stores.push((
+            tempfile::tempdir().unwrap(),
+            Store::open(&url).await.unwrap(),
+        ));
+    }
+    stores
+}
+
+/// A school code unique to this test run, so runs against one PostgreSQL database do not collide.
+fn code(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{nanos}")
+}
+
+#[tokio::test]
+async fn a_saved_dataset_loads_back_unchanged() {
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("roundtrip"));
+        let summary = store.save_dataset(&data, "tester").await.unwrap();
+        assert_eq!(summary.added, 3);
+        assert_eq!(
+            store.load_dataset(&data.school.code).await.unwrap(),
+            data,
+            "{:?}",
+            store.backend()
+        );
+        assert!(
+            store
+                .schools()
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.code == data.school.code)
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_change_is_logged_with_old_and_new_values() {
+    for (_dir, store) in stores().await {
+        let mut data = dataset(&code("history"));
+        store.save_dataset(&data, "first").await.unwrap();
+        data.set(FactKey::school(year(2025), "staff.total"), 640.0);
+        data.facts
+            .remove(&FactKey::school(year(2025), "conditions.land_area"));
+        let summary = store.save_dataset(&data, "second").await.unwrap();
+        assert_eq!((summary.added, summary.changed, summary.removed), (0, 1, 1));
+        let history = store.history(&data.school.code, 10).await.unwrap();
+        let change = history
+            .iter()
+            .find(|c| c.record == "2025 staff.total" && c.actor == "second")
+            .unwrap();
+        assert_eq!(
+            (change.old_value.as_deref(), change.new_value.as_deref()),
+            (Some("639"), Some("640"))
+        );
+        assert!(change.changed_at.starts_with("20"), "{}", change.changed_at);
+        let removed = history
+            .iter()
+            .find(|c| c.record == "2025 conditions.land_area")
+            .unwrap();
+        assert_eq!(removed.new_value, None);
+        // Saving the same data again changes nothing and logs nothing.
+        assert_eq!(
+            store.save_dataset(&data, "third").await.unwrap(),
+            Default::default()
+        );
+        assert!(
+            store
+                .history(&data.school.code, 100)
+                .await
+                .unwrap()
+                .iter()
+                .all(|c| c.actor != "third")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_save_leaves_the_store_as_it_was() {
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("atomic"));
+        store.save_dataset(&data, "tester").await.unwrap();
+        let mut broken = data.clone();
+        broken.set(FactKey::school(year(2025), "staff.total"), 1.0);
+        // Two majors with one name violate the primary key halfway through the save.
+        broken.majors.push(broken.majors[0].clone());
+        assert!(store.save_dataset(&broken, "tester").await.is_err());
+        assert_eq!(store.load_dataset(&data.school.code).await.unwrap(), data);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_school_is_a_clear_error() {
+    for (_dir, store) in stores().await {
+        let err = store.load_dataset("no-such-school").await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "数据库中没有代码为「no-such-school」的学校"
+        );
+    }
+}
