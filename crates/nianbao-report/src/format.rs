@@ -9,10 +9,9 @@ pub fn year_change(now: f64, before: f64, unit: &str) -> String {
         "与上年持平".to_string()
     } else {
         let word = if difference > 0.0 { "增加" } else { "减少" };
-        format!(
-            "同比{word}{}{unit}",
-            number::grouped(difference.abs(), number::printed_decimals(difference.abs()))
-        )
+        // The difference is exact at the precision of its operands; anything past it is float noise.
+        let decimals = number::printed_decimals(now).max(number::printed_decimals(before));
+        format!("同比{word}{}{unit}", number::grouped(difference.abs(), decimals))
     }
 }
 
