@@ -77,8 +77,11 @@ impl ElementCatalogue {
         Ok(catalogue)
     }
 
+    /// Adds an element; refuses a code already taken, or one that is a dotted prefix of
+    /// another (a year file nests codes as TOML tables, so `a.b` and `a.b.c` cannot both exist).
     pub fn insert(&mut self, element: Element) -> Result<(), String> {
-        if self.elements.contains_key(&element.code) {
+        let clashes = |a: &str, b: &str| a == b || b.starts_with(&format!("{a}.")) || a.starts_with(&format!("{b}."));
+        if self.elements.keys().any(|code| clashes(code, &element.code)) {
             return Err(element.code);
         }
         self.order.push(element.code.clone());
@@ -167,6 +170,22 @@ mod tests {
         assert!(ValueKind::Percent.accepts(100.1).is_err());
         assert!(ValueKind::Change.accepts(-12.5).is_ok());
         assert!(ValueKind::Amount.accepts(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn codes_may_not_nest_inside_each_other() {
+        let element = |code: &str| Element {
+            code: code.into(),
+            name: code.into(),
+            unit: String::new(),
+            kind: ValueKind::Count,
+            dimension: Dimension::School,
+            section: String::new(),
+        };
+        let mut catalogue = ElementCatalogue::new(vec![element("staff.total")]).unwrap();
+        assert!(catalogue.insert(element("staff.total.x")).is_err());
+        assert!(catalogue.insert(element("staff")).is_err());
+        assert!(catalogue.insert(element("staff.totals")).is_ok());
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub enum DefinitionError {
         file: String,
         source: Box<toml::de::Error>,
     },
-    #[error("{file}: 数据项 `{code}` 重复定义")]
+    #[error("{file}: 数据项 `{code}` 与已有数据项重复，或与另一数据项互为上下级")]
     DuplicateElement { file: String, code: String },
     #[error("{file}: {source}")]
     Rule { file: String, source: RuleError },
