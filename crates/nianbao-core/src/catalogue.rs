@@ -80,8 +80,14 @@ impl ElementCatalogue {
     /// Adds an element; refuses a code already taken, or one that is a dotted prefix of
     /// another (a year file nests codes as TOML tables, so `a.b` and `a.b.c` cannot both exist).
     pub fn insert(&mut self, element: Element) -> Result<(), String> {
-        let clashes = |a: &str, b: &str| a == b || b.starts_with(&format!("{a}.")) || a.starts_with(&format!("{b}."));
-        if self.elements.keys().any(|code| clashes(code, &element.code)) {
+        let clashes = |a: &str, b: &str| {
+            a == b || b.starts_with(&format!("{a}.")) || a.starts_with(&format!("{b}."))
+        };
+        if self
+            .elements
+            .keys()
+            .any(|code| clashes(code, &element.code))
+        {
             return Err(element.code);
         }
         self.order.push(element.code.clone());

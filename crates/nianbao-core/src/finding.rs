@@ -81,3 +81,56 @@ pub struct Finding {
     pub message: String,
     pub locations: Vec<Location>,
 }
+
+impl Finding {
+    /// A stable key naming this finding across runs: the rule, and the year and major of
+    /// its first location ("students.stock-flow:2024:电子商务").
+    pub fn key(&self) -> String {
+        let mut key = self.rule.clone();
+        if let Some(first) = self.locations.first() {
+            if let Some(year) = first.year {
+                key.push_str(&format!(":{year}"));
+            }
+            if let Some(major) = &first.major {
+                key.push_str(&format!(":{major}"));
+            }
+        }
+        key
+    }
+}
+
+/// A warning that the school has looked at and explained, with who accepted it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// The [`Finding::key`] it accepts.
+    pub key: String,
+    pub explanation: String,
+    pub actor: String,
+    pub accepted_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_rule_year_and_major() {
+        let finding = Finding {
+            rule: "students.stock-flow".into(),
+            severity: Severity::Warning,
+            section: "1.5".into(),
+            message: String::new(),
+            locations: vec![Location {
+                year: Some(Year::new(2024).unwrap()),
+                major: Some("电子商务".into()),
+                ..Location::default()
+            }],
+        };
+        assert_eq!(finding.key(), "students.stock-flow:2024:电子商务");
+        let unlocated = Finding {
+            locations: Vec::new(),
+            ..finding
+        };
+        assert_eq!(unlocated.key(), "students.stock-flow");
+    }
+}

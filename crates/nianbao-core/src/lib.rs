@@ -21,7 +21,7 @@ pub use check::{Rule, RuleSet, run_checks};
 pub use dataset::{Dataset, FactKey, Major, OrgPath, School, Year, YearError};
 pub use definitions::{DefinitionError, Definitions};
 pub use expr::{EvalError, Expr, ParseError};
-pub use finding::{Finding, Location, Severity};
+pub use finding::{Acceptance, Finding, Location, Severity};
 pub use indicator::{
     Indicator, IndicatorResult, Standard, StandardVerdict, Threshold, evaluate_indicators,
 };

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use nianbao_core::{Dataset, FactKey, Major, School, Year};
+use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -20,8 +20,14 @@ pub enum Backend {
 }
 
 /// Schema migrations, in order, for each backend.
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_datasets.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_datasets.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_datasets.sql"),
+    include_str!("../migrations/sqlite/0002_acceptances.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_datasets.sql"),
+    include_str!("../migrations/postgres/0002_acceptances.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,6 +37,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("数据库中没有代码为「{0}」的学校")]
     UnknownSchool(String),
+    #[error("只有警告和提示可以说明后接受，「{0}」是错误，需要更正数据")]
+    ErrorNotAcceptable(String),
+    #[error("说明不能为空：请写明接受这项核查结果的理由")]
+    EmptyExplanation,
     #[error("数据库中的记录无法解读（{0}）")]
     Corrupt(String),
 }
@@ -362,6 +372,86 @@ impl Store {
         Ok(data)
     }
 
+    /// Accepts a warning with a written explanation, replacing an earlier one for the same
+    /// finding. The explanation is kept and shown wherever the finding is.
+    pub async fn accept(
+        &self,
+        code: &str,
+        finding: &nianbao_core::Finding,
+        explanation: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if finding.severity == nianbao_core::Severity::Error {
+            return Err(StoreError::ErrorNotAcceptable(finding.key()));
+        }
+        if explanation.trim().is_empty() {
+            return Err(StoreError::EmptyExplanation);
+        }
+        let mut tx = self.pool.begin().await?;
+        let school_id = school_id(&mut tx, code).await?;
+        let key = finding.key();
+        let old: Option<String> = sqlx::query(
+            "SELECT explanation FROM acceptance WHERE school_id = $1 AND finding_key = $2",
+        )
+        .bind(school_id)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        sqlx::query("DELETE FROM acceptance WHERE school_id = $1 AND finding_key = $2")
+            .bind(school_id)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "INSERT INTO acceptance (school_id, finding_key, explanation, actor, accepted_at) VALUES ($1, $2, $3, $4, {})",
+            self.now_sql()
+        );
+        sqlx::query(&sql)
+            .bind(school_id)
+            .bind(&key)
+            .bind(explanation.trim())
+            .bind(actor)
+            .execute(&mut *tx)
+            .await?;
+        let mut log = ChangeLog {
+            actor,
+            now: self.now_sql(),
+            entries: Vec::new(),
+        };
+        log.push(
+            "acceptance",
+            &key,
+            old,
+            Some(explanation.trim().to_string()),
+        );
+        log.write(&mut tx, school_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every accepted finding of one school, by finding key.
+    pub async fn acceptances(&self, code: &str) -> Result<Vec<Acceptance>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.finding_key, a.explanation, a.actor, a.accepted_at FROM acceptance a \
+             JOIN school s ON s.id = a.school_id WHERE s.code = $1 ORDER BY a.finding_key",
+        )
+        .bind(code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Acceptance {
+                    key: r.try_get("finding_key")?,
+                    explanation: r.try_get("explanation")?,
+                    actor: r.try_get("actor")?,
+                    accepted_at: r.try_get("accepted_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// The newest `limit` changes of one school, newest first.
     pub async fn history(&self, code: &str, limit: i64) -> Result<Vec<Change>, StoreError> {
         let rows = sqlx::query(
@@ -386,6 +476,15 @@ impl Store {
             })
             .collect()
     }
+}
+
+async fn school_id(conn: &mut sqlx::AnyConnection, code: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT id FROM school WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::UnknownSchool(code.to_string()))?;
+    Ok(row.try_get(0)?)
 }
 
 /// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务".

@@ -23,6 +23,9 @@ struct Cli {
     /// The SQLite store file shared by every command.
     #[arg(long, global = true, env = "NIANBAO_DB", default_value = "nianbao.db")]
     db: PathBuf,
+    /// Use this database instead of the SQLite file, e.g. postgres://user@host/nianbao.
+    #[arg(long, global = true, env = "NIANBAO_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +75,16 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Accept a warning with a written explanation (shown with the finding and in the report).
+    Accept {
+        /// The finding's key, as `check` prints it, e.g. students.stock-flow:2024:电子商务.
+        key: String,
+        /// Why the figure is right, or what explains it.
+        #[arg(long)]
+        because: String,
+        #[arg(long)]
+        school: Option<String>,
+    },
     /// Show the newest changes to a school's data.
     History {
         #[arg(long)]
@@ -108,10 +121,41 @@ fn main() -> ExitCode {
     }
 }
 
-async fn open_store(db: &Path) -> Result<Store> {
-    Store::open_sqlite(db)
-        .await
-        .with_context(|| format!("无法打开数据库 {}", db.display()))
+/// Where the store is: a database URL if one was given, else the SQLite file.
+struct StoreLocation {
+    db: PathBuf,
+    url: Option<String>,
+}
+
+impl StoreLocation {
+    fn describe(&self) -> String {
+        match &self.url {
+            Some(url) => redact(url),
+            None => self.db.display().to_string(),
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn open_store(location: &StoreLocation) -> Result<Store> {
+    let opened = match &location.url {
+        Some(url) => Store::open(url).await,
+        None => Store::open_sqlite(&location.db).await,
+    };
+    opened.with_context(|| format!("无法打开数据库 {}", location.describe()))
 }
 
 /// The school a command works on: the one named, or the only one in the store.
@@ -145,16 +189,21 @@ fn pick_year(data: &Dataset, year: Option<i64>) -> Result<Year> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let definitions = Definitions::builtin().context("内置定义文件有误")?;
+    let location = StoreLocation {
+        db: cli.db,
+        url: cli.database_url,
+    };
+    let db = &location;
     match cli.command {
-        Command::Demo { out } => demo(&cli.db, &out, &definitions).await,
+        Command::Demo { out } => demo(db, &out, &definitions).await,
         Command::Init => {
-            open_store(&cli.db).await?;
-            println!("数据库已就绪：{}", cli.db.display());
+            open_store(db).await?;
+            println!("数据库已就绪：{}", db.describe());
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { path } => {
             let data = nianbao_io::read_dataset(&path, &definitions)?;
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let summary = store.save_dataset(&data, &actor()).await?;
             println!(
                 "已导入 {}（{}）：新增 {} 项，修改 {} 项，删除 {} 项数据",
@@ -163,7 +212,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { path, school } => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let code = pick_school(&store, school).await?;
             let data = store.load_dataset(&code).await?;
             nianbao_io::write_dataset(&path, &data)?;
@@ -171,21 +220,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schools => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             for school in store.schools().await? {
                 println!("{}\t{}", school.code, school.name);
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { school, format } => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let data = store
                 .load_dataset(&pick_school(&store, school).await?)
                 .await?;
             let findings = run_checks(&definitions, &data);
+            let accepted = store.acceptances(&data.school.code).await?;
             match format {
-                Format::Json => println!("{}", output::findings_json(&findings)?),
-                Format::Text => print!("{}", output::findings_text(&findings, &definitions)),
+                Format::Json => println!("{}", output::findings_json(&findings, &accepted)?),
+                Format::Text => print!(
+                    "{}",
+                    output::findings_text(&findings, &accepted, &definitions)
+                ),
             }
             let failed = findings.iter().any(|f| f.severity == Severity::Error);
             Ok(if failed {
@@ -199,7 +252,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             year,
             format,
         } => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let data = store
                 .load_dataset(&pick_school(&store, school).await?)
                 .await?;
@@ -212,7 +265,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { school, year, out } => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let data = store
                 .load_dataset(&pick_school(&store, school).await?)
                 .await?;
@@ -221,8 +274,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("已生成 {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Accept {
+            key,
+            because,
+            school,
+        } => {
+            let store = open_store(db).await?;
+            let data = store
+                .load_dataset(&pick_school(&store, school).await?)
+                .await?;
+            let findings = run_checks(&definitions, &data);
+            let Some(finding) = findings.iter().find(|f| f.key() == key) else {
+                bail!("当前核查结果中没有「{key}」：请用 `nianbao check` 查看各项结果的编号");
+            };
+            store
+                .accept(&data.school.code, finding, &because, &actor())
+                .await?;
+            println!("已接受「{key}」，说明已保存");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::History { school, limit } => {
-            let store = open_store(&cli.db).await?;
+            let store = open_store(db).await?;
             let code = pick_school(&store, school).await?;
             for change in store.history(&code, limit).await? {
                 println!(
@@ -270,7 +342,7 @@ fn write_report(
     Ok(path)
 }
 
-async fn demo(db: &Path, out: &Path, definitions: &Definitions) -> Result<ExitCode> {
+async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Result<ExitCode> {
     let started = Instant::now();
     let sample_dir = out.join("sample");
     sample::write_sample(&sample_dir)?;
@@ -280,7 +352,7 @@ async fn demo(db: &Path, out: &Path, definitions: &Definitions) -> Result<ExitCo
     let summary = store.save_dataset(&data, "demo").await?;
     println!(
         "数据库：{}（{}：新增 {} 项，修改 {} 项，删除 {} 项）",
-        db.display(),
+        db.describe(),
         data.school.name,
         summary.added,
         summary.changed,
@@ -307,7 +379,8 @@ async fn demo(db: &Path, out: &Path, definitions: &Definitions) -> Result<ExitCo
         judged.len()
     );
     let findings_path = out.join("findings.json");
-    std::fs::write(&findings_path, output::findings_json(&findings)?)
+    let accepted = store.acceptances(&data.school.code).await?;
+    std::fs::write(&findings_path, output::findings_json(&findings, &accepted)?)
         .with_context(|| format!("无法写入 {}", findings_path.display()))?;
     println!("已写出 {}", findings_path.display());
     let report = write_report(definitions, &data, year, out)?;

@@ -4,22 +4,48 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use nianbao_core::indicator::IndicatorResult;
-use nianbao_core::{Definitions, Finding, Severity, Year};
+use nianbao_core::{Acceptance, Definitions, Finding, Severity, Year};
 use serde::Serialize;
 
 #[derive(Serialize)]
 struct FindingsDocument<'a> {
-    findings: &'a [Finding],
+    findings: Vec<FindingOut<'a>>,
 }
 
-pub fn findings_json(findings: &[Finding]) -> Result<String> {
+/// A finding with its key and, when the school accepted it, the explanation.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<&'a Acceptance>,
+}
+
+fn accepted<'a>(finding: &Finding, acceptances: &'a [Acceptance]) -> Option<&'a Acceptance> {
+    let key = finding.key();
+    acceptances.iter().find(|a| a.key == key)
+}
+
+pub fn findings_json(findings: &[Finding], acceptances: &[Acceptance]) -> Result<String> {
+    let findings = findings
+        .iter()
+        .map(|finding| FindingOut {
+            finding,
+            key: finding.key(),
+            accepted: accepted(finding, acceptances),
+        })
+        .collect();
     Ok(serde_json::to_string_pretty(&FindingsDocument {
         findings,
     })?)
 }
 
-/// Findings grouped by report section, in Chinese.
-pub fn findings_text(findings: &[Finding], definitions: &Definitions) -> String {
+pub fn findings_text(
+    findings: &[Finding],
+    acceptances: &[Acceptance],
+    definitions: &Definitions,
+) -> String {
     let mut out = String::new();
     let mut section: Option<&str> = None;
     for finding in findings {
@@ -35,8 +61,15 @@ pub fn findings_text(findings: &[Finding], definitions: &Definitions) -> String 
             "  [{}] {}  ({})",
             finding.severity.label(),
             finding.message,
-            finding.rule
+            finding.key()
         );
+        if let Some(a) = accepted(finding, acceptances) {
+            let _ = writeln!(
+                out,
+                "      已说明（{}，{}）：{}",
+                a.actor, a.accepted_at, a.explanation
+            );
+        }
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(

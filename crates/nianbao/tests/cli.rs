@@ -472,3 +472,83 @@ fn report_tables_equal_the_dataset_cell_for_cell() {
         "year-over-year wording from the data"
     );
 }
+
+#[test]
+fn a_warning_can_be_accepted_with_an_explanation_but_an_error_cannot() {
+    let ws = Workspace::with_demo();
+    let key = "students.stock-flow:2024:电子商务";
+    let out = ws.run(&[
+        "accept",
+        key,
+        "--because",
+        "2024年有85名学生由其他专业转入电子商务专业",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_str(&ws.stdout(&["check", "--format", "json"])).unwrap();
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap();
+    assert_eq!(
+        finding["accepted"]["explanation"],
+        "2024年有85名学生由其他专业转入电子商务专业"
+    );
+    assert!(ws.stdout(&["check"]).contains("已说明"));
+    assert!(
+        ws.stdout(&["history"]).contains(key),
+        "the acceptance is in the change log"
+    );
+
+    let refused = ws.run(&["accept", "staff.total-parts:2024", "--because", "另有说明"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("是错误，需要更正数据"));
+    let unknown = ws.run(&["accept", "no.such-rule:2024", "--because", "x"]);
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("当前核查结果中没有「no.such-rule:2024」")
+    );
+    let empty = ws.run(&["accept", key, "--because", "  "]);
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("说明不能为空"));
+}
+
+#[test]
+fn commands_work_on_postgresql_when_given_a_database_url() {
+    let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
+        eprintln!("NIANBAO_TEST_DATABASE_URL is not set: PostgreSQL part skipped");
+        return;
+    };
+    let ws = Workspace {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["demo", "--out", ws.path("out").to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(
+        &run(&["check", "--school", "qianjiang-mzzj", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["key"] == "staff.total-parts:2024")
+    );
+}
