@@ -11,7 +11,10 @@ pub fn year_change(now: f64, before: f64, unit: &str) -> String {
         let word = if difference > 0.0 { "增加" } else { "减少" };
         // The difference is exact at the precision of its operands; anything past it is float noise.
         let decimals = number::printed_decimals(now).max(number::printed_decimals(before));
-        format!("同比{word}{}{unit}", number::grouped(difference.abs(), decimals))
+        format!(
+            "同比{word}{}{unit}",
+            number::grouped(difference.abs(), decimals)
+        )
     }
 }
 
