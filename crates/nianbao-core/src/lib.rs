@@ -5,6 +5,8 @@
 //! Nothing here touches a file, a database or the network: the store and the importers
 //! turn outside input into these types, the renderers read them.
 
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary;
 pub mod catalogue;
 pub mod check;
 pub mod dataset;

@@ -158,3 +158,35 @@ async fn an_unknown_school_is_a_clear_error() {
         );
     }
 }
+
+mod property {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use nianbao_core::Definitions;
+    use proptest::prelude::*;
+
+    static CASE: AtomicUsize = AtomicUsize::new(0);
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// load(save(x)) == x on every backend, and saving it again changes nothing.
+        #[test]
+        fn any_dataset_loads_back_unchanged(
+            data in nianbao_core::arbitrary::dataset(&Definitions::builtin().unwrap())
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                for (_dir, store) in super::stores().await {
+                    let mut data = data.clone();
+                    let case = CASE.fetch_add(1, Ordering::Relaxed);
+                    data.school.code = super::code(&format!("prop{case}"));
+                    store.save_dataset(&data, "proptest").await.unwrap();
+                    let back = store.load_dataset(&data.school.code).await.unwrap();
+                    assert_eq!(back, data, "{:?}", store.backend());
+                    assert_eq!(store.save_dataset(&back, "proptest").await.unwrap(), Default::default());
+                }
+            });
+        }
+    }
+}
