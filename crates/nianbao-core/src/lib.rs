@@ -5,6 +5,7 @@
 //! Nothing here touches a file, a database or the network: the store and the importers
 //! turn outside input into these types, the renderers read them.
 
+pub mod account;
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary;
 pub mod catalogue;
@@ -16,6 +17,7 @@ pub mod finding;
 pub mod indicator;
 pub mod number;
 
+pub use account::Role;
 pub use catalogue::{
     Category, Dimension, Edition, Element, ElementCatalogue, MajorCatalogue, ValueKind,
 };

@@ -5,9 +5,12 @@
 //! Both backends speak through sqlx's `Any` driver with the same SQL; only the migrations
 //! (one set per backend, under `migrations/`) and a timestamp expression differ.
 
+mod accounts;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use accounts::{NewUser, User, hash_password, verify_password};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -23,10 +26,12 @@ pub enum Backend {
 const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_datasets.sql"),
     include_str!("../migrations/sqlite/0002_acceptances.sql"),
+    include_str!("../migrations/sqlite/0003_users.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
     include_str!("../migrations/postgres/0002_acceptances.sql"),
+    include_str!("../migrations/postgres/0003_users.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,14 @@ pub enum StoreError {
     ErrorNotAcceptable(String),
     #[error("说明不能为空：请写明接受这项核查结果的理由")]
     EmptyExplanation,
+    #[error("用户「{0}」已存在")]
+    UserExists(String),
+    #[error("角色「{0}」需要用 --department 指定所属专业部")]
+    DepartmentRequired(String),
+    #[error("密码至少需要 {0} 个字符")]
+    WeakPassword(usize),
+    #[error("无法处理密码：{0}")]
+    Password(String),
     #[error("数据库中的记录无法解读（{0}）")]
     Corrupt(String),
 }

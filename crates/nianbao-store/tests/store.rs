@@ -190,3 +190,36 @@ mod property {
         }
     }
 }
+
+#[tokio::test]
+async fn passwords_are_hashed_and_checked() {
+    use nianbao_core::Role;
+    use nianbao_store::NewUser;
+    for (_dir, store) in stores().await {
+        let name = code("user");
+        let new = NewUser {
+            name: &name,
+            role: Role::Quality,
+            school_code: None,
+            department: None,
+            password: "s3cret-enough",
+        };
+        let user = store.add_user(&new).await.unwrap();
+        assert_eq!(user.role, Role::Quality);
+        assert_eq!(
+            store.authenticate(&name, "s3cret-enough").await.unwrap(),
+            Some(user)
+        );
+        assert_eq!(
+            store.authenticate(&name, "wrong password").await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store.authenticate("nobody", "s3cret-enough").await.unwrap(),
+            None
+        );
+        let hash = nianbao_store::hash_password("s3cret-enough").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains("s3cret"));
+    }
+}

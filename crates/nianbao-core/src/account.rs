@@ -1,0 +1,90 @@
+//! Who may do what: the roles of the people who keep a school's data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role. A department editor is also bound to one department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// 管理员: manages accounts.
+    Admin,
+    /// 质量办: edits every section and approves.
+    Quality,
+    /// 部门填报: edits only its own department's sections and majors.
+    Department,
+    /// 只读审阅: reads everything, changes nothing (an education commission's reviewer).
+    Reviewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Quality, Role::Department, Role::Reviewer];
+
+    /// The stable code stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Quality => "quality",
+            Role::Department => "department",
+            Role::Reviewer => "reviewer",
+        }
+    }
+
+    /// The Chinese name shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "管理员",
+            Role::Quality => "质量办",
+            Role::Department => "部门填报",
+            Role::Reviewer => "只读审阅",
+        }
+    }
+
+    /// Whether the role must name the department it edits for.
+    pub fn needs_department(self) -> bool {
+        self == Role::Department
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A role name that is neither a code nor a Chinese label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "未知的角色「{0}」，应为 admin（管理员）、quality（质量办）、department（部门填报）或 reviewer（只读审阅）"
+)]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    /// Accepts the code ("quality") or the Chinese label ("质量办").
+    fn from_str(text: &str) -> Result<Role, UnknownRole> {
+        let text = text.trim();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == text || r.label() == text)
+            .ok_or_else(|| UnknownRole(text.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_code_or_label() {
+        assert_eq!("quality".parse::<Role>(), Ok(Role::Quality));
+        assert_eq!("部门填报".parse::<Role>(), Ok(Role::Department));
+        assert!("校长".parse::<Role>().is_err());
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>(), Ok(role));
+        }
+    }
+}

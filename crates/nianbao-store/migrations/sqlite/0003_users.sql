@@ -1,0 +1,9 @@
+CREATE TABLE app_user (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    school_code TEXT,
+    department TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);

@@ -1,0 +1,134 @@
+//! Accounts of the people who sign in: argon2 password hashes, roles and departments.
+//! Passwords are never stored or logged, only their hashes.
+
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use nianbao_core::Role;
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A user as stored (without the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The school the user works for; `None` for a reviewer who reads every school.
+    pub school_code: Option<String>,
+    pub department: Option<String>,
+}
+
+/// What is needed to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub school_code: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub password: &'a str,
+}
+
+/// An argon2id hash of the password in PHC string form.
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StoreError::WeakPassword(MIN_PASSWORD_CHARS));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| StoreError::Password(e.to_string()))
+}
+
+/// Whether `password` matches the stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: role
+            .parse()
+            .map_err(|e: nianbao_core::account::UnknownRole| StoreError::Corrupt(e.to_string()))?,
+        school_code: row.try_get("school_code")?,
+        department: row.try_get("department")?,
+    })
+}
+
+impl Store {
+    /// Creates a user with a hashed password.
+    pub async fn add_user(&self, new: &NewUser<'_>) -> Result<User, StoreError> {
+        let department = new.department.map(str::trim).filter(|d| !d.is_empty());
+        if new.role.needs_department() && department.is_none() {
+            return Err(StoreError::DepartmentRequired(new.role.label().to_string()));
+        }
+        let hash = hash_password(new.password)?;
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT id FROM app_user WHERE name = $1")
+            .bind(new.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::UserExists(new.name.to_string()));
+        }
+        let sql = format!(
+            "INSERT INTO app_user (name, role, school_code, department, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, {}) RETURNING id, name, role, school_code, department",
+            self.now_sql()
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.name)
+            .bind(new.role.code())
+            .bind(new.school_code)
+            .bind(department)
+            .bind(hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        let user = user_of(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// The user of that name if the password matches; `None` otherwise (unknown name or
+    /// wrong password alike, so a caller cannot tell which).
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT id, name, role, school_code, department, password_hash FROM app_user WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hash: String = row.try_get("password_hash")?;
+        if verify_password(password, &hash) {
+            Ok(Some(user_of(&row)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, school_code, department FROM app_user ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_of).collect()
+    }
+}
