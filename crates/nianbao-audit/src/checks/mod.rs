@@ -1,0 +1,103 @@
+//! The checks of an audit, each in its own module, and the helpers they share to cite lines
+//! and print numbers.
+
+pub mod catalogue;
+pub mod facts;
+pub mod lists;
+pub mod shares;
+pub mod sums;
+
+use std::collections::BTreeSet;
+
+use nianbao_core::number::{fixed, plain};
+use nianbao_core::{Finding, Location, Severity};
+
+use crate::facts::Fact;
+use crate::model::Model;
+
+/// Runs every check on a model.
+pub fn run(model: &Model) -> Vec<Finding> {
+    let facts = crate::facts::collect(model);
+    let mut findings = Vec::new();
+    findings.extend(sums::check(model));
+    findings.extend(shares::check(model, &facts));
+    findings.extend(facts::check(model, &facts));
+    findings.extend(lists::check(model));
+    findings.extend(catalogue::check(model));
+    findings.extend(catalogue::category_shares(model));
+    findings.sort_by(|a, b| {
+        let line = |f: &Finding| f.locations.first().and_then(|l| l.line).unwrap_or(0);
+        line(a)
+            .cmp(&line(b))
+            .then(a.severity.cmp(&b.severity))
+            .then(a.rule.cmp(&b.rule))
+    });
+    findings.dedup_by(|a, b| a.rule == b.rule && a.message == b.message);
+    findings
+}
+
+/// A finding that cites every line in `lines` (sorted, each once).
+pub fn finding(
+    model: &Model,
+    rule: &str,
+    severity: Severity,
+    message: String,
+    lines: impl IntoIterator<Item = usize>,
+) -> Finding {
+    let lines: BTreeSet<usize> = lines.into_iter().filter(|&l| l > 0).collect();
+    let section = lines
+        .iter()
+        .map(|&l| model.layout.section_of(l))
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+        .to_string();
+    Finding {
+        rule: rule.to_string(),
+        severity,
+        section,
+        message,
+        locations: lines
+            .into_iter()
+            .map(|l| Location::line(l, quote(model.document.line(l).trim())))
+            .collect(),
+    }
+}
+
+/// The longest line quoted whole in a location; longer lines are cut with "…".
+const LONGEST_QUOTE: usize = 2000;
+
+fn quote(line: &str) -> String {
+    match line.char_indices().nth(LONGEST_QUOTE) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+/// A number as printed: "9313", "35.41".
+pub fn num(value: f64) -> String {
+    plain(value)
+}
+
+/// A number at a printed precision.
+pub fn at(value: f64, decimals: u32) -> String {
+    fixed(value, decimals)
+}
+
+/// Half a unit of the last printed decimal: what rounding can explain.
+pub fn half_unit(decimals: u32) -> f64 {
+    0.5 * 10f64.powi(-(decimals as i32))
+}
+
+/// A fact's value as written, with its unit.
+pub fn fact_value(fact: &Fact) -> String {
+    fact.quantity.describe()
+}
+
+/// "a + b + c".
+pub fn sum_text(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| num(*v))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}

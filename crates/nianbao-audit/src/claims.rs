@@ -1,0 +1,662 @@
+//! Numeric claims in prose: each number with its subject, year, unit and kind (an amount,
+//! a share of a base, a rate, a per-student figure, a ratio, a change on last year, a
+//! fraction), and the breakdowns "总数 N，其中 A a，B b" that split a total into parts.
+
+use std::ops::Range;
+
+use crate::concepts::{Match, compact, concept_of, qualifier_of};
+use crate::lines::Joined;
+use crate::numbers::{Quantity, Token, same_unit_family, scan};
+
+/// What a number in prose says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// A count or amount ("教职工总数639人").
+    Amount,
+    /// A share of a whole ("占比60%", "占生源总量的91.6%").
+    Share,
+    /// A rate named by its subject ("合格率达94.2%").
+    Rate,
+    /// A ratio ("生师比18.7").
+    Ratio,
+    /// A per-student figure ("生均用地面积35.41m²").
+    PerCapita,
+    /// A change on the previous year; `true` for an increase.
+    Change(bool),
+    /// A fraction of a whole ("九分之一").
+    Fraction,
+}
+
+/// A number stated in prose.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub paragraph: usize,
+    pub sentence: usize,
+    pub clause: usize,
+    /// The words the number is about, cleaned of connectives ("教职工总数").
+    pub subject: String,
+    pub quantity: Quantity,
+    pub kind: ClaimKind,
+    pub year: Option<i32>,
+    /// Whether the year is written in the sentence or at the head of the paragraph.
+    pub year_explicit: bool,
+    pub lines: Vec<usize>,
+    /// The clause holding the claim, for quoting.
+    pub clause_text: String,
+    /// For shares, fractions and changes: the amount claim they describe.
+    pub owner: Option<usize>,
+    /// For a share or a fraction without an amount: the clause it describes.
+    pub owner_text: String,
+    /// "占X的": the whole named.
+    pub base_text: Option<String>,
+    /// "其余9.4%": the rest of a whole.
+    pub remainder: bool,
+    /// For a part of a breakdown: the total.
+    pub parent: Option<usize>,
+    pub concept: Option<Match>,
+    pub qualifier: Option<String>,
+    /// A fraction's numerator and denominator.
+    pub fraction: Option<(f64, f64)>,
+}
+
+/// A total and the parts "其中" splits it into.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub total: usize,
+    pub parts: Vec<usize>,
+}
+
+/// The claims of a document's prose.
+#[derive(Debug, Clone, Default)]
+pub struct Claims {
+    pub claims: Vec<Claim>,
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// A sentence or a clause of a paragraph, by bytes.
+#[derive(Debug, Clone)]
+struct Span {
+    range: Range<usize>,
+}
+
+const SENTENCE_ENDS: &[char] = &['。', '！', '？', '!', '?'];
+const CLAUSE_ENDS: &[char] = &[
+    '。', '！', '？', '!', '?', '，', ',', '；', ';', '：', ':', '、', '（', '）', '(', ')',
+];
+
+const LEADING_WORDS: &[&str] = &[
+    "其中",
+    "其余",
+    "另有",
+    "此外",
+    "包括",
+    "共计",
+    "合计",
+    "总计",
+    "累计",
+    "共",
+    "全年",
+    "本年度",
+    "本年",
+    "当年",
+    "年内",
+    "目前",
+    "现有",
+    "学校",
+    "我校",
+    "全校",
+    "该校",
+    "本校",
+    "均",
+    "为",
+    "达",
+    "有",
+    "，",
+    "、",
+    "和",
+    "及",
+    "与",
+    "并",
+];
+const TRAILING_WORDS: &[&str] = &[
+    "分别为",
+    "分别是",
+    "达到",
+    "高达",
+    "仅为",
+    "增至",
+    "提升至",
+    "提高至",
+    "提升到",
+    "共计",
+    "合计",
+    "累计",
+    "总计",
+    "约为",
+    "为",
+    "达",
+    "是",
+    "有",
+    "约",
+    "共",
+    "计",
+    "了",
+    "：",
+    ":",
+];
+const CLASSIFIER_UNITS: &[&str] = &[
+    "个", "名", "所", "家", "门", "项", "本", "类", "种", "支", "场", "期", "位", "套", "台", "件",
+    "篇", "册", "间", "部", "条", "批",
+];
+const CHANGE_MARKERS: &[&str] = &[
+    "同比",
+    "较上年",
+    "比上年",
+    "上一年",
+    "上年",
+    "较去年",
+    "比去年",
+    "上一年度",
+];
+const INCREASE: &[&str] = &["增加", "增长", "提高", "上升", "提升", "增多", "多"];
+const DECREASE: &[&str] = &["减少", "下降", "降低", "减", "少", "回落"];
+
+/// Extracts the claims of every paragraph. `report_year` is the year of the report, used
+/// when a paragraph names no year.
+pub fn extract(paragraphs: &[Joined], report_year: Option<i32>) -> Claims {
+    let mut claims = Claims::default();
+    let mut sentence_base = 0;
+    let mut clause_base = 0;
+    for (p, paragraph) in paragraphs.iter().enumerate() {
+        let (sentences, clauses) = extract_paragraph(
+            p,
+            paragraph,
+            report_year,
+            sentence_base,
+            clause_base,
+            &mut claims,
+        );
+        sentence_base += sentences;
+        clause_base += clauses;
+    }
+    claims
+}
+
+fn spans(text: &str, ends: &[char]) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if ends.contains(&c) {
+            spans.push(Span {
+                range: start..i + c.len_utf8(),
+            });
+            start = i + c.len_utf8();
+        }
+    }
+    if start < text.len() {
+        spans.push(Span {
+            range: start..text.len(),
+        });
+    }
+    spans
+}
+
+fn index_of(spans: &[Span], offset: usize) -> usize {
+    // Spans are in order and touch: the first whose end is past the offset holds it.
+    spans
+        .partition_point(|s| s.range.end <= offset)
+        .min(spans.len().saturating_sub(1))
+}
+
+fn strip_words(mut text: &str) -> &str {
+    loop {
+        let before = text.len();
+        text = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
+        for word in LEADING_WORDS {
+            if let Some(rest) = text.strip_prefix(word)
+                && !rest.is_empty()
+            {
+                text = rest;
+            }
+        }
+        for word in TRAILING_WORDS {
+            if let Some(rest) = text.strip_suffix(word) {
+                text = rest;
+            }
+        }
+        if text.len() == before {
+            return text;
+        }
+    }
+}
+
+fn extract_paragraph(
+    p: usize,
+    paragraph: &Joined,
+    report_year: Option<i32>,
+    sentence_base: usize,
+    clause_base: usize,
+    out: &mut Claims,
+) -> (usize, usize) {
+    let text = paragraph.text.as_str();
+    let tokens = scan(text);
+    let sentences = spans(text, SENTENCE_ENDS);
+    let clauses = spans(text, CLAUSE_ENDS);
+    let first_clause_end = clauses.first().map(|c| c.range.end).unwrap_or(0);
+    let leading_year = tokens.iter().find_map(|t| match t {
+        Token::Year(y) if y.span.end <= first_clause_end => Some(y.year),
+        _ => None,
+    });
+    let first_claim = out.claims.len();
+
+    // Sentences that say "this year" (本年, 今年) name the report's year.
+    let this_year: Vec<bool> = sentences
+        .iter()
+        .map(|s| text[s.range.clone()].contains("本年") || text[s.range.clone()].contains("今年"))
+        .collect();
+    let mut previous_end = 0;
+    let mut last_year: Option<(usize, i32)> = None;
+    for token in &tokens {
+        let (quantity, fraction) = match token {
+            Token::Quantity(q) => (q.clone(), None),
+            Token::Fraction(f) => {
+                let value = f.numerator / f.denominator;
+                let q = Quantity {
+                    written: value,
+                    value,
+                    upper: None,
+                    unit: String::new(),
+                    multiplier: 1.0,
+                    approx: crate::numbers::Approx::Exact,
+                    decimals: 6,
+                    span: f.span.clone(),
+                    digits: f.span.clone(),
+                };
+                (q, Some((f.numerator, f.denominator)))
+            }
+            Token::Year(y) => {
+                last_year = Some((y.span.start, y.year));
+                previous_end = token.span().end;
+                continue;
+            }
+            _ => {
+                previous_end = token.span().end;
+                continue;
+            }
+        };
+        let start = quantity.span.start;
+        let sentence = index_of(&sentences, start);
+        let clause = index_of(&clauses, start);
+        let clause_range = clauses
+            .get(clause)
+            .map(|c| c.range.clone())
+            .unwrap_or(0..text.len());
+        let sentence_range = sentences
+            .get(sentence)
+            .map(|s| s.range.clone())
+            .unwrap_or(0..text.len());
+        let subject_start = clause_range.start.max(previous_end).min(start);
+        previous_end = quantity.span.end;
+        let raw_before = &text[subject_start..start];
+        let before = strip_words(raw_before);
+
+        // The noun after a classifier ("22个专业") names what is counted.
+        let after_text = &text[quantity.span.end.min(text.len())
+            ..clause_range.end.max(quantity.span.end).min(text.len())];
+        let after: String = after_text
+            .chars()
+            .take_while(|c| {
+                !c.is_ascii_digit()
+                    && !"、，。；：,;:（）()和与及或等的为“”《》".contains(*c)
+                    && !c.is_whitespace()
+            })
+            .take(12)
+            .collect();
+        let classifier = CLASSIFIER_UNITS.contains(&quantity.unit.as_str());
+        let weak_before = before.is_empty()
+            || before.ends_with('等')
+            || (before.chars().count() <= 4 && concept_of(before).is_none());
+        let subject = if classifier && !after.is_empty() && weak_before {
+            after.clone()
+        } else {
+            compact(before)
+        };
+
+        // Year: in the sentence before the number, else at the head of the paragraph.
+        let sentence_year = last_year
+            .filter(|(start, _)| *start >= sentence_range.start)
+            .map(|(_, year)| year);
+        let last_year_word = ["上一年", "上年", "去年", "上学年"]
+            .iter()
+            .any(|w| raw_before.contains(w));
+        let (mut year, year_explicit) = match (sentence_year, leading_year) {
+            (Some(y), _) => (Some(y), true),
+            (None, Some(y)) => (Some(y), true),
+            (None, None) => (
+                report_year,
+                this_year.get(sentence).copied().unwrap_or(false),
+            ),
+        };
+
+        let clause_before = &text[clause_range.start..start];
+        let kind = if fraction.is_some() {
+            ClaimKind::Fraction
+        } else if let Some(increase) =
+            change_direction(text, &sentence_range, clause_before, &quantity)
+        {
+            ClaimKind::Change(increase)
+        } else if subject.contains("生均") {
+            ClaimKind::PerCapita
+        } else if subject.contains("生师比") {
+            ClaimKind::Ratio
+        } else if quantity.is_percent() {
+            let share_words = subject.is_empty()
+                || subject.starts_with('占')
+                || subject.contains("占比")
+                || subject.ends_with("比例")
+                || subject.contains("其余")
+                || subject.contains("其他");
+            if share_words || clause_before.contains("其余") || clause_before.contains('占') {
+                ClaimKind::Share
+            } else {
+                ClaimKind::Rate
+            }
+        } else {
+            ClaimKind::Amount
+        };
+        if kind == ClaimKind::Amount && last_year_word {
+            year = year.map(|y| y - 1);
+        }
+        let base_text = share_base(clause_before);
+        let remainder = clause_before.contains("其余")
+            || clause_before.contains("剩余")
+            || clause_before.contains("其他");
+        let concept = if matches!(kind, ClaimKind::Amount | ClaimKind::Rate | ClaimKind::Ratio) {
+            concept_of(&subject)
+        } else {
+            None
+        };
+        let qualifier = qualifier_of(&subject).map(str::to_string);
+        let span = quantity.span.start.min(subject_start)..quantity.span.end;
+        let lines = paragraph.lines_of(span.clone());
+        out.claims.push(Claim {
+            paragraph: p,
+            sentence: sentence_base + sentence,
+            clause: clause_base + clause,
+            subject,
+            quantity,
+            kind,
+            year,
+            year_explicit,
+            lines,
+            clause_text: text[clause_range.clone()].to_string(),
+            owner: None,
+            owner_text: String::new(),
+            base_text,
+            remainder,
+            parent: None,
+            concept,
+            qualifier,
+            fraction,
+        });
+    }
+
+    attach_owners(text, &clauses, clause_base, first_claim, out);
+    find_breakdowns(text, &clauses, clause_base, first_claim, out);
+    (sentences.len(), clauses.len())
+}
+
+/// "…同比上一年减少224人" → Some(false).
+fn change_direction(
+    text: &str,
+    sentence: &Range<usize>,
+    clause_before: &str,
+    quantity: &Quantity,
+) -> Option<bool> {
+    let window_start = sentence.start.max(quantity.span.start.saturating_sub(60));
+    let window_start = (window_start..quantity.span.start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(quantity.span.start);
+    let window = &text[window_start..quantity.span.start];
+    if !CHANGE_MARKERS.iter().any(|m| window.contains(m)) {
+        return None;
+    }
+    let clause_before = clause_before.trim_end_matches(['约', '了', '达', ' ']);
+    if INCREASE.iter().any(|w| clause_before.ends_with(w)) {
+        Some(true)
+    } else if DECREASE.iter().any(|w| clause_before.ends_with(w)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// "占生源总量的" → "生源总量"; "占了全校总人数的" → "全校总人数".
+fn share_base(clause_before: &str) -> Option<String> {
+    let at = clause_before.rfind('占')?;
+    let rest = &clause_before[at + '占'.len_utf8()..];
+    let rest = rest.trim_start_matches(['了', '据', '到']);
+    let end = rest.rfind('的')?;
+    let base = compact(&rest[..end]);
+    (!base.is_empty()).then_some(base)
+}
+
+/// Shares, fractions and changes describe the amount just before them, in their clause or
+/// the one before.
+fn attach_owners(text: &str, clauses: &[Span], clause_base: usize, first: usize, out: &mut Claims) {
+    for i in first..out.claims.len() {
+        let kind = out.claims[i].kind;
+        if !matches!(
+            kind,
+            ClaimKind::Share | ClaimKind::Fraction | ClaimKind::Change(_)
+        ) {
+            continue;
+        }
+        let clause = out.claims[i].clause;
+        let sentence = out.claims[i].sentence;
+        let owner = (first..i)
+            .rev()
+            .take_while(|&j| out.claims[j].clause + 3 >= clause)
+            .find(|&j| {
+                let c = &out.claims[j];
+                c.kind == ClaimKind::Amount
+                    && c.sentence == sentence
+                    && (c.clause == clause
+                        || c.clause + 1 == clause
+                        || (matches!(kind, ClaimKind::Change(_)) && c.clause + 3 >= clause))
+            });
+        // A share whose clause before holds no amount describes that clause's words.
+        let owner = owner.filter(|&j| {
+            let between = (j + 1..i).all(|k| out.claims[k].kind != ClaimKind::Amount);
+            let last_in_clause = (j..out.claims.len())
+                .take_while(|&k| out.claims[k].clause == out.claims[j].clause)
+                .filter(|&k| out.claims[k].kind == ClaimKind::Amount)
+                .last();
+            between && (out.claims[j].clause == clause || last_in_clause == Some(j))
+        });
+        out.claims[i].owner = owner;
+        if owner.is_none() && clause > clause_base {
+            // The clause before, with the items of an enumeration ("甲、乙和丙") before it.
+            let last = clause - clause_base - 1;
+            let mut first_clause = last;
+            while first_clause > 0
+                && clauses
+                    .get(first_clause - 1)
+                    .is_some_and(|c| text[c.range.clone()].ends_with('、'))
+            {
+                first_clause -= 1;
+            }
+            // …and the words of its own clause before the number.
+            let own_start = clauses.get(last + 1).map(|c| c.range.start);
+            let number_start = out.claims[i].quantity.span.start;
+            if let (Some(start), Some(_), Some(own)) =
+                (clauses.get(first_clause), clauses.get(last), own_start)
+                && own <= number_start
+            {
+                out.claims[i].owner_text = text[start.range.start..number_start]
+                    .trim_end_matches(CLAUSE_ENDS)
+                    .to_string();
+            }
+        }
+    }
+}
+
+/// "总数639人，其中在编376人，外聘263人": the total is the last amount before 其中 in the
+/// sentence (or, when 其中 opens a sentence, in the sentence before); the parts are the
+/// amounts after it in the same sentence, until another 其中 or a change of unit.
+fn find_breakdowns(
+    text: &str,
+    clauses: &[Span],
+    clause_base: usize,
+    first: usize,
+    out: &mut Claims,
+) {
+    let opens = |claim: &Claim| {
+        let local = claim.clause - clause_base;
+        let clause_text = clauses
+            .get(local)
+            .map(|c| &text[c.range.clone()])
+            .unwrap_or("");
+        let head: String = clause_text.chars().take(6).collect();
+        (head.contains("其中") || head.contains("包括"))
+            && clause_text.find(['其', '包']).is_some_and(|at| {
+                at < claim
+                    .quantity
+                    .span
+                    .start
+                    .saturating_sub(clauses[local].range.start)
+                    + 1
+            })
+    };
+    let mut i = first;
+    while i < out.claims.len() {
+        if out.claims[i].kind != ClaimKind::Amount || !opens(&out.claims[i]) {
+            i += 1;
+            continue;
+        }
+        let sentence = out.claims[i].sentence;
+        let total = (first..i).rev().find(|&j| {
+            let c = &out.claims[j];
+            c.kind == ClaimKind::Amount && (c.sentence == sentence || c.sentence + 1 == sentence)
+        });
+        let Some(total) = total else {
+            i += 1;
+            continue;
+        };
+        // When 其中 is inside the sentence, the total must be in it too.
+        let opens_sentence = i == first || out.claims[i - 1].sentence != sentence;
+        if out.claims[total].sentence != sentence && !opens_sentence {
+            i += 1;
+            continue;
+        }
+        let total_unit = out.claims[total].quantity.unit.clone();
+        let mut parts = vec![i];
+        let mut j = i + 1;
+        while j < out.claims.len() && out.claims[j].sentence == sentence {
+            let c = &out.claims[j];
+            if c.kind == ClaimKind::Amount {
+                if opens(c)
+                    || !same_unit_family(&c.quantity.unit, &total_unit)
+                    || c.quantity.upper.is_some()
+                {
+                    break;
+                }
+                parts.push(j);
+            } else if !matches!(c.kind, ClaimKind::Share | ClaimKind::Fraction) {
+                break;
+            }
+            j += 1;
+        }
+        let total_claim = &out.claims[total];
+        if !same_unit_family(&out.claims[i].quantity.unit, &total_unit)
+            || total_claim.quantity.upper.is_some()
+        {
+            i = j;
+            continue;
+        }
+        let parent_concept = total_claim.concept;
+        let parent_year = total_claim.year;
+        for &part in &parts {
+            let claim = &mut out.claims[part];
+            claim.parent = Some(total);
+            if claim.concept.is_none() {
+                claim.concept = parent_concept;
+                claim.qualifier = Some(
+                    qualifier_of(&claim.subject)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| claim.subject.clone()),
+                );
+            }
+            if claim.year.is_none() {
+                claim.year = parent_year;
+            }
+        }
+        out.breakdowns.push(Breakdown { total, parts });
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims_of(text: &str) -> Claims {
+        let mut joined = Joined::default();
+        for (i, line) in text.lines().enumerate() {
+            joined.push_line(i + 1, line);
+        }
+        extract(&[joined], Some(2025))
+    }
+
+    #[test]
+    fn subjects_years_and_breakdowns() {
+        let claims = claims_of(
+            "2024年度，全校教职工总数576人，其中正式在编380人，外聘188人。专任教师数488。",
+        );
+        let c = &claims.claims;
+        assert_eq!(c[0].subject, "教职工总数");
+        assert_eq!(c[0].year, Some(2024));
+        assert_eq!(c[0].concept.map(|m| m.concept.key), Some("教职工"));
+        assert_eq!(claims.breakdowns.len(), 1);
+        assert_eq!(claims.breakdowns[0].parts, vec![1, 2]);
+        assert_eq!(c[1].qualifier.as_deref(), Some("在编"));
+        assert_eq!(c[3].subject, "专任教师数");
+        assert_eq!(c[3].year, Some(2024));
+    }
+
+    #[test]
+    fn shares_owners_and_bases() {
+        let claims = claims_of(
+            "具有双师素质225人，其中初级135人，占比60%；中级69人，占比30.7%。生源主要来自本区，占生源总量的91.6%。其余9.4%来自外地。",
+        );
+        let c = &claims.claims;
+        assert_eq!(c[2].kind, ClaimKind::Share);
+        assert_eq!(c[2].owner, Some(1));
+        assert_eq!(c[4].owner, Some(3));
+        assert_eq!(claims.breakdowns[0].parts, vec![1, 3]);
+        assert_eq!(c[5].base_text.as_deref(), Some("生源总量"));
+        assert_eq!(c[5].owner, None);
+        assert!(c[6].remainder);
+    }
+
+    #[test]
+    fn changes_and_fractions() {
+        let claims = claims_of(
+            "2025年学校共计招生3211人，同比上一年减少224人。升学2887人，其中本科413人，占据总数的九分之一。",
+        );
+        let c = &claims.claims;
+        assert_eq!(c[0].subject, "招生");
+        assert_eq!(c[1].kind, ClaimKind::Change(false));
+        assert_eq!(c[1].owner, Some(0));
+        assert_eq!(c[4].kind, ClaimKind::Fraction);
+        assert_eq!(c[4].owner, Some(3));
+        assert_eq!(c[4].base_text.as_deref(), Some("总数"));
+    }
+
+    #[test]
+    fn counted_nouns_after_the_number() {
+        let claims = claims_of("开设有会计、数控等22个专业，共开设专业22个。");
+        assert_eq!(claims.claims[0].subject, "专业");
+        assert_eq!(claims.claims[1].subject, "开设专业");
+    }
+}

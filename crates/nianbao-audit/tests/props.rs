@@ -1,0 +1,101 @@
+//! Arbitrary text never makes the reader or the audit panic.
+
+use proptest::prelude::*;
+
+fn report_like() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "其中",
+        "合计",
+        "占比",
+        "%",
+        "％",
+        "人",
+        "余",
+        "约",
+        "超",
+        "以上",
+        "万元",
+        "m²",
+        "生均",
+        "生师比",
+        "同比上一年减少",
+        "较上年增加",
+        "九分之一",
+        "占总数的",
+        "其余",
+        "年度",
+        "2024年",
+        "2025",
+        "\t",
+        "\n",
+        "\n\n",
+        "，",
+        "。",
+        "；",
+        "：",
+        "、",
+        "图3：",
+        "表 1：",
+        "典型案例2：",
+        "1.4",
+        "1.",
+        " ",
+        "0",
+        "7",
+        "12",
+        "3.5",
+        "-",
+        "—",
+        "“",
+        "”",
+        "《",
+        "》",
+        "教职工总数",
+        "在校生",
+        "毕业生",
+        "升学率",
+        "双师",
+        "初级",
+        "类",
+        "大类",
+        "财经商贸类",
+        "装备制造大类",
+        "目录",
+        "图目录",
+        "\u{3000}",
+        "１２",
+        ",",
+        "000",
+        ".",
+        "１",
+        "两",
+        "十",
+    ]);
+    prop::collection::vec(
+        prop_oneof![
+            pieces.prop_map(str::to_string),
+            any::<char>().prop_map(|c| c.to_string()),
+            "[\\PC]{0,4}"
+        ],
+        0..120,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn audit_never_panics(text in report_like()) {
+        let findings = nianbao_audit::audit(&text);
+        let lines = text.split('\n').count().max(1) + text.matches('\r').count() + text.matches('\u{c}').count();
+        for finding in &findings {
+            for location in &finding.locations {
+                let line = location.line.unwrap_or(0);
+                prop_assert!(line >= 1 && line <= lines);
+            }
+        }
+        let _ = nianbao_audit::render_human(&findings, &text);
+        let _ = nianbao_audit::render_json(&findings);
+    }
+}

@@ -1,0 +1,298 @@
+//! Each rule on small hand-made reports: a consistent report has no finding of that rule
+//! (and no error at all); changing one number produces the finding at the changed line.
+
+use nianbao_audit::audit;
+use nianbao_core::{Finding, Severity};
+
+const CONSISTENT: &str = include_str!("fixtures/consistent.txt");
+
+/// The consistent report with one piece of text replaced.
+fn mutate(from: &str, to: &str) -> String {
+    assert!(CONSISTENT.contains(from), "fixture lacks {from}");
+    CONSISTENT.replacen(from, to, 1)
+}
+
+/// The 1-based line of the first line containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no line has {needle}"))
+}
+
+fn lines(finding: &Finding) -> Vec<usize> {
+    finding.locations.iter().filter_map(|l| l.line).collect()
+}
+
+/// The finding of `rule` that cites every line of `expected`.
+fn find<'a>(findings: &'a [Finding], rule: &str, expected: &[usize]) -> &'a Finding {
+    findings
+        .iter()
+        .find(|f| f.rule == rule && expected.iter().all(|l| lines(f).contains(l)))
+        .unwrap_or_else(|| panic!("no {rule} finding at {expected:?} in {findings:#?}"))
+}
+
+fn assert_rule(from: &str, to: &str, rule: &str, severity: Severity, also: &[&str]) {
+    let text = mutate(from, to);
+    let findings = audit(&text);
+    let mut expected = vec![line_of(&text, to.trim())];
+    expected.extend(also.iter().map(|n| line_of(&text, n)));
+    let finding = find(&findings, rule, &expected);
+    assert_eq!(finding.severity, severity, "{finding:#?}");
+    assert!(!finding.message.is_empty());
+    assert!(
+        finding
+            .locations
+            .iter()
+            .all(|l| l.text.as_deref().is_some_and(|t| !t.is_empty()))
+    );
+}
+
+#[test]
+fn consistent_report_has_no_finding() {
+    let findings = audit(CONSISTENT);
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn total_against_parts() {
+    assert_rule(
+        "外聘120人",
+        "外聘110人",
+        "total-parts",
+        Severity::Error,
+        &[],
+    );
+}
+
+#[test]
+fn parts_exceeding_their_total() {
+    assert_rule(
+        "就业400人",
+        "就业420人",
+        "total-parts",
+        Severity::Warning,
+        &[],
+    );
+}
+
+#[test]
+fn table_total_row() {
+    assert_rule(
+        "计算机应用\t900\t1000",
+        "计算机应用\t900\t1010",
+        "table-total",
+        Severity::Error,
+        &["合计\t\t1700"],
+    );
+}
+
+#[test]
+fn shares_adding_to_more_than_a_whole() {
+    assert_rule("其余20%", "其余25%", "share-sum", Severity::Error, &[]);
+}
+
+#[test]
+fn share_recomputed_from_its_operands() {
+    assert_rule(
+        "高级30人，占比20%",
+        "高级30人，占比25%",
+        "share-recompute",
+        Severity::Error,
+        &[],
+    );
+}
+
+#[test]
+fn fraction_in_words() {
+    assert_rule("四分之一", "三分之一", "fraction", Severity::Error, &[]);
+}
+
+#[test]
+fn prose_against_table() {
+    assert_rule(
+        "初级60人，占比40%；中级60人",
+        "初级60人，占比40%；中级65人",
+        "prose-table",
+        Severity::Error,
+        &["2025年度\t320"],
+    );
+}
+
+#[test]
+fn same_fact_twice_in_prose() {
+    assert_rule(
+        "学校在籍学生约5000人",
+        "学校在校生5200人",
+        "same-fact",
+        Severity::Warning,
+        &["在校学生5000人"],
+    );
+}
+
+#[test]
+fn change_on_last_year() {
+    assert_rule(
+        "较上年增加100人",
+        "较上年增加120人",
+        "year-over-year",
+        Severity::Error,
+        &["合计\t\t1700"],
+    );
+}
+
+#[test]
+fn rate_against_its_counts() {
+    assert_rule(
+        "2025\t1600\t1200\t75%",
+        "2025\t1600\t1200\t80%",
+        "rate-counts",
+        Severity::Error,
+        &[],
+    );
+}
+
+#[test]
+fn per_student_figures_and_ratio() {
+    assert_rule(
+        "生均占地面积40m²",
+        "生均占地面积45m²",
+        "per-student",
+        Severity::Error,
+        &[],
+    );
+    assert_rule(
+        "生师比20。",
+        "生师比21。",
+        "per-student",
+        Severity::Error,
+        &[],
+    );
+}
+
+#[test]
+fn graduates_outcomes() {
+    assert_rule(
+        "其中升学1200人，就业400人",
+        "其中升学1200人，就业500人",
+        "outcomes-exceed",
+        Severity::Warning,
+        &["2025\t1600\t1200"],
+    );
+}
+
+#[test]
+fn part_exceeding_whole() {
+    assert_rule(
+        "2025\t1600\t1200\t75%",
+        "2025\t1100\t1200\t75%",
+        "part-exceeds-whole",
+        Severity::Error,
+        &[],
+    );
+}
+
+#[test]
+fn lists_against_captions() {
+    assert_rule(
+        "图 1: 实训中心\t2",
+        "图 1: 实训大楼\t2",
+        "list-caption",
+        Severity::Warning,
+        &["图1：实训中心"],
+    );
+    let text = mutate("图 2: 运动会\t3\n", "");
+    find(
+        &audit(&text),
+        "list-caption",
+        &[line_of(&text, "图2：运动会")],
+    );
+    assert_rule(
+        "图2：运动会",
+        "图3：运动会",
+        "caption-numbering",
+        Severity::Warning,
+        &[],
+    );
+}
+
+#[test]
+fn contents_against_headings() {
+    assert_rule(
+        "1.2 师资队伍\t2",
+        "1.2 教师队伍\t2",
+        "contents-heading",
+        Severity::Warning,
+        &["1.2 师资队伍"],
+    );
+    assert_rule(
+        "\n2.1 招生与在校生\n",
+        "\n2.2 招生与在校生\n",
+        "heading-numbering",
+        Severity::Warning,
+        &[],
+    );
+}
+
+#[test]
+fn catalogue_editions() {
+    assert_rule(
+        "信息技术类\t计算机应用",
+        "电子与信息大类\t计算机应用",
+        "catalogue-edition",
+        Severity::Warning,
+        &["财经商贸类\t会计事务"],
+    );
+    assert_rule(
+        "本地生源",
+        "财经商贸类、加工制造类学生较多。本地生源",
+        "category-table",
+        Severity::Warning,
+        &[],
+    );
+}
+
+#[test]
+fn category_shares_against_the_table() {
+    let consistent = mutate(
+        "较上年增加100人。",
+        "较上年增加100人，财经商贸类、信息技术类学生占招生总数的100%。",
+    );
+    assert!(audit(&consistent).is_empty());
+    assert_rule(
+        "较上年增加100人。",
+        "较上年增加100人，财经商贸类、信息技术类学生占招生总数的90%。",
+        "category-share",
+        Severity::Warning,
+        &["合计\t\t1700"],
+    );
+}
+
+#[test]
+fn approximations_that_hold_are_not_findings() {
+    for (from, to) in [
+        ("学校在籍学生约5000人", "学校在籍学生4990余人"),
+        ("学校在籍学生约5000人", "学校在籍学生超4900人"),
+        ("学校在籍学生约5000人", "学校在籍学生5000人以上"),
+    ] {
+        let findings = audit(&mutate(from, to));
+        assert!(findings.is_empty(), "{to}: {findings:#?}");
+    }
+    let findings = audit(&mutate("学校在籍学生约5000人", "学校在籍学生5200余人"));
+    assert!(
+        findings.iter().all(|f| f.severity != Severity::Error),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn sentences_broken_across_lines_cite_every_line() {
+    let text = mutate(
+        "其中在编教职工200人，外聘120人。",
+        "其中在编教职工200人，外\n\n\n聘110人。",
+    );
+    let findings = audit(&text);
+    let first = line_of(&text, "教职工共320人");
+    let second = line_of(&text, "聘110人");
+    find(&findings, "total-parts", &[first, second]);
+}
