@@ -66,7 +66,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Generate the annual report.
+    /// Generate the annual report as Word (DOCX), PDF and/or a web page (HTML).
     Report {
         #[arg(long)]
         school: Option<String>,
@@ -74,6 +74,13 @@ enum Command {
         year: Option<i64>,
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Which files to write.
+        #[arg(long, value_enum, default_value_t = ReportFormat::All)]
+        format: ReportFormat,
+        /// A folder of the school's own report content (sections/*.md, cases/*.md, images/…);
+        /// without it the built-in content is used.
+        #[arg(long)]
+        content: Option<PathBuf>,
     },
     /// Accept a warning with a written explanation (shown with the finding and in the report).
     Accept {
@@ -85,6 +92,19 @@ enum Command {
         #[arg(long)]
         school: Option<String>,
     },
+    /// Print the text the auditor reads from a report (.txt, .md, .docx, .pdf), with line numbers.
+    Extract { file: PathBuf },
+    /// Audit a report written by hand: find every place where its numbers disagree.
+    Audit {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Manage the accounts that sign in to the web app.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Show the newest changes to a school's data.
     History {
         #[arg(long)]
@@ -92,12 +112,55 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// 积分制学生发展：积分体系、名册、积分流水、八维画像、评优与推荐。
+    Points(nianbao_points::cli::PointsArgs),
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// admin（管理员）, quality（质量办）, department（部门填报） or reviewer（只读审阅）.
+        #[arg(long)]
+        role: nianbao_core::Role,
+        /// The department a 部门填报 user edits for.
+        #[arg(long)]
+        department: Option<String>,
+        /// The school the user works for (default: the only school in the store; none for a reviewer).
+        #[arg(long)]
+        school: Option<String>,
+    },
+    /// List the users.
+    List,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
+}
+
+/// The report files `report` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Docx,
+    Pdf,
+    Html,
+    All,
+}
+
+impl ReportFormat {
+    fn formats(self) -> Vec<nianbao_report::Format> {
+        use nianbao_report::Format as F;
+        match self {
+            ReportFormat::Docx => vec![F::Docx],
+            ReportFormat::Pdf => vec![F::Pdf],
+            ReportFormat::Html => vec![F::Html],
+            ReportFormat::All => vec![F::Html, F::Docx, F::Pdf],
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -196,6 +259,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let db = &location;
     match cli.command {
         Command::Demo { out } => demo(db, &out, &definitions).await,
+        Command::Points(args) => {
+            nianbao_points::cli::run(args, &location.db, location.url.as_deref()).await
+        }
         Command::Init => {
             open_store(db).await?;
             println!("数据库已就绪：{}", db.describe());
@@ -264,14 +330,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { school, year, out } => {
+        Command::Report {
+            school,
+            year,
+            out,
+            format,
+            content,
+        } => {
             let store = open_store(db).await?;
             let data = store
                 .load_dataset(&pick_school(&store, school).await?)
                 .await?;
             let year = pick_year(&data, year)?;
-            let path = write_report(&definitions, &data, year, &out)?;
-            println!("已生成 {}", path.display());
+            let content = match content {
+                Some(dir) => nianbao_report::SchoolContent::Folder(dir),
+                None => nianbao_report::SchoolContent::Builtin,
+            };
+            for path in write_report(&definitions, &data, year, &out, &format.formats(), &content)?
+            {
+                println!("已生成 {}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Accept {
@@ -293,6 +371,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("已接受「{key}」，说明已保存");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract { file } => {
+            let text = nianbao_audit::extract_text(&file)?;
+            let width = text.lines().count().to_string().len();
+            for (number, line) in text.lines().enumerate() {
+                println!("{:>width$}  {line}", number + 1);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { file, format } => {
+            let text = nianbao_audit::extract_text(&file)?;
+            let findings = nianbao_audit::audit(&text);
+            match format {
+                Format::Json => println!("{}", nianbao_audit::render_json(&findings)),
+                Format::Text => print!("{}", nianbao_audit::render_human(&findings, &text)),
+            }
+            let failed = findings.iter().any(|f| f.severity == Severity::Error);
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::User { action } => users(db, action).await,
         Command::History { school, limit } => {
             let store = open_store(db).await?;
             let code = pick_school(&store, school).await?;
@@ -312,6 +413,73 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+async fn users(db: &StoreLocation, action: UserAction) -> Result<ExitCode> {
+    let store = open_store(db).await?;
+    match action {
+        UserAction::Add {
+            name,
+            role,
+            department,
+            school,
+        } => {
+            let school = match (school, role) {
+                (Some(code), _) => Some(code),
+                (None, nianbao_core::Role::Reviewer) => None,
+                (None, _) => Some(pick_school(&store, None).await?),
+            };
+            if let (Some(code), Some(department)) = (&school, &department) {
+                let data = store.load_dataset(code).await?;
+                if !data.school.departments.contains(department) {
+                    bail!(
+                        "学校「{}」没有专业部「{department}」（已有：{}）",
+                        data.school.name,
+                        data.school.departments.join("、")
+                    );
+                }
+            }
+            let password = read_password()?;
+            let new = nianbao_store::NewUser {
+                name: &name,
+                role,
+                school_code: school.as_deref(),
+                department: department.as_deref(),
+                password: &password,
+            };
+            let user = store.add_user(&new).await?;
+            println!("已添加用户「{}」（{}）", user.name, user.role.label());
+        }
+        UserAction::List => {
+            for user in store.users().await? {
+                let place = [user.school_code.as_deref(), user.department.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                println!("{}\t{}\t{}", user.name, user.role.label(), place);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The new user's password: asked for without echo on a terminal, else one line of stdin.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("密码：")?;
+        let again = rpassword::prompt_password("再次输入密码：")?;
+        if first != again {
+            bail!("两次输入的密码不一致");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("无法从标准输入读取密码")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
 /// Who is making a change from the command line.
 fn actor() -> String {
     std::env::var("USER")
@@ -319,12 +487,19 @@ fn actor() -> String {
         .unwrap_or_else(|_| "cli".to_string())
 }
 
+/// Builds the report once and writes the requested formats, all or nothing. When every
+/// format was asked for and no CJK font is installed, the PDF is skipped with a notice
+/// naming the package to install; asked for alone, that is an error.
 fn write_report(
     definitions: &Definitions,
     data: &Dataset,
     year: Year,
     out: &Path,
-) -> Result<PathBuf> {
+    formats: &[nianbao_report::Format],
+    content: &nianbao_report::SchoolContent,
+) -> Result<Vec<PathBuf>> {
+    use nianbao_report::Format as F;
+    use nianbao_report::model::ListKind;
     let findings = run_checks(definitions, data);
     let indicators = evaluate_indicators(definitions, data, year);
     let input = nianbao_report::ReportInput {
@@ -334,12 +509,39 @@ fn write_report(
         findings: &findings,
         indicators: &indicators,
     };
-    let html = nianbao_report::render_html(&input)?;
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("无法创建输出文件夹 {}", out.display()))?;
-    let path = out.join("report.html");
-    std::fs::write(&path, html).with_context(|| format!("无法写入 {}", path.display()))?;
-    Ok(path)
+    eprintln!("报告：读取提纲、叙述模板与案例…");
+    let content = nianbao_report::Content::load(content, &data.school.code)?;
+    let document = nianbao_report::build_document(&input, &content)?;
+    let count = |kind| document.entries(kind).len();
+    eprintln!(
+        "报告：已组装 {} 个章节标题、{} 幅图、{} 张表、{} 个典型案例",
+        count(ListKind::Contents),
+        count(ListKind::Figures),
+        count(ListKind::Tables),
+        count(ListKind::Cases)
+    );
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    for format in formats {
+        eprintln!("报告：正在生成{}…", format.label());
+        let bytes = match format {
+            F::Html => nianbao_report::html::render(&document).into_bytes(),
+            F::Docx => nianbao_report::docx::render(&document)?,
+            F::Pdf => match nianbao_report::pdf::render(&document) {
+                Ok((pdf, pages)) => {
+                    eprintln!("报告：PDF 共 {pages} 页");
+                    pdf
+                }
+                Err(e @ nianbao_report::ReportError::FontMissing { .. }) if formats.len() > 1 => {
+                    eprintln!("报告：跳过 PDF。{e}");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        files.push((format.file_name(), bytes));
+    }
+    eprintln!("报告：写出文件…");
+    Ok(nianbao_report::write_files(out, &files)?)
 }
 
 async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Result<ExitCode> {
@@ -383,8 +585,15 @@ async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Resu
     std::fs::write(&findings_path, output::findings_json(&findings, &accepted)?)
         .with_context(|| format!("无法写入 {}", findings_path.display()))?;
     println!("已写出 {}", findings_path.display());
-    let report = write_report(definitions, &data, year, out)?;
-    println!("已写出 {}", report.display());
+    let formats = [
+        nianbao_report::Format::Html,
+        nianbao_report::Format::Docx,
+        nianbao_report::Format::Pdf,
+    ];
+    let content = nianbao_report::SchoolContent::Builtin;
+    for report in write_report(definitions, &data, year, out, &formats, &content)? {
+        println!("已写出 {}", report.display());
+    }
     println!("用时 {:.2} 秒", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

@@ -552,3 +552,126 @@ fn commands_work_on_postgresql_when_given_a_database_url() {
             .any(|f| f["key"] == "staff.total-parts:2024")
     );
 }
+
+#[test]
+fn users_are_added_with_a_role_and_a_password_from_stdin() {
+    use std::io::Write;
+    let ws = Workspace::with_demo();
+    let add = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .arg("--db")
+            .arg(ws.path("store.db"))
+            .args(["user", "add"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(password.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let ok = add(
+        &["--name", "zhang", "--role", "质量办"],
+        "correct horse battery\n",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("已添加用户「zhang」（质量办）"));
+
+    let again = add(
+        &["--name", "zhang", "--role", "quality"],
+        "another password\n",
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("用户「zhang」已存在"));
+    let no_department = add(
+        &["--name", "li", "--role", "department"],
+        "long enough password\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&no_department.stderr)
+            .contains("需要用 --department 指定所属专业部")
+    );
+    let wrong_department = add(
+        &[
+            "--name",
+            "li",
+            "--role",
+            "department",
+            "--department",
+            "教务处",
+        ],
+        "long enough\n",
+    );
+    assert!(String::from_utf8_lossy(&wrong_department.stderr).contains("没有专业部「教务处」"));
+    let weak = add(&["--name", "wang", "--role", "reviewer"], "short\n");
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("密码至少需要 8 个字符"));
+    let unknown_role = add(
+        &["--name", "wang", "--role", "校长"],
+        "long enough password\n",
+    );
+    assert!(String::from_utf8_lossy(&unknown_role.stderr).contains("未知的角色「校长」"));
+    let editor = add(
+        &[
+            "--name",
+            "li",
+            "--role",
+            "department",
+            "--department",
+            "信息技术部",
+        ],
+        "long enough password\n",
+    );
+    assert!(
+        editor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&editor.stderr)
+    );
+
+    let list = ws.stdout(&["user", "list"]);
+    assert!(
+        list.contains("li\t部门填报\tqianjiang-mzzj / 信息技术部"),
+        "{list}"
+    );
+    assert!(list.contains("zhang\t质量办\tqianjiang-mzzj"), "{list}");
+    assert!(!list.contains("wang"));
+}
+
+#[test]
+fn audit_reads_a_report_and_cites_its_lines() {
+    let ws = Workspace {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let report = ws.path("report.txt");
+    fs::write(
+        &report,
+        "1.4 师资队伍\n全校教职工总数600人，其中在编400人，\n外聘180人。\n本地生源占90.5%，外地生源占9.5%。\n",
+    )
+    .unwrap();
+    let extracted = ws.stdout(&["extract", report.to_str().unwrap()]);
+    assert!(extracted.contains("2  全校教职工总数600人"), "{extracted}");
+    let out = ws.run(&["audit", report.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "an error was found");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["severity"], "error");
+    let lines: Vec<u64> = findings[0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3]);
+    let missing = ws.run(&["audit", ws.path("none.docx").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("none.docx"));
+}

@@ -1,0 +1,835 @@
+//! The ledger's rules: what a point event is, how a batch of new events is checked
+//! (student, observation, value range, recorder's role, per-day and per-term limits,
+//! duplicate ids, closed periods, reversals), and the running state those checks need.
+//! Events are only ever appended; a correction is a reversal event that carries the
+//! negated value of the event it cancels, and a reversal may itself be reversed.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Serialize;
+
+use crate::columns::{Columns, FLAG_REVERSAL};
+use crate::roster::Roster;
+use crate::tree::Catalog;
+
+/// Day numbers count from 1970-01-01. Days stored in the columnar cache count from this one.
+pub const DAY_ZERO_2000: i32 = 10_957;
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day number.
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses `YYYY-MM-DD` (also `YYYY/MM/DD`) into a day number; years 2000–2150.
+pub fn parse_date(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let mut parts = s.split(['-', '/']);
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || !(2000..=2150).contains(&y) || !(1..=12).contains(&m) {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
+pub fn format_date(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// When an event happened, to the second, in the school's local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Timestamp {
+    pub day: i32,
+    pub second: u32,
+}
+
+impl Timestamp {
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS` (`T` also accepted).
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        let (date, time) = match s.split_once([' ', 'T']) {
+            Some((d, t)) => (d, Some(t.trim())),
+            None => (s, None),
+        };
+        let day = parse_date(date)?;
+        let second = match time {
+            None => 0,
+            Some(t) => {
+                let mut parts = t.split(':');
+                let h: u32 = parts.next()?.parse().ok()?;
+                let m: u32 = parts.next()?.parse().ok()?;
+                let sec: u32 = match parts.next() {
+                    Some(p) => p.parse().ok()?,
+                    None => 0,
+                };
+                if parts.next().is_some() || h > 23 || m > 59 || sec > 59 {
+                    return None;
+                }
+                h * 3600 + m * 60 + sec
+            }
+        };
+        Some(Timestamp { day, second })
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {:02}:{:02}:{:02}",
+            format_date(self.day),
+            self.second / 3600,
+            self.second / 60 % 60,
+            self.second % 60
+        )
+    }
+}
+
+/// A term (学期) of a school year. Events fall into the term that contains their day; once
+/// closed, a term accepts no more events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub id: i64,
+    pub code: String,
+    /// The school year the term belongs to, e.g. 2025 for 2025—2026.
+    pub school_year: i32,
+    pub starts: i32,
+    pub ends: i32,
+    pub closed: bool,
+}
+
+impl Period {
+    pub fn contains(&self, day: i32) -> bool {
+        self.starts <= day && day <= self.ends
+    }
+}
+
+/// One event as submitted (a CSV row or an API call), before it is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Where it came from (line number in its file), for messages.
+    pub row: usize,
+    pub event_id: String,
+    /// Student number (学号).
+    pub student: String,
+    /// Observation code; may be empty for a reversal.
+    pub observation: String,
+    /// `None` takes the observation's standard value (or, for a reversal, the negation).
+    pub value: Option<i32>,
+    pub recorder: String,
+    pub role: String,
+    pub at: Timestamp,
+    pub reason: String,
+    pub evidence: Option<String>,
+    /// The id of the event this one reverses.
+    pub reverses: Option<String>,
+}
+
+/// An event that passed every check, ready to append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub seq: u32,
+    pub event_id: String,
+    pub student: u32,
+    pub tree_version: u32,
+    pub observation: u16,
+    pub key: u32,
+    pub value: i32,
+    pub at: Timestamp,
+    /// Index into the school's periods.
+    pub period: usize,
+    pub recorder: String,
+    pub role: String,
+    pub reason: String,
+    pub evidence: Option<String>,
+    pub reverses: Option<u32>,
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "第 {} 行「{c}」列：{}", self.row, self.message),
+            None => write!(f, "第 {} 行：{}", self.row, self.message),
+        }
+    }
+}
+
+/// A batch that was refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub errors: Vec<RowError>,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}：{} 处错误，整批未导入", self.file, self.errors.len())?;
+        for e in self.errors.iter().take(20) {
+            write!(f, "\n  {e}")?;
+        }
+        if self.errors.len() > 20 {
+            write!(f, "\n  ……另有 {} 处", self.errors.len() - 20)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// Most errors listed for one batch; checking stops after this many.
+pub const MAX_ERRORS: usize = 200;
+
+/// A multiplicative hasher for the integer keys of the limit counters.
+#[derive(Default, Clone, Copy)]
+pub struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        // Fold the high half of a full product into the low bits, which pick the bucket.
+        let m = u128::from(self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+pub type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
+
+fn term_key(student: u32, key: u32, period: usize) -> u64 {
+    (u64::from(student) << 32) ^ (u64::from(key) << 12) ^ period as u64
+}
+
+fn day_key(student: u32, key: u32, day: i32) -> u64 {
+    (u64::from(student) << 32) ^ (u64::from(key) << 15) ^ (day as u64 & 0x7fff)
+}
+
+/// What an existing event looks like to a reversal that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub seq: u32,
+}
+
+/// The state the checks run against: the school's tree versions, roster, terms and ledger
+/// (as columns), plus the counters behind the limits for open terms.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub catalog: Catalog,
+    pub roster: Roster,
+    pub periods: Vec<Period>,
+    pub columns: Columns,
+    /// Sequence numbers of events that have been reversed.
+    reversed: HashSet<u32>,
+    term_use: IntMap<u64, i64>,
+    day_use: IntMap<u64, u32>,
+    /// Every event id, when the ledger is kept wholly in memory; the store checks ids itself.
+    ids: Option<HashMap<String, u32>>,
+    /// Whether the counters above are built; reading needs none of them.
+    counters_ready: bool,
+}
+
+/// Pending counters of a batch being checked.
+#[derive(Default)]
+struct Pending {
+    ids: HashMap<String, (u32, usize)>,
+    reversed: HashSet<u32>,
+    term_use: IntMap<u64, i64>,
+    day_use: IntMap<u64, u32>,
+}
+
+impl Ledger {
+    /// A ledger over existing columns. With `keep_ids`, event ids are tracked in memory
+    /// (tests and tools); otherwise the store resolves and de-duplicates them.
+    pub fn new(
+        catalog: Catalog,
+        roster: Roster,
+        periods: Vec<Period>,
+        columns: Columns,
+        keep_ids: bool,
+    ) -> Ledger {
+        Ledger {
+            catalog,
+            roster,
+            periods,
+            columns,
+            ids: keep_ids.then(HashMap::new),
+            ..Ledger::default()
+        }
+    }
+
+    /// Builds the counters the checks need, if they are not built yet.
+    pub fn prepare(&mut self) {
+        if !self.counters_ready {
+            self.rebuild_counters();
+        }
+    }
+
+    /// Marks the counters stale (after the terms or the columns changed underneath).
+    pub fn invalidate(&mut self) {
+        self.counters_ready = false;
+    }
+
+    /// Recomputes the limit counters of open terms and the set of reversed events.
+    pub fn rebuild_counters(&mut self) {
+        self.counters_ready = true;
+        self.reversed = self.columns.reverses.iter().map(|&(_, t)| t).collect();
+        self.term_use.clear();
+        self.day_use.clear();
+        let open: Vec<bool> = self.periods.iter().map(|p| !p.closed).collect();
+        let c = &self.columns;
+        for i in 0..c.len() {
+            let period = usize::from(c.period[i]);
+            if !open.get(period).copied().unwrap_or(false) {
+                continue;
+            }
+            let (student, key, value) = (c.student[i], c.key[i], i64::from(c.value[i]));
+            *self
+                .term_use
+                .entry(term_key(student, key, period))
+                .or_default() += value;
+            if c.flags[i] & FLAG_REVERSAL == 0 {
+                let day = i32::from(c.day[i]) + DAY_ZERO_2000;
+                *self.day_use.entry(day_key(student, key, day)).or_default() += 1;
+            }
+        }
+    }
+
+    /// Number of events in the ledger.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.columns.len() == 0
+    }
+
+    /// Whether the event with this sequence number has been reversed.
+    pub fn is_reversed(&self, seq: u32) -> bool {
+        if self.counters_ready {
+            self.reversed.contains(&seq)
+        } else {
+            self.columns.reverses.iter().any(|&(_, t)| t == seq)
+        }
+    }
+
+    /// The term containing `day`.
+    pub fn period_of(&self, day: i32) -> Option<usize> {
+        self.periods.iter().position(|p| p.contains(day))
+    }
+
+    /// Checks a batch. `existing` resolves event ids of earlier batches (reversal targets)
+    /// when ids are not kept in memory. Returns the events to append, numbered after the
+    /// current ledger, or every row error found (up to [`MAX_ERRORS`]).
+    pub fn check(
+        &mut self,
+        file: &str,
+        rows: &[NewEvent],
+        existing: &HashMap<String, Target>,
+    ) -> Result<Vec<Event>, Rejected> {
+        self.prepare();
+        let mut errors = Vec::new();
+        let mut out: Vec<Event> = Vec::with_capacity(rows.len());
+        let mut pending = Pending::default();
+        let first_seq = self.columns.len() as u32 + 1;
+        for row in rows {
+            if errors.len() >= MAX_ERRORS {
+                break;
+            }
+            let seq = first_seq + out.len() as u32;
+            match self.check_row(row, seq, &out, &pending, existing) {
+                Ok(event) => {
+                    pending
+                        .ids
+                        .insert(event.event_id.clone(), (event.seq, out.len()));
+                    if let Some(t) = event.reverses {
+                        pending.reversed.insert(t);
+                    }
+                    *pending
+                        .term_use
+                        .entry(term_key(event.student, event.key, event.period))
+                        .or_default() += i64::from(event.value);
+                    if event.reverses.is_none() {
+                        *pending
+                            .day_use
+                            .entry(day_key(event.student, event.key, event.at.day))
+                            .or_default() += 1;
+                    }
+                    out.push(event);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Rejected {
+                file: file.to_string(),
+                errors,
+            })
+        }
+    }
+
+    fn check_row(
+        &self,
+        row: &NewEvent,
+        seq: u32,
+        batch: &[Event],
+        pending: &Pending,
+        existing: &HashMap<String, Target>,
+    ) -> Result<Event, RowError> {
+        let err = |column: &str, message: String| RowError {
+            row: row.row,
+            column: Some(column.to_string()),
+            message,
+        };
+        let event_id = row.event_id.trim();
+        if event_id.is_empty() {
+            return Err(err("事件编号", "不能为空".into()));
+        }
+        if pending.ids.contains_key(event_id) {
+            return Err(err("事件编号", format!("「{event_id}」在本批中重复出现")));
+        }
+        if self
+            .ids
+            .as_ref()
+            .is_some_and(|ids| ids.contains_key(event_id))
+        {
+            return Err(err("事件编号", format!("「{event_id}」已经记录过")));
+        }
+        let period = self
+            .period_of(row.at.day)
+            .ok_or_else(|| err("时间", format!("{} 不在任何已设置的学期内", row.at)))?;
+        let term = &self.periods[period];
+        if term.closed {
+            return Err(err(
+                "时间",
+                format!("学期「{}」已结账，不能再记录或冲销积分", term.code),
+            ));
+        }
+        if row.recorder.trim().is_empty() {
+            return Err(err("记录人", "不能为空".into()));
+        }
+
+        if let Some(target_id) = &row.reverses {
+            let target_id = target_id.trim();
+            let target_seq = match pending.ids.get(target_id) {
+                Some(&(s, _)) => Some(s),
+                None => match &self.ids {
+                    Some(ids) => ids.get(target_id).copied(),
+                    None => existing.get(target_id).map(|t| t.seq),
+                },
+            }
+            .ok_or_else(|| err("冲销事件", format!("找不到事件「{target_id}」")))?;
+            if self.reversed.contains(&target_seq) || pending.reversed.contains(&target_seq) {
+                return Err(err(
+                    "冲销事件",
+                    format!("事件「{target_id}」已被冲销过，不能重复冲销"),
+                ));
+            }
+            let (student, key, value) = self
+                .event_facts(target_seq, batch)
+                .ok_or_else(|| err("冲销事件", format!("事件「{target_id}」无法读取")))?;
+            let student_no = self
+                .roster
+                .student(student)
+                .map(|s| s.number.as_str())
+                .unwrap_or("");
+            if !row.student.trim().is_empty() && row.student.trim() != student_no {
+                return Err(err(
+                    "学号",
+                    format!(
+                        "被冲销的事件属于学生 {student_no}，不是 {}",
+                        row.student.trim()
+                    ),
+                ));
+            }
+            let (tree, obs) = self
+                .catalog
+                .observation(key)
+                .ok_or_else(|| err("冲销事件", "被冲销事件的观测点无法解读".into()))?;
+            if !row.observation.trim().is_empty() && row.observation.trim() != obs.code {
+                return Err(err(
+                    "观测点",
+                    format!(
+                        "被冲销的事件记录的是 {}，不是 {}",
+                        obs.code,
+                        row.observation.trim()
+                    ),
+                ));
+            }
+            if let Some(v) = row.value
+                && v != -value
+            {
+                return Err(err(
+                    "分值",
+                    format!("冲销的分值应为 {}（原事件 {value} 的相反数）", -value),
+                ));
+            }
+            if !tree.roles.contains(&row.role) {
+                return Err(err(
+                    "记录角色",
+                    format!("「{}」不是积分体系中的角色", row.role),
+                ));
+            }
+            let observation = self.catalog.keys[key as usize].observation as u16;
+            return Ok(Event {
+                seq,
+                event_id: event_id.to_string(),
+                student,
+                tree_version: tree.version,
+                observation,
+                key,
+                value: -value,
+                at: row.at,
+                period,
+                recorder: row.recorder.trim().to_string(),
+                role: row.role.trim().to_string(),
+                reason: row.reason.trim().to_string(),
+                evidence: row.evidence.clone(),
+                reverses: Some(target_seq),
+            });
+        }
+
+        let student_no = row.student.trim();
+        let student = self
+            .roster
+            .id_of(student_no)
+            .ok_or_else(|| err("学号", format!("名册中没有学号为「{student_no}」的学生")))?;
+        let ti = self
+            .catalog
+            .tree_for_day(row.at.day)
+            .ok_or_else(|| err("时间", format!("{} 时还没有生效的积分体系", row.at)))?;
+        let tree = &self.catalog.trees[ti];
+        let code = row.observation.trim();
+        let (oi, obs) = tree.observation(code).ok_or_else(|| {
+            err(
+                "观测点",
+                format!("第 {} 版积分体系中没有观测点「{code}」", tree.version),
+            )
+        })?;
+        let value = row.value.unwrap_or(obs.value);
+        if value < obs.min || value > obs.max {
+            let range = if obs.min == obs.max {
+                format!("{}", obs.min)
+            } else {
+                format!("{}～{}", obs.min, obs.max)
+            };
+            return Err(err(
+                "分值",
+                format!(
+                    "{value} 超出观测点 {}「{}」的分值 {range}",
+                    obs.code, obs.name
+                ),
+            ));
+        }
+        let role = row.role.trim();
+        if !obs.roles.iter().any(|r| r == role) {
+            return Err(err(
+                "记录角色",
+                format!(
+                    "「{role}」不能记录观测点 {}（可记录：{}）",
+                    obs.code,
+                    obs.roles.join("、")
+                ),
+            ));
+        }
+        let key = self.catalog.base[ti] + oi as u32;
+        let dk = day_key(student, key, row.at.day);
+        let today = self.day_use.get(&dk).copied().unwrap_or(0)
+            + pending.day_use.get(&dk).copied().unwrap_or(0);
+        if today + 1 > obs.per_day {
+            return Err(err(
+                "观测点",
+                format!(
+                    "学生 {student_no} 在 {} 已有 {today} 次「{}」，超出每日 {} 次的上限",
+                    format_date(row.at.day),
+                    obs.name,
+                    obs.per_day
+                ),
+            ));
+        }
+        let tk = term_key(student, key, period);
+        let net = self.term_use.get(&tk).copied().unwrap_or(0)
+            + pending.term_use.get(&tk).copied().unwrap_or(0);
+        if (net + i64::from(value)).abs() > obs.per_term {
+            return Err(err(
+                "分值",
+                format!(
+                    "学生 {student_no} 本学期「{}」已累计 {net} 分，再记 {value} 分将超出每学期 {} 分的上限",
+                    obs.name, obs.per_term
+                ),
+            ));
+        }
+        Ok(Event {
+            seq,
+            event_id: event_id.to_string(),
+            student,
+            tree_version: tree.version,
+            observation: oi as u16,
+            key,
+            value,
+            at: row.at,
+            period,
+            recorder: row.recorder.trim().to_string(),
+            role: role.to_string(),
+            reason: row.reason.trim().to_string(),
+            evidence: row.evidence.clone(),
+            reverses: None,
+        })
+    }
+
+    /// Student, observation key and value of an event already in the ledger or in the batch.
+    fn event_facts(&self, seq: u32, batch: &[Event]) -> Option<(u32, u32, i32)> {
+        let i = (seq as usize).checked_sub(1)?;
+        if i < self.columns.len() {
+            let c = &self.columns;
+            return Some((c.student[i], c.key[i], i32::from(c.value[i])));
+        }
+        let e = batch.get(i - self.columns.len())?;
+        Some((e.student, e.key, e.value))
+    }
+
+    /// Appends checked events (after the store has committed them).
+    pub fn apply(&mut self, events: &[Event]) {
+        if !self.counters_ready {
+            for e in events {
+                self.columns.push(e);
+                if let Some(ids) = &mut self.ids {
+                    ids.insert(e.event_id.clone(), e.seq);
+                }
+            }
+            return;
+        }
+        for e in events {
+            self.columns.push(e);
+            if let Some(t) = e.reverses {
+                self.reversed.insert(t);
+            }
+            if let Some(ids) = &mut self.ids {
+                ids.insert(e.event_id.clone(), e.seq);
+            }
+            if !self.periods[e.period].closed {
+                *self
+                    .term_use
+                    .entry(term_key(e.student, e.key, e.period))
+                    .or_default() += i64::from(e.value);
+                if e.reverses.is_none() {
+                    *self
+                        .day_use
+                        .entry(day_key(e.student, e.key, e.at.day))
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+
+    /// Checks and appends in one step (in-memory use).
+    pub fn record(&mut self, file: &str, rows: &[NewEvent]) -> Result<Vec<Event>, Rejected> {
+        let events = self.check(file, rows, &HashMap::new())?;
+        self.apply(&events);
+        Ok(events)
+    }
+
+    /// Closes a term: no event may be recorded in it afterwards.
+    pub fn close_period(&mut self, index: usize) {
+        if let Some(p) = self.periods.get_mut(index) {
+            p.closed = true;
+        }
+        self.invalidate();
+    }
+}
+
+/// The columns of an events CSV file, in order.
+pub const EVENT_COLUMNS: [&str; 10] = [
+    "事件编号",
+    "学号",
+    "观测点",
+    "分值",
+    "记录人",
+    "记录角色",
+    "时间",
+    "事由",
+    "佐证",
+    "冲销事件",
+];
+
+/// Reads an events CSV (UTF-8, header row with [`EVENT_COLUMNS`]; 分值, 佐证 and 冲销事件 may be
+/// empty). Every malformed cell is reported with its row and column.
+pub fn read_events_csv(path: &std::path::Path) -> Result<Vec<NewEvent>, Rejected> {
+    let file = path.display().to_string();
+    let fail = |row: usize, column: Option<&str>, message: String| Rejected {
+        file: file.clone(),
+        errors: vec![RowError {
+            row,
+            column: column.map(str::to_string),
+            message,
+        }],
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?
+        .clone();
+    let mut index = [usize::MAX; 10];
+    for (i, name) in EVENT_COLUMNS.iter().enumerate() {
+        match headers
+            .iter()
+            .position(|h| h.trim().trim_start_matches('\u{feff}') == *name)
+        {
+            Some(p) => index[i] = p,
+            None if i >= 8 || i == 3 => {}
+            None => {
+                return Err(fail(
+                    1,
+                    Some(name),
+                    format!("表头缺少此列；应有：{}", EVENT_COLUMNS.join(",")),
+                ));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError {
+                    row: line,
+                    column: None,
+                    message: format!("无法解析：{e}"),
+                });
+                continue;
+            }
+        };
+        let cell = |i: usize| -> &str {
+            if index[i] == usize::MAX {
+                ""
+            } else {
+                record.get(index[i]).unwrap_or("").trim()
+            }
+        };
+        let mut err = |i: usize, message: String| {
+            errors.push(RowError {
+                row: line,
+                column: Some(EVENT_COLUMNS[i].to_string()),
+                message,
+            })
+        };
+        if record.len() < headers.len() {
+            errors.push(RowError {
+                row: line,
+                column: None,
+                message: format!("应有 {} 列，只有 {} 列", headers.len(), record.len()),
+            });
+            continue;
+        }
+        let value = match cell(3) {
+            "" => None,
+            v => match v.trim_start_matches('+').parse::<i32>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    err(3, format!("「{v}」应为整数分值，如 2 或 -1"));
+                    continue;
+                }
+            },
+        };
+        let Some(at) = Timestamp::parse(cell(6)) else {
+            err(6, format!("「{}」应写成 YYYY-MM-DD HH:MM", cell(6)));
+            continue;
+        };
+        let reverses = Some(cell(9).to_string()).filter(|s| !s.is_empty());
+        if reverses.is_none() && cell(2).is_empty() {
+            err(2, "不能为空（只有冲销事件可以省略）".into());
+            continue;
+        }
+        if reverses.is_none() && cell(1).is_empty() {
+            err(1, "不能为空".into());
+            continue;
+        }
+        rows.push(NewEvent {
+            row: line,
+            event_id: cell(0).to_string(),
+            student: cell(1).to_string(),
+            observation: cell(2).to_string(),
+            value,
+            recorder: cell(4).to_string(),
+            role: cell(5).to_string(),
+            at,
+            reason: cell(7).to_string(),
+            evidence: Some(cell(8).to_string()).filter(|s| !s.is_empty()),
+            reverses,
+        });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Rejected { file, errors })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        for day in [0, 10_957, 20_000, 25_000, 60_000] {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
+        }
+        assert_eq!(parse_date("2000-01-01"), Some(DAY_ZERO_2000));
+        assert_eq!(parse_date("2025-02-29"), None);
+        let t = Timestamp::parse("2025-09-01 08:05").unwrap();
+        assert_eq!(t.to_string(), "2025-09-01 08:05:00");
+    }
+}

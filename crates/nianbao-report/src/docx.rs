@@ -1,0 +1,619 @@
+//! The report as a Word document (docx-rs) that the quality office edits in Word or WPS:
+//! A4, real paragraph styles (正文 in 宋体; 标题 1–3 in 黑体 with outline levels so the
+//! 目录 field can be rebuilt), captions with SEQ fields (图/表/典型案例) so the 图目录,
+//! 表目录 and 案例目录 fields can be rebuilt too, page numbers in the footer, tables with
+//! merged header cells, and charts embedded as PNG.
+
+use std::io::Cursor;
+
+use docx_rs::{
+    AlignmentType, BreakType, Docx, FieldCharType, Footer, Hyperlink, HyperlinkType, InstrPAGEREF,
+    InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin, PageNum,
+    Paragraph as DocxParagraph, Pic, Run, RunFonts, Shading, SpecialIndentType, Style, StyleType,
+    StyleWithLevel, Styles, Tab, TabLeaderType, TabValueType, Table as DocxTable, TableCell,
+    TableRow, VAlignType, VMergeType, WidthType,
+};
+
+use crate::error::ReportError;
+use crate::model::{Align, Block, Document, Figure, Image, ImageFormat, Inline, ListKind};
+use crate::tables::Table;
+
+const BODY_FONT: &str = "宋体";
+const HEADING_FONT: &str = "黑体";
+const LATIN_FONT: &str = "Times New Roman";
+/// A4 in twips, with 2.54 cm / 3.17 cm margins: a text width of 8,306 twips (14.65 cm).
+const PAGE_W: u32 = 11_906;
+const PAGE_H: u32 = 16_838;
+const MARGIN_X: i32 = 1_800;
+const MARGIN_Y: i32 = 1_440;
+const TEXT_W: usize = (PAGE_W as usize) - 2 * (MARGIN_X as usize);
+/// EMU per twip, and the widest a picture may be (the text width).
+const EMU_PER_TWIP: u32 = 635;
+const ACCENT: &str = "8B1A1A";
+/// Charts are rasterised at 1.5× their CSS size: about 170 dpi at the text width.
+const CHART_SCALE: f32 = 1.5;
+
+fn fonts(east_asia: &str) -> RunFonts {
+    RunFonts::new()
+        .east_asia(east_asia)
+        .ascii(LATIN_FONT)
+        .hi_ansi(LATIN_FONT)
+        .cs(LATIN_FONT)
+}
+
+fn styles() -> Styles {
+    let heading = |level: usize, size: usize, before: u32, after: u32| {
+        Style::new(format!("Heading{level}"), StyleType::Paragraph)
+            .name(format!("标题 {level}"))
+            .based_on("Normal")
+            .next("Normal")
+            .q_format(true)
+            .fonts(fonts(HEADING_FONT))
+            .size(size)
+            .bold()
+            .outline_lvl(level - 1)
+            .indent(Some(0), Some(SpecialIndentType::FirstLine(0)), None, None)
+            .first_line_chars(0)
+            .line_spacing(LineSpacing::new().before(before).after(after))
+    };
+    let toc = |level: usize| {
+        Style::new(format!("ToC{level}"), StyleType::Paragraph)
+            .name(format!("toc {level}"))
+            .based_on("Normal")
+            .next("Normal")
+            .indent(
+                Some(((level - 1) * 420) as i32),
+                Some(SpecialIndentType::FirstLine(0)),
+                None,
+                None,
+            )
+            .first_line_chars(0)
+    };
+    Styles::new()
+        .default_fonts(fonts(BODY_FONT))
+        .default_size(24)
+        .add_style(
+            Style::new("Normal", StyleType::Paragraph)
+                .name("Normal")
+                .q_format(true)
+                .fonts(fonts(BODY_FONT))
+                .size(24)
+                .align(AlignmentType::Both)
+                .line_spacing(
+                    LineSpacing::new()
+                        .line_rule(LineSpacingType::Auto)
+                        .line(360)
+                        .before(0)
+                        .after(0),
+                ),
+        )
+        .add_style(heading(1, 32, 480, 240).align(AlignmentType::Left))
+        .add_style(heading(2, 28, 240, 120))
+        .add_style(heading(3, 24, 160, 80))
+        .add_style(
+            Style::new("Caption", StyleType::Paragraph)
+                .name("题注")
+                .based_on("Normal")
+                .next("Normal")
+                .q_format(true)
+                .fonts(fonts(HEADING_FONT))
+                .size(21)
+                .align(AlignmentType::Center)
+                .first_line_chars(0)
+                .line_spacing(LineSpacing::new().before(80).after(120)),
+        )
+        .add_style(toc(1))
+        .add_style(toc(2))
+        .add_style(toc(3))
+}
+
+/// Renders the document as a .docx file.
+pub fn render(doc: &Document) -> Result<Vec<u8>, ReportError> {
+    let mut writer = Writer {
+        bookmark: 0,
+        pictures: rasterise(doc)?,
+    };
+    let mut docx = Docx::new()
+        .styles(styles())
+        .page_size(PAGE_W, PAGE_H)
+        .page_margin(PageMargin {
+            top: MARGIN_Y,
+            left: MARGIN_X,
+            bottom: MARGIN_Y,
+            right: MARGIN_X,
+            header: 851,
+            footer: 992,
+            gutter: 0,
+        })
+        .footer(
+            Footer::new().add_paragraph(
+                DocxParagraph::new()
+                    .align(AlignmentType::Center)
+                    .add_page_num(PageNum::new()),
+            ),
+        )
+        .first_footer(Footer::new().add_paragraph(DocxParagraph::new()))
+        .title_pg();
+    for paragraph in cover(doc) {
+        docx = docx.add_paragraph(paragraph);
+    }
+    for item in writer.blocks(doc, &doc.blocks)? {
+        docx = match item {
+            Item::Paragraph(p) => docx.add_paragraph(*p),
+            Item::Table(t) => docx.add_table(*t),
+        };
+    }
+    let mut out = Cursor::new(Vec::new());
+    docx.build()
+        .pack(&mut out)
+        .map_err(|e| ReportError::Docx(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+fn cover(doc: &Document) -> Vec<DocxParagraph> {
+    let c = &doc.cover;
+    let line = |text: &str, size: usize, bold: bool, font: &str, before: u32| {
+        let mut run = Run::new().add_text(text).size(size).fonts(fonts(font));
+        if bold {
+            run = run.bold();
+        }
+        DocxParagraph::new()
+            .align(AlignmentType::Center)
+            .first_line_chars(0)
+            .indent(None, Some(SpecialIndentType::FirstLine(0)), None, None)
+            .line_spacing(LineSpacing::new().before(before))
+            .add_run(run)
+    };
+    let mut out = vec![line(&c.school, 44, true, HEADING_FONT, 2400)];
+    if !c.school_en.is_empty() {
+        out.push(line(&c.school_en, 18, false, BODY_FONT, 120));
+    }
+    out.push(line(
+        &c.designations.join("　"),
+        28,
+        false,
+        HEADING_FONT,
+        480,
+    ));
+    out.push(line(&c.title, 56, true, HEADING_FONT, 2400).add_run(Run::new()));
+    out.push(line(&c.school, 30, false, HEADING_FONT, 4800));
+    out.push(
+        line(&c.date, 30, false, HEADING_FONT, 120).add_run(Run::new().add_break(BreakType::Page)),
+    );
+    out
+}
+
+/// A body item of the document.
+enum Item {
+    Paragraph(Box<DocxParagraph>),
+    Table(Box<DocxTable>),
+}
+
+struct Writer {
+    bookmark: usize,
+    /// Every figure's picture, rasterised ahead, in order of appearance.
+    pictures: std::collections::VecDeque<Pic>,
+}
+
+/// Rasterises every figure of the document, spread over the available cores.
+fn rasterise(doc: &Document) -> Result<std::collections::VecDeque<Pic>, ReportError> {
+    let mut figures: Vec<&Figure> = Vec::new();
+    crate::model::walk(&doc.blocks, &mut |block| {
+        if let Block::Figure(f) = block {
+            figures.push(f);
+        }
+    });
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let chunk = figures.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<Pic>, ReportError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = figures
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|f| picture(f)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ReportError::Chart("图表转换线程异常退出".into())))
+            })
+            .collect()
+    });
+    let mut out = std::collections::VecDeque::with_capacity(figures.len());
+    for part in results {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+fn bookmark_name(id: &str) -> String {
+    // Word bookmark names: letters, digits and underscores, at most 40 characters.
+    let name: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("_Toc_{name}")
+}
+
+fn runs(paragraph: DocxParagraph, runs: &[Inline]) -> DocxParagraph {
+    let mut p = paragraph;
+    for inline in runs {
+        let mut lines = inline.text.split('\n').peekable();
+        while let Some(text) = lines.next() {
+            let mut run = Run::new().add_text(text);
+            if inline.bold {
+                run = run.bold();
+            }
+            if inline.italic {
+                run = run.italic();
+            }
+            if lines.peek().is_some() {
+                run = run.add_break(BreakType::TextWrapping);
+            }
+            p = match &inline.link {
+                Some(url) if url.starts_with("http") => p.add_hyperlink(
+                    Hyperlink::new(url, HyperlinkType::External)
+                        .add_run(run.color("1F4E9A").underline("single")),
+                ),
+                _ => p.add_run(run),
+            };
+        }
+    }
+    p
+}
+
+/// A SEQ field that Word counts captions with: `图 {SEQ 图}`.
+fn seq(label: &str, number: usize) -> Vec<Run> {
+    vec![
+        Run::new().add_field_char(FieldCharType::Begin, false),
+        Run::new().add_instr_text(InstrText::Unsupported(format!(" SEQ {label} \\* ARABIC "))),
+        Run::new().add_field_char(FieldCharType::Separate, false),
+        Run::new().add_text(number.to_string()),
+        Run::new().add_field_char(FieldCharType::End, false),
+    ]
+}
+
+impl Writer {
+    fn next_bookmark(&mut self) -> usize {
+        self.bookmark += 1;
+        self.bookmark
+    }
+
+    /// A caption paragraph "label N：text" with a SEQ field and a bookmark for the lists.
+    fn caption(
+        &mut self,
+        label: &str,
+        number: usize,
+        text: &str,
+        target: &str,
+        keep_next: bool,
+    ) -> DocxParagraph {
+        let id = self.next_bookmark();
+        let mut p = DocxParagraph::new()
+            .style("Caption")
+            .keep_next(keep_next)
+            .add_bookmark_start(id, bookmark_name(target))
+            .add_run(Run::new().add_text(format!("{label} ")));
+        for run in seq(label, number) {
+            p = p.add_run(run);
+        }
+        p.add_run(Run::new().add_text(format!("：{text}")))
+            .add_bookmark_end(id)
+    }
+
+    fn blocks(&mut self, doc: &Document, blocks: &[Block]) -> Result<Vec<Item>, ReportError> {
+        let mut out = Vec::new();
+        for block in blocks {
+            match block {
+                Block::Heading(h) => {
+                    let id = self.next_bookmark();
+                    let mut p = DocxParagraph::new()
+                        .style(&format!("Heading{}", h.level.clamp(1, 3)))
+                        .keep_next(true)
+                        .page_break_before(h.page_break)
+                        .add_bookmark_start(id, bookmark_name(&h.id))
+                        .add_run(Run::new().add_text(h.display()))
+                        .add_bookmark_end(id);
+                    if h.level == 1 && !h.in_toc {
+                        p = p.align(AlignmentType::Center);
+                    }
+                    out.push(Item::Paragraph(Box::new(p)));
+                }
+                Block::Paragraph(p) => {
+                    let base = match p.align {
+                        Align::Body => DocxParagraph::new()
+                            .style("Normal")
+                            .indent(None, Some(SpecialIndentType::FirstLine(480)), None, None)
+                            .first_line_chars(200),
+                        Align::Center => DocxParagraph::new().align(AlignmentType::Center),
+                        Align::Right => DocxParagraph::new().align(AlignmentType::Right),
+                        Align::Left => DocxParagraph::new().align(AlignmentType::Left),
+                    };
+                    out.push(Item::Paragraph(Box::new(runs(base, &p.runs))));
+                }
+                Block::List { ordered, items } => {
+                    for (i, item) in items.iter().enumerate() {
+                        let bullet = if *ordered {
+                            format!("{}. ", i + 1)
+                        } else {
+                            "• ".into()
+                        };
+                        let p = DocxParagraph::new()
+                            .indent(Some(420), Some(SpecialIndentType::Hanging(280)), None, None)
+                            .add_run(Run::new().add_text(bullet));
+                        out.push(Item::Paragraph(Box::new(runs(p, item))));
+                    }
+                }
+                Block::Table(t) => {
+                    out.push(Item::Paragraph(Box::new(
+                        self.caption("表", t.number, &t.caption, &t.id, true),
+                    )));
+                    out.push(Item::Table(Box::new(table(t))));
+                    out.push(Item::Paragraph(Box::new(DocxParagraph::new())));
+                }
+                Block::Figure(f) => {
+                    out.push(Item::Paragraph(Box::new(
+                        DocxParagraph::new()
+                            .align(AlignmentType::Center)
+                            .keep_next(true)
+                            .line_spacing(
+                                LineSpacing::new()
+                                    .line_rule(LineSpacingType::Auto)
+                                    .line(240),
+                            )
+                            .indent(None, Some(SpecialIndentType::FirstLine(0)), None, None)
+                            .add_run(Run::new().add_image(self.pictures.pop_front().ok_or_else(
+                                || ReportError::Docx("图片数量与图题不一致".into()),
+                            )?)),
+                    )));
+                    out.push(Item::Paragraph(Box::new(self.caption(
+                        "图",
+                        f.number,
+                        &f.caption,
+                        &f.id(),
+                        false,
+                    ))));
+                }
+                Block::Case(case) => {
+                    let title = self
+                        .caption("典型案例", case.number, &case.title, &case.id(), true)
+                        .align(AlignmentType::Left)
+                        .color(ACCENT);
+                    let mut cell = TableCell::new()
+                        .shading(Shading::new().fill("FBF7F2"))
+                        .width(TEXT_W, WidthType::Dxa)
+                        .add_paragraph(title);
+                    for item in self.blocks(doc, &case.blocks)? {
+                        cell = match item {
+                            Item::Paragraph(p) => cell.add_paragraph(*p),
+                            Item::Table(t) => cell.add_table(*t),
+                        };
+                    }
+                    // A cell must end with a paragraph.
+                    cell = cell.add_paragraph(DocxParagraph::new());
+                    out.push(Item::Table(Box::new(
+                        DocxTable::new(vec![TableRow::new(vec![cell])])
+                            .set_grid(vec![TEXT_W])
+                            .width(TEXT_W, WidthType::Dxa),
+                    )));
+                    out.push(Item::Paragraph(Box::new(DocxParagraph::new())));
+                }
+                Block::ListOf(kind) => out.extend(self.list_of(doc, *kind)),
+                Block::PageBreak => out.push(Item::Paragraph(Box::new(
+                    DocxParagraph::new().add_run(Run::new().add_break(BreakType::Page)),
+                ))),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A TOC field pre-filled with the entries, so the list shows before Word or WPS
+    /// updates it, and updating rebuilds the same list from the styles and SEQ fields.
+    fn list_of(&mut self, doc: &Document, kind: ListKind) -> Vec<Item> {
+        let instr = match kind {
+            ListKind::Contents => InstrToC::new()
+                .heading_styles_range(1, 3)
+                .add_style_with_level(StyleWithLevel::new("标题 1", 1))
+                .add_style_with_level(StyleWithLevel::new("标题 2", 2))
+                .add_style_with_level(StyleWithLevel::new("标题 3", 3))
+                .use_applied_paragraph_line_level()
+                .hyperlink()
+                .hide_tab_and_page_numbers_in_webview(),
+            ListKind::Figures => InstrToC::new().caption_label("图").hyperlink(),
+            ListKind::Tables => InstrToC::new().caption_label("表").hyperlink(),
+            ListKind::Cases => InstrToC::new().caption_label("典型案例").hyperlink(),
+        };
+        let entries = doc.entries(kind);
+        if entries.is_empty() {
+            return vec![Item::Paragraph(Box::new(
+                DocxParagraph::new()
+                    .align(AlignmentType::Center)
+                    .add_run(Run::new().add_text("（无）")),
+            ))];
+        }
+        let count = entries.len();
+        let mut out = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let level = entry.level.clamp(1, 3);
+            let mut p = DocxParagraph::new().style(&format!("ToC{level}")).add_tab(
+                Tab::new()
+                    .val(TabValueType::Right)
+                    .leader(TabLeaderType::Dot)
+                    .pos(TEXT_W),
+            );
+            if i == 0 {
+                p = p
+                    .add_run(Run::new().add_field_char(FieldCharType::Begin, true))
+                    .add_run(Run::new().add_instr_text(InstrText::TOC(instr.clone())))
+                    .add_run(Run::new().add_field_char(FieldCharType::Separate, false));
+            }
+            let target = bookmark_name(&entry.target);
+            let page = Run::new()
+                .add_field_char(FieldCharType::Begin, false)
+                .add_instr_text(InstrText::PAGEREF(InstrPAGEREF::new(&target).hyperlink()))
+                .add_field_char(FieldCharType::Separate, false)
+                .add_field_char(FieldCharType::End, false);
+            p = p.add_hyperlink(
+                Hyperlink::new(&target, HyperlinkType::Anchor)
+                    .add_run(Run::new().add_text(&entry.text))
+                    .add_run(Run::new().add_tab())
+                    .add_run(page),
+            );
+            if i + 1 == count {
+                p = p.add_run(Run::new().add_field_char(FieldCharType::End, false));
+            }
+            out.push(Item::Paragraph(Box::new(p)));
+        }
+        out
+    }
+}
+
+/// A table with its header rows and merged cells (gridSpan across, vMerge down).
+fn table(t: &Table) -> DocxTable {
+    let columns: usize = t
+        .header
+        .first()
+        .map(|row| row.iter().map(|h| h.colspan.max(1)).sum())
+        .unwrap_or(1)
+        .max(1);
+    let size = if columns > 12 {
+        14
+    } else if columns > 8 {
+        17
+    } else {
+        19
+    };
+    let cell = |text: &str, bold: bool| {
+        let mut run = Run::new().add_text(text).size(size);
+        if bold {
+            run = run.bold().fonts(fonts(HEADING_FONT));
+        }
+        TableCell::new()
+            .vertical_align(VAlignType::Center)
+            .add_paragraph(
+                DocxParagraph::new()
+                    .align(AlignmentType::Center)
+                    .line_spacing(
+                        LineSpacing::new()
+                            .line_rule(LineSpacingType::Auto)
+                            .line(240),
+                    )
+                    .indent(None, Some(SpecialIndentType::FirstLine(0)), None, None)
+                    .add_run(run),
+            )
+    };
+    let mut rows = Vec::new();
+    // Columns still covered by a header cell from a row above: (rows left, colspan).
+    let mut covered: Vec<(usize, usize)> = vec![(0, 0); columns];
+    for header_row in &t.header {
+        let mut cells = Vec::new();
+        let mut given = header_row.iter();
+        let mut col = 0;
+        while col < columns {
+            let (left, span) = covered[col];
+            if left > 0 {
+                covered[col].0 -= 1;
+                cells.push(
+                    TableCell::new()
+                        .vertical_merge(VMergeType::Continue)
+                        .grid_span(span)
+                        .shading(Shading::new().fill("F1ECE6"))
+                        .add_paragraph(DocxParagraph::new()),
+                );
+                col += span.max(1);
+                continue;
+            }
+            let Some(h) = given.next() else {
+                break;
+            };
+            let span = h.colspan.max(1);
+            let mut c = cell(&h.text, true)
+                .grid_span(span)
+                .shading(Shading::new().fill("F1ECE6"));
+            if h.rowspan > 1 {
+                c = c.vertical_merge(VMergeType::Restart);
+                covered[col] = (h.rowspan - 1, span);
+            }
+            cells.push(c);
+            col += span;
+        }
+        rows.push(TableRow::new(cells).cant_split());
+    }
+    for body_row in &t.rows {
+        let cells = body_row
+            .iter()
+            .map(|c| {
+                if c.rowspan == 0 {
+                    TableCell::new()
+                        .vertical_merge(VMergeType::Continue)
+                        .add_paragraph(DocxParagraph::new())
+                } else {
+                    let mut out = cell(&c.text, false);
+                    if c.rowspan > 1 {
+                        out = out.vertical_merge(VMergeType::Restart);
+                    }
+                    if c.label {
+                        out = out.shading(Shading::new().fill("FAF8F5"));
+                    }
+                    out
+                }
+            })
+            .collect();
+        rows.push(TableRow::new(cells).cant_split());
+    }
+    // Label columns (年份, 专业大类, 专业名称 …) are wider than number columns; in a wide
+    // table a little, so the numbers still fit on one line.
+    let label_weight = if columns > 12 { 3 } else { 4 };
+    let weights: Vec<usize> = (0..columns)
+        .map(|i| {
+            let label = t.rows.iter().any(|r| r.get(i).is_some_and(|c| c.label));
+            if label { label_weight } else { 2 }
+        })
+        .collect();
+    let total: usize = weights.iter().sum::<usize>().max(1);
+    let grid: Vec<usize> = weights.iter().map(|w| TEXT_W * w / total).collect();
+    DocxTable::new(rows)
+        .set_grid(grid)
+        .width(TEXT_W, WidthType::Dxa)
+        .margins(docx_rs::TableCellMargins::new().margin(20, 30, 20, 30))
+        .align(docx_rs::TableAlignmentType::Center)
+}
+
+/// A picture run: charts and SVG pictures are rasterised to PNG; PNG is embedded as is;
+/// JPEG is re-encoded as PNG (docx-rs stores pictures as PNG).
+fn picture(f: &Figure) -> Result<Pic, ReportError> {
+    let max_w = TEXT_W as u32 * EMU_PER_TWIP;
+    let (png, w, h) = match &f.image {
+        Image::Chart { svg, .. } => crate::raster::svg_to_png(svg.as_bytes(), CHART_SCALE)?,
+        Image::File {
+            bytes,
+            format: ImageFormat::Png,
+            width,
+            height,
+            ..
+        } => ((**bytes).clone(), *width, *height),
+        Image::File {
+            bytes,
+            format: ImageFormat::Svg,
+            ..
+        } => crate::raster::svg_to_png(bytes, CHART_SCALE)?,
+        Image::File {
+            bytes,
+            format: ImageFormat::Jpeg,
+            width,
+            height,
+            ..
+        } => crate::raster::jpeg_to_png(bytes, *width, *height)?,
+    };
+    // Display size: charts at their natural size (1 px = 9,525 EMU at 96 dpi, drawn at CHART_SCALE×),
+    // pictures at the text width at most.
+    let (natural_w, natural_h) = match &f.image {
+        Image::Chart { width, height, .. } => (*width * 9_525.0, *height * 9_525.0),
+        _ => (f64::from(w) * 9_525.0, f64::from(h) * 9_525.0),
+    };
+    let scale = (f64::from(max_w) / natural_w).min(1.0);
+    let (ew, eh) = ((natural_w * scale) as u32, (natural_h * scale) as u32);
+    Ok(Pic::new_with_dimensions(png, w, h).size(ew, eh))
+}

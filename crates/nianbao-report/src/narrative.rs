@@ -1,0 +1,490 @@
+//! Narrative templates: Markdown with minijinja bindings to the data. Every number in the
+//! prose comes through a binding, and a binding to a fact that does not exist is an error
+//! naming the template and line, never an empty string.
+//!
+//! Functions: `v("element", year?)`, `has("element", year?)`, `prev("element")`,
+//! `ind("indicator")`, `major_sum("major.enrolled", category?)`, and the block placers
+//! `table("staff")`, `chart("standards", caption?)`, `figure("images/x.png", "caption")`.
+//! Filters: `num(decimals)`, `wan(decimals)` (元 → 万元), `pct(decimals)`,
+//! `share(whole, decimals=)`, `change(before, unit)`, `growth(before, decimals)`,
+//! `cn_date`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use nianbao_core::indicator::IndicatorResult;
+use nianbao_core::{Dataset, Definitions, Year, number};
+
+use crate::charts::{self, ChartData};
+use crate::content::Content;
+use crate::error::ReportError;
+use crate::format::year_change;
+use crate::markdown;
+use crate::model::{Block, Figure};
+use crate::tables;
+
+/// What the template functions read, shared by their closures.
+struct Shared {
+    data: Dataset,
+    names: BTreeMap<String, String>,
+    year: Year,
+    years: Vec<Year>,
+    indicators: Vec<IndicatorResult>,
+    content: Content,
+    /// Blocks placed by the template being rendered, referred to by markers.
+    placed: Mutex<Vec<Option<Block>>>,
+}
+
+/// A template environment over one dataset and year.
+pub struct Narrative {
+    env: Environment<'static>,
+    shared: Arc<Shared>,
+    context: Value,
+}
+
+fn error(kind: ErrorKind, message: impl Into<String>) -> minijinja::Error {
+    minijinja::Error::new(kind, message.into())
+}
+
+fn undefined(message: impl Into<String>) -> minijinja::Error {
+    error(ErrorKind::UndefinedError, message)
+}
+
+impl Narrative {
+    /// Builds the environment and registers every Markdown template of the content under
+    /// the name errors will show.
+    pub fn new(
+        definitions: &Definitions,
+        data: &Dataset,
+        year: Year,
+        years: &[Year],
+        indicators: &[IndicatorResult],
+        content: &Content,
+        context: Value,
+    ) -> Result<Narrative, ReportError> {
+        let shared = Arc::new(Shared {
+            data: data.clone(),
+            names: definitions
+                .elements
+                .iter()
+                .map(|e| (e.code.clone(), e.name.clone()))
+                .collect(),
+            year,
+            years: years.to_vec(),
+            indicators: indicators.to_vec(),
+            content: content.clone(),
+            placed: Mutex::new(Vec::new()),
+        });
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        for (_, file) in content.under("") {
+            if file.display.ends_with(".md") {
+                env.add_template_owned(file.display.clone(), file.text()?.to_string())
+                    .map_err(|e| ReportError::template(e, &file.display))?;
+            }
+        }
+        add_functions(&mut env, &shared);
+        add_filters(&mut env);
+        Ok(Narrative {
+            env,
+            shared,
+            context,
+        })
+    }
+
+    /// Renders the template at content path `path` to blocks; `extra` is merged into the
+    /// context (e.g. the section being written).
+    pub fn render(&self, path: &str, extra: Value) -> Result<Vec<Block>, ReportError> {
+        let file = self.shared.content.require(path, path)?;
+        let text = self.render_text(&file.display, extra)?;
+        self.blocks(&file.display, &text)
+    }
+
+    /// Renders a template string that belongs to `display` (a case body).
+    pub fn render_str(
+        &self,
+        display: &str,
+        source: &str,
+        extra: Value,
+    ) -> Result<Vec<Block>, ReportError> {
+        self.reset();
+        let ctx = minijinja::context! { ..extra, ..self.context.clone() };
+        let text = self
+            .env
+            .render_named_str(display, source, ctx)
+            .map_err(|e| ReportError::template(e, display))?;
+        self.blocks(display, &text)
+    }
+
+    fn reset(&self) {
+        if let Ok(mut placed) = self.shared.placed.lock() {
+            placed.clear();
+        }
+    }
+
+    fn render_text(&self, display: &str, extra: Value) -> Result<String, ReportError> {
+        self.reset();
+        let template = self
+            .env
+            .get_template(display)
+            .map_err(|e| ReportError::template(e, display))?;
+        let ctx = minijinja::context! { ..extra, ..self.context.clone() };
+        template
+            .render(ctx)
+            .map_err(|e| ReportError::template(e, display))
+    }
+
+    fn blocks(&self, display: &str, text: &str) -> Result<Vec<Block>, ReportError> {
+        let mut placed = self
+            .shared
+            .placed
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        let content = &self.shared.content;
+        let mut missing: Option<String> = None;
+        let mut picture = |path: &str, caption: &str| -> Result<Block, String> {
+            if content.get(path).is_none() {
+                missing = Some(path.to_string());
+            }
+            picture_block(content, path, caption)
+        };
+        let result = markdown::to_blocks(text, &mut placed, &mut picture);
+        result.map_err(|message| match missing {
+            Some(image) => ReportError::MissingImage {
+                file: display.to_string(),
+                image,
+            },
+            None => ReportError::Content {
+                file: display.to_string(),
+                message,
+            },
+        })
+    }
+
+    /// The figure block of a picture in the content, or an error naming `asked_by`.
+    pub fn picture(&self, asked_by: &str, path: &str, caption: &str) -> Result<Block, ReportError> {
+        picture_block(&self.shared.content, path, caption).map_err(|message| {
+            if self.shared.content.get(path).is_none() {
+                ReportError::MissingImage {
+                    file: asked_by.to_string(),
+                    image: path.to_string(),
+                }
+            } else {
+                ReportError::Content {
+                    file: asked_by.to_string(),
+                    message,
+                }
+            }
+        })
+    }
+}
+
+/// A figure from a picture file of the content.
+fn picture_block(content: &Content, path: &str, caption: &str) -> Result<Block, String> {
+    let file = content
+        .get(path)
+        .ok_or_else(|| format!("图片文件 {path} 不存在"))?;
+    if caption.trim().is_empty() {
+        return Err(format!("图片 {path} 没有图题"));
+    }
+    let image = crate::image::load(path, file.bytes.clone())
+        .map_err(|e| format!("图片 {}：{e}", file.display))?;
+    Ok(Block::Figure(Box::new(Figure {
+        number: 0,
+        caption: caption.trim().to_string(),
+        image,
+    })))
+}
+
+fn place(shared: &Shared, block: Block) -> String {
+    match shared.placed.lock() {
+        Ok(mut placed) => {
+            placed.push(Some(block));
+            markdown::marker(placed.len() - 1)
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn resolve_year(at: Option<i64>, default: Year) -> Result<Year, minijinja::Error> {
+    match at {
+        None => Ok(default),
+        Some(y) => Year::new(y).map_err(|e| error(ErrorKind::InvalidOperation, e.to_string())),
+    }
+}
+
+fn value_of(shared: &Shared, code: &str, at: Year) -> Result<f64, minijinja::Error> {
+    let Some(name) = shared.names.get(code) else {
+        return Err(undefined(format!(
+            "未知数据项 `{code}`（不在 data/elements.toml 中）"
+        )));
+    };
+    shared
+        .data
+        .value(at, code)
+        .ok_or_else(|| undefined(format!("数据项「{name}」（{code}）在 {at} 年度没有数据")))
+}
+
+fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
+    let s = shared.clone();
+    env.add_function("v", move |code: String, at: Option<i64>| {
+        value_of(&s, &code, resolve_year(at, s.year)?)
+    });
+    let s = shared.clone();
+    env.add_function("has", move |code: String, at: Option<i64>| {
+        Ok::<bool, minijinja::Error>(s.data.value(resolve_year(at, s.year)?, &code).is_some())
+    });
+    let s = shared.clone();
+    env.add_function("prev", move |code: String| {
+        let before = s
+            .year
+            .back(1)
+            .ok_or_else(|| undefined(format!("{} 年度没有上一年度", s.year)))?;
+        value_of(&s, &code, before)
+    });
+    let s = shared.clone();
+    env.add_function("ind", move |id: String| {
+        let indicator = s
+            .indicators
+            .iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| undefined(format!("没有 id 为「{id}」的指标")))?;
+        if indicator.value.is_none() {
+            return Err(undefined(format!(
+                "指标「{}」在 {} 年度无法计算：缺少数据（{}）",
+                indicator.name, s.year, indicator.formula_names
+            )));
+        }
+        Ok(Value::from_serialize(indicator))
+    });
+    let s = shared.clone();
+    env.add_function(
+        "major_sum",
+        move |code: String, category: Option<String>| -> Result<f64, minijinja::Error> {
+            let majors: Vec<_> = s
+                .data
+                .majors
+                .iter()
+                .filter(|m| category.as_deref().is_none_or(|c| m.category == c))
+                .collect();
+            if majors.is_empty() {
+                return Err(undefined(format!(
+                    "没有专业大类为「{}」的专业",
+                    category.unwrap_or_default()
+                )));
+            }
+            let values: Vec<f64> = majors
+                .iter()
+                .filter_map(|m| s.data.major_value(s.year, &code, &m.name))
+                .collect();
+            if values.is_empty() {
+                return Err(undefined(format!(
+                    "{} 年度没有各专业的 {code} 数据",
+                    s.year
+                )));
+            }
+            Ok(values.iter().sum())
+        },
+    );
+    let s = shared.clone();
+    env.add_function(
+        "table",
+        move |id: String| -> Result<String, minijinja::Error> {
+            let table = match id.as_str() {
+                "staff" => tables::staff_table(&s.data, &s.years, 0),
+                "students" => tables::students_table(&s.data, &s.years, 0),
+                "further" => tables::further_table(&s.data, &s.years, 0),
+                other => {
+                    return Err(undefined(format!(
+                        "没有名为「{other}」的表格（可用：staff、students、further）"
+                    )));
+                }
+            };
+            if table.rows.is_empty() {
+                return Err(undefined(format!(
+                    "表格「{}」没有任何数据行",
+                    table.caption
+                )));
+            }
+            Ok(place(&s, Block::Table(Box::new(table))))
+        },
+    );
+    let s = shared.clone();
+    env.add_function(
+        "chart",
+        move |id: String, caption: Option<String>| -> Result<String, minijinja::Error> {
+            let input = ChartData {
+                data: &s.data,
+                year: s.year,
+                years: &s.years,
+                indicators: &s.indicators,
+            };
+            let chart = charts::draw(&id, &input).map_err(undefined)?;
+            let figure = Figure {
+                number: 0,
+                caption: caption.unwrap_or(chart.caption),
+                image: chart.image,
+            };
+            Ok(place(&s, Block::Figure(Box::new(figure))))
+        },
+    );
+    let s = shared.clone();
+    env.add_function(
+        "figure",
+        move |path: String, caption: String| -> Result<String, minijinja::Error> {
+            let block = picture_block(&s.content, &path, &caption).map_err(undefined)?;
+            Ok(place(&s, block))
+        },
+    );
+}
+
+fn decimals(value: Option<u32>, default: u32) -> u32 {
+    value.unwrap_or(default).min(6)
+}
+
+fn add_filters(env: &mut Environment<'static>) {
+    env.add_filter("num", |value: f64, d: Option<u32>| {
+        number::grouped(value, decimals(d, 0))
+    });
+    env.add_filter("wan", |value: f64, d: Option<u32>| {
+        number::grouped(value / 10_000.0, decimals(d, 2))
+    });
+    env.add_filter("pct", |value: f64, d: Option<u32>| {
+        format!("{}%", number::fixed(value, decimals(d, 1)))
+    });
+    env.add_filter(
+        "share",
+        |part: f64, whole: f64, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            let d: Option<u32> = kwargs.get("decimals")?;
+            kwargs.assert_all_used()?;
+            if whole == 0.0 {
+                return Err(error(ErrorKind::InvalidOperation, "占比的分母为 0"));
+            }
+            Ok(format!(
+                "{}%",
+                number::fixed(100.0 * part / whole, decimals(d, 1))
+            ))
+        },
+    );
+    env.add_filter("change", |now: f64, before: f64, unit: Option<String>| {
+        year_change(now, before, unit.as_deref().unwrap_or("人"))
+    });
+    env.add_filter(
+        "growth",
+        |now: f64, before: f64, d: Option<u32>| -> Result<String, minijinja::Error> {
+            if before == 0.0 {
+                return Err(error(
+                    ErrorKind::InvalidOperation,
+                    "上一年度为 0，无法计算增幅",
+                ));
+            }
+            let rate = 100.0 * (now - before) / before;
+            let shown = number::fixed(rate.abs(), decimals(d, 1));
+            if shown.trim_start_matches(['0', '.']).is_empty() {
+                Ok("与上年持平".into())
+            } else if rate > 0.0 {
+                Ok(format!("同比增长{shown}%"))
+            } else {
+                Ok(format!("同比下降{shown}%"))
+            }
+        },
+    );
+    env.add_filter("cn_date", |date: String| crate::format::chinese_date(&date));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn narrative(template: &str) -> Result<Vec<Block>, ReportError> {
+        let mut data = Dataset::default();
+        let y = Year::new(2025).unwrap();
+        let before = Year::new(2024).unwrap();
+        data.set(
+            nianbao_core::FactKey::school(y, "students.intake_total"),
+            3211.0,
+        );
+        data.set(
+            nianbao_core::FactKey::school(before, "students.intake_total"),
+            3435.0,
+        );
+        data.set(
+            nianbao_core::FactKey::school(y, "funding.personnel"),
+            8382.74,
+        );
+        data.set(
+            nianbao_core::FactKey::school(before, "funding.personnel"),
+            7173.0,
+        );
+        let definitions = Definitions::builtin().unwrap();
+        let mut content = Content::default();
+        content.insert("t.md", "sections/t.md", template.as_bytes().to_vec());
+        let n = Narrative::new(
+            &definitions,
+            &data,
+            y,
+            &[before, y],
+            &[],
+            &content,
+            Value::from(()),
+        )?;
+        n.render("t.md", minijinja::context! { year => 2025 })
+    }
+
+    fn text(blocks: &[Block]) -> String {
+        blocks
+            .iter()
+            .map(|b| match b {
+                Block::Paragraph(p) => p.text(),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bindings_format_numbers() {
+        let blocks = narrative(
+            "招生 {{ v(\"students.intake_total\") | num }} 人，{{ v(\"students.intake_total\") | change(prev(\"students.intake_total\")) }}；\
+             人员经费 {{ v(\"funding.personnel\") | num(2) }} 万元，{{ v(\"funding.personnel\") | growth(prev(\"funding.personnel\"), 2) }}，\
+             占 {{ 1 | share(4) }}，{{ 12.345 | pct(2) }}，{{ 123456 | wan }} 万元。",
+        )
+        .unwrap();
+        assert_eq!(
+            text(&blocks),
+            "招生 3,211 人，同比减少224人；人员经费 8,382.74 万元，同比增长16.87%，占 25.0%，12.35%，12.35 万元。"
+        );
+    }
+
+    #[test]
+    fn a_missing_fact_is_an_error_with_file_and_line() {
+        let err = narrative("第一行\n{{ v(\"staff.total\") }}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("sections/t.md:2:"), "{err}");
+        assert!(err.contains("教职工总数"), "{err}");
+        let err = narrative("{{ v(\"no.such\") }}").unwrap_err().to_string();
+        assert!(err.contains("no.such"), "{err}");
+        let err = narrative("\n\n{{ nothing }}").unwrap_err().to_string();
+        assert!(err.starts_with("sections/t.md:3:"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_picture_names_the_template() {
+        let err = narrative("{{ figure(\"images/none.png\", \"图\") }}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sections/t.md"), "{err}");
+        assert!(err.contains("images/none.png"), "{err}");
+        let err = narrative("![大门](images/none.png)")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sections/t.md") && err.contains("images/none.png"),
+            "{err}"
+        );
+    }
+}
