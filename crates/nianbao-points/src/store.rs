@@ -18,11 +18,7 @@ use crate::ledger::{
 use crate::roster::{Roster, Student};
 use crate::tree::{Catalog, Tree};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use nianbao_store::Backend;
 
 const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_points.sql")];
 const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_points.sql")];
@@ -142,32 +138,14 @@ impl PointsStore {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT CAST(pg_advisory_xact_lock(4343) AS TEXT)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("CREATE TABLE IF NOT EXISTS pt_schema_version (version BIGINT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        let applied: Option<i64> = sqlx::query("SELECT MAX(version) FROM pt_schema_version")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let applied = applied.unwrap_or(0).max(0) as usize;
-        for (index, migration) in migrations.iter().enumerate().skip(applied) {
-            for statement in migration
-                .split(";\n\n")
-                .map(|s| s.trim().trim_end_matches(';').trim())
-                .filter(|s| !s.is_empty())
-            {
-                sqlx::query(statement).execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO pt_schema_version (version) VALUES ($1)")
-                .bind((index + 1) as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
+        nianbao_store::apply_migrations(
+            &mut tx,
+            self.backend,
+            "pt_schema_version",
+            4343,
+            migrations,
+        )
+        .await?;
         let uid: Option<String> = sqlx::query("SELECT value FROM pt_meta WHERE key = 'store'")
             .fetch_optional(&mut *tx)
             .await?

@@ -129,33 +129,7 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Several processes may open the same database at once: migrate one at a time.
-            sqlx::query("SELECT CAST(pg_advisory_xact_lock(4242) AS TEXT)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-            .execute(&mut *tx)
-            .await?;
-        let applied: Option<i64> = sqlx::query("SELECT MAX(version) FROM schema_version")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let applied = applied.unwrap_or(0) as usize;
-        for (index, migration) in migrations.iter().enumerate().skip(applied) {
-            for statement in migration
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                sqlx::query(statement).execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                .bind((index + 1) as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
+        apply_migrations(&mut tx, self.backend, "schema_version", 4242, migrations).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -498,6 +472,51 @@ async fn school_id(conn: &mut sqlx::AnyConnection, code: &str) -> Result<i64, St
         .await?
         .ok_or_else(|| StoreError::UnknownSchool(code.to_string()))?;
     Ok(row.try_get(0)?)
+}
+
+/// Applies the migrations not yet recorded in `version_table`, inside the caller's
+/// transaction. On PostgreSQL an advisory lock on `lock_key` makes processes that open the
+/// same database at once migrate one at a time. Statements are separated by `;` and a blank
+/// line, so a statement (a trigger body, say) may itself contain `;`.
+pub async fn apply_migrations(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    version_table: &str,
+    lock_key: i64,
+    migrations: &[&str],
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT CAST(pg_advisory_xact_lock($1) AS TEXT)")
+            .bind(lock_key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(&format!(
+        "CREATE TABLE IF NOT EXISTS {version_table} (version BIGINT NOT NULL)"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    let applied: Option<i64> = sqlx::query(&format!("SELECT MAX(version) FROM {version_table}"))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let applied = applied.unwrap_or(0).max(0) as usize;
+    for (index, migration) in migrations.iter().enumerate().skip(applied) {
+        for statement in migration
+            .split(";\n\n")
+            .map(|s| s.trim().trim_end_matches(';').trim())
+            .filter(|s| !s.is_empty())
+        {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO {version_table} (version) VALUES ($1)"
+        ))
+        .bind((index + 1) as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务".
