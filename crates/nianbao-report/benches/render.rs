@@ -125,6 +125,7 @@ fn render(c: &mut Criterion) {
         year,
         findings: &findings,
         indicators: &indicators,
+        acceptances: &[],
     };
     let content = Content::load(&SchoolContent::Builtin, &data.school.code).expect("content");
     let document = nianbao_report::build_document(&input, &content).expect("document");

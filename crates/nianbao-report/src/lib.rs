@@ -26,7 +26,7 @@ mod raster;
 pub mod tables;
 
 use nianbao_core::indicator::IndicatorResult;
-use nianbao_core::{Dataset, Definitions, Finding, Year};
+use nianbao_core::{Acceptance, Dataset, Definitions, Finding, Year};
 
 pub use content::{Content, SchoolContent};
 pub use error::ReportError;
@@ -41,6 +41,8 @@ pub struct ReportInput<'a> {
     pub year: Year,
     pub findings: &'a [Finding],
     pub indicators: &'a [IndicatorResult],
+    /// Warnings the school accepted with a written explanation (shown in the data notes).
+    pub acceptances: &'a [Acceptance],
 }
 
 /// The output formats.

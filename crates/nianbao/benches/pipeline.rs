@@ -37,6 +37,7 @@ fn pipeline(c: &mut Criterion) {
                     year,
                     findings: &findings,
                     indicators: &indicators,
+                    acceptances: &[],
                 };
                 nianbao_report::render_html(&input).expect("render")
             });

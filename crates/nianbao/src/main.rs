@@ -346,8 +346,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Some(dir) => nianbao_report::SchoolContent::Folder(dir),
                 None => nianbao_report::SchoolContent::Builtin,
             };
-            for path in write_report(&definitions, &data, year, &out, &format.formats(), &content)?
-            {
+            let acceptances = store.acceptances(&data.school.code).await?;
+            for path in write_report(
+                &definitions,
+                &data,
+                &acceptances,
+                year,
+                &out,
+                &format.formats(),
+                &content,
+            )? {
                 println!("已生成 {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -493,6 +501,7 @@ fn actor() -> String {
 fn write_report(
     definitions: &Definitions,
     data: &Dataset,
+    acceptances: &[nianbao_core::Acceptance],
     year: Year,
     out: &Path,
     formats: &[nianbao_report::Format],
@@ -508,6 +517,7 @@ fn write_report(
         year,
         findings: &findings,
         indicators: &indicators,
+        acceptances,
     };
     eprintln!("报告：读取提纲、叙述模板与案例…");
     let content = nianbao_report::Content::load(content, &data.school.code)?;
@@ -591,7 +601,7 @@ async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Resu
         nianbao_report::Format::Pdf,
     ];
     let content = nianbao_report::SchoolContent::Builtin;
-    for report in write_report(definitions, &data, year, out, &formats, &content)? {
+    for report in write_report(definitions, &data, &accepted, year, out, &formats, &content)? {
         println!("已写出 {}", report.display());
     }
     println!("用时 {:.2} 秒", started.elapsed().as_secs_f64());
