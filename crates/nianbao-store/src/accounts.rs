@@ -55,7 +55,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     let role: String = row.try_get("role")?;
     Ok(User {
         id: row.try_get("id")?,

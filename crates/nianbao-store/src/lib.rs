@@ -6,11 +6,14 @@
 //! (one set per backend, under `migrations/`) and a timestamp expression differ.
 
 mod accounts;
+mod edits;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use accounts::{NewUser, User, hash_password, verify_password};
+pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -27,11 +30,13 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_datasets.sql"),
     include_str!("../migrations/sqlite/0002_acceptances.sql"),
     include_str!("../migrations/sqlite/0003_users.sql"),
+    include_str!("../migrations/sqlite/0004_web.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
     include_str!("../migrations/postgres/0002_acceptances.sql"),
     include_str!("../migrations/postgres/0003_users.sql"),
+    include_str!("../migrations/postgres/0004_web.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +59,12 @@ pub enum StoreError {
     WeakPassword(usize),
     #[error("无法处理密码：{0}")]
     Password(String),
+    #[error("{0}。您的修改没有保存，请刷新页面、核对后再提交")]
+    Conflict(Box<Conflict>),
+    #[error("变更记录 {0} 不存在")]
+    UnknownChange(i64),
+    #[error("变更记录 {0} 不是数据项的修改，不能撤销")]
+    NotRevertible(i64),
     #[error("数据库中的记录无法解读（{0}）")]
     Corrupt(String),
 }
@@ -449,19 +460,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Change {
-                    id: r.try_get("id")?,
-                    changed_at: r.try_get("changed_at")?,
-                    actor: r.try_get("actor")?,
-                    entity: r.try_get("entity")?,
-                    record: r.try_get("record")?,
-                    old_value: r.try_get("old_value")?,
-                    new_value: r.try_get("new_value")?,
-                })
-            })
-            .collect()
+        rows.iter().map(change_of).collect()
     }
 }
 
@@ -517,6 +516,18 @@ pub async fn apply_migrations(
         .await?;
     }
     Ok(())
+}
+
+fn change_of(r: &AnyRow) -> Result<Change, StoreError> {
+    Ok(Change {
+        id: r.try_get("id")?,
+        changed_at: r.try_get("changed_at")?,
+        actor: r.try_get("actor")?,
+        entity: r.try_get("entity")?,
+        record: r.try_get("record")?,
+        old_value: r.try_get("old_value")?,
+        new_value: r.try_get("new_value")?,
+    })
 }
 
 /// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务".

@@ -223,3 +223,170 @@ async fn passwords_are_hashed_and_checked() {
         assert!(!hash.contains("s3cret"));
     }
 }
+
+#[tokio::test]
+async fn a_second_edit_of_the_same_fact_is_refused_and_leaves_the_first() {
+    use nianbao_store::{FactEdit, StoreError};
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("cas"));
+        store.save_dataset(&data, "import").await.unwrap();
+        let key = FactKey::school(year(2025), "staff.total");
+        let edit = |value| FactEdit {
+            key: key.clone(),
+            expected: Some(639.0),
+            value: Some(value),
+        };
+        // Both users opened the form when the value was 639.
+        store
+            .edit_facts(&data.school.code, &[edit(640.0)], "甲")
+            .await
+            .unwrap();
+        let other = FactEdit {
+            key: FactKey::school(year(2025), "conditions.land_area"),
+            expected: Some(329800.11),
+            value: Some(1.0),
+        };
+        let err = store
+            .edit_facts(&data.school.code, &[other, edit(641.0)], "乙")
+            .await
+            .unwrap_err();
+        let StoreError::Conflict(conflict) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(conflict.found, Some(640.0));
+        assert_eq!(conflict.changed_by.as_deref(), Some("甲"));
+        assert!(err.to_string().contains("没有保存"), "{err}");
+        let now = store.load_dataset(&data.school.code).await.unwrap();
+        assert_eq!(now.facts.get(&key).copied(), Some(640.0));
+        // The other edit in the refused batch was not written either.
+        assert_eq!(
+            now.facts
+                .get(&FactKey::school(year(2025), "conditions.land_area"))
+                .copied(),
+            Some(329800.11)
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_one_fact_let_exactly_one_through() {
+    use nianbao_store::FactEdit;
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("race"));
+        store.save_dataset(&data, "import").await.unwrap();
+        let key = FactKey::school(year(2025), "staff.total");
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                let code = data.school.code.clone();
+                let key = key.clone();
+                tokio::spawn(async move {
+                    let edit = FactEdit {
+                        key,
+                        expected: Some(639.0),
+                        value: Some(700.0 + f64::from(i)),
+                    };
+                    store.edit_facts(&code, &[edit], &format!("用户{i}")).await
+                })
+            })
+            .collect();
+        let mut applied = 0;
+        for task in tasks {
+            if task.await.unwrap().is_ok() {
+                applied += 1;
+            }
+        }
+        assert_eq!(applied, 1, "{:?}", store.backend());
+    }
+}
+
+#[tokio::test]
+async fn a_change_can_be_reverted_while_nobody_changed_it_since() {
+    use nianbao_store::{FactEdit, StoreError};
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("revert"));
+        store.save_dataset(&data, "import").await.unwrap();
+        let key = FactKey::school(year(2025), "staff.total");
+        let set = |from, to| FactEdit {
+            key: key.clone(),
+            expected: Some(from),
+            value: Some(to),
+        };
+        store
+            .edit_facts(&data.school.code, &[set(639.0, 650.0)], "甲")
+            .await
+            .unwrap();
+        let first = store.history(&data.school.code, 1).await.unwrap()[0].id;
+        store
+            .edit_facts(&data.school.code, &[set(650.0, 660.0)], "乙")
+            .await
+            .unwrap();
+        let second = store.history(&data.school.code, 1).await.unwrap()[0].id;
+        // The first change was overwritten since: undoing it would lose 660.
+        assert!(matches!(
+            store.revert(&data.school.code, first, "丙").await,
+            Err(StoreError::Conflict(_))
+        ));
+        store.revert(&data.school.code, second, "丙").await.unwrap();
+        let now = store.load_dataset(&data.school.code).await.unwrap();
+        assert_eq!(now.facts.get(&key).copied(), Some(650.0));
+        let last = &store.history(&data.school.code, 1).await.unwrap()[0];
+        assert_eq!(
+            (
+                last.actor.as_str(),
+                last.old_value.as_deref(),
+                last.new_value.as_deref()
+            ),
+            ("丙", Some("660"), Some("650"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_expire_and_sections_have_owners() {
+    use nianbao_core::Role;
+    use nianbao_store::NewUser;
+    for (_dir, store) in stores().await {
+        let data = dataset(&code("session"));
+        store.save_dataset(&data, "import").await.unwrap();
+        let name = code("user");
+        let user = store
+            .add_user(&NewUser {
+                name: &name,
+                role: Role::Quality,
+                school_code: Some(&data.school.code),
+                department: None,
+                password: "a long password",
+            })
+            .await
+            .unwrap();
+        let token = code("token");
+        store
+            .create_session(user.id, &token, "csrf", 2_000, 1_000)
+            .await
+            .unwrap();
+        let (found, csrf) = store.session(&token, 1_500).await.unwrap().unwrap();
+        assert_eq!((found.id, csrf.as_str()), (user.id, "csrf"));
+        assert!(store.session(&token, 2_001).await.unwrap().is_none());
+        store.delete_session(&token).await.unwrap();
+        assert!(store.session(&token, 1_500).await.unwrap().is_none());
+
+        store
+            .set_section_owner(&data.school.code, "1.4", Some("人事处"), "质量办")
+            .await
+            .unwrap();
+        let owners = store.section_owners(&data.school.code).await.unwrap();
+        assert_eq!(owners.get("1.4").map(String::as_str), Some("人事处"));
+        store
+            .set_section_owner(&data.school.code, "1.4", None, "质量办")
+            .await
+            .unwrap();
+        assert!(
+            store
+                .section_owners(&data.school.code)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
