@@ -105,6 +105,15 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Serve the web app (sign-in, data entry, Excel templates, findings, report downloads).
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Mark cookies Secure; use when the app is reached over HTTPS.
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Show the newest changes to a school's data.
     History {
         #[arg(long)]
@@ -165,7 +174,7 @@ impl ReportFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
@@ -402,6 +411,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::User { action } => users(db, action).await,
+        Command::Serve {
+            addr,
+            secure_cookies,
+        } => {
+            let store = open_store(db).await?;
+            eprintln!("数据库：{}", db.describe());
+            let config = nianbao_web::Config {
+                secure_cookies,
+                ..nianbao_web::Config::default()
+            };
+            let state = nianbao_web::AppState::new(store, definitions, config);
+            nianbao_web::serve(state, addr)
+                .await
+                .with_context(|| format!("无法在 {addr} 上提供网页服务"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::History { school, limit } => {
             let store = open_store(db).await?;
             let code = pick_school(&store, school).await?;

@@ -1,0 +1,102 @@
+//! Who may do what, decided on the server for every request from the user's role,
+//! school and department. Pages only hide what a user cannot do; these functions decide.
+
+use nianbao_core::Role;
+use nianbao_core::catalogue::{Dimension, Element};
+use nianbao_store::User;
+
+/// Whether the user may see a school's data, findings, history and report. A user bound to
+/// a school sees only that school; a user bound to none (a commission's reviewer) sees all.
+pub fn can_read_school(user: &User, school: &str) -> bool {
+    user.school_code.as_deref().is_none_or(|own| own == school)
+}
+
+/// Whether the user may change one fact of an element: the quality office any; a department
+/// editor the per-major facts of its own department's majors, and the school-wide facts of
+/// the sections assigned to its department.
+pub fn can_edit_fact(
+    user: &User,
+    element: &Element,
+    major_department: Option<&str>,
+    section_owner: Option<&str>,
+) -> bool {
+    match user.role {
+        Role::Quality => true,
+        Role::Department => {
+            let department = user.department.as_deref();
+            match element.dimension {
+                Dimension::Major => department.is_some() && major_department == department,
+                Dimension::School => department.is_some() && section_owner == department,
+            }
+        }
+        Role::Admin | Role::Reviewer => false,
+    }
+}
+
+/// Accepting warnings, reverting changes and assigning sections to departments.
+pub fn can_approve(user: &User) -> bool {
+    user.role == Role::Quality
+}
+
+/// Creating accounts.
+pub fn can_manage_users(user: &User) -> bool {
+    user.role == Role::Admin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nianbao_core::catalogue::ValueKind;
+
+    fn user(role: Role, school: Option<&str>, department: Option<&str>) -> User {
+        User {
+            id: 1,
+            name: "u".into(),
+            role,
+            school_code: school.map(str::to_string),
+            department: department.map(str::to_string),
+        }
+    }
+
+    fn element(dimension: Dimension) -> Element {
+        Element {
+            code: "x".into(),
+            name: "x".into(),
+            unit: "人".into(),
+            kind: ValueKind::Count,
+            dimension,
+            section: "1.5".into(),
+        }
+    }
+
+    #[test]
+    fn a_department_edits_only_its_own_majors_and_sections() {
+        let editor = user(Role::Department, Some("s"), Some("信息技术部"));
+        let per_major = element(Dimension::Major);
+        let school_wide = element(Dimension::School);
+        assert!(can_edit_fact(&editor, &per_major, Some("信息技术部"), None));
+        assert!(!can_edit_fact(
+            &editor,
+            &per_major,
+            Some("现代服务部"),
+            None
+        ));
+        assert!(!can_edit_fact(&editor, &school_wide, None, None));
+        assert!(!can_edit_fact(
+            &editor,
+            &school_wide,
+            None,
+            Some("现代服务部")
+        ));
+        assert!(can_edit_fact(
+            &editor,
+            &school_wide,
+            None,
+            Some("信息技术部")
+        ));
+        let reviewer = user(Role::Reviewer, None, None);
+        assert!(!can_edit_fact(&reviewer, &school_wide, None, None));
+        assert!(can_read_school(&reviewer, "any"));
+        assert!(!can_read_school(&editor, "other"));
+    }
+}

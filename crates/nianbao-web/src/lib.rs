@@ -1,0 +1,170 @@
+//! The school's web app (`nianbao serve`): a quality office and its departments sign in,
+//! enter data by form or Excel template, review findings, accept warnings with a written
+//! explanation, look through and revert the change history, and download the report.
+//!
+//! Pages are rendered on the server from minijinja templates (`templates/`), forms are plain
+//! HTML forms, and every route checks the signed-in user's role and department
+//! ([`access`]) on the server side. The same app runs on SQLite or PostgreSQL: it talks only
+//! to [`nianbao_store::Store`].
+
+pub mod access;
+mod auth;
+mod error;
+mod pages;
+mod view;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use nianbao_core::Definitions;
+use nianbao_store::Store;
+
+pub use auth::LoginLimiter;
+pub use error::WebError;
+
+/// Settings of one running app.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure` (when served over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a sign-in lasts.
+    pub session_hours: i64,
+    /// Failed sign-ins allowed per account (and per address) within `lockout_minutes`.
+    pub max_failed_logins: usize,
+    pub lockout_minutes: u64,
+    /// The largest Excel upload accepted.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            secure_cookies: false,
+            session_hours: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            max_upload_bytes: nianbao_xlsx::Limits::default().max_upload_bytes,
+        }
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    definitions: Definitions,
+    views: view::Views,
+    limiter: LoginLimiter,
+    config: Config,
+}
+
+impl AppState {
+    pub fn new(store: Store, definitions: Definitions, config: Config) -> AppState {
+        let limiter = LoginLimiter::new(
+            config.max_failed_logins,
+            std::time::Duration::from_secs(config.lockout_minutes * 60),
+        );
+        AppState(Arc::new(Inner {
+            store,
+            definitions,
+            views: view::Views::new(),
+            limiter,
+            config,
+        }))
+    }
+
+    fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    fn definitions(&self) -> &Definitions {
+        &self.0.definitions
+    }
+}
+
+/// The app's routes. Every route is listed here, so what the app exposes can be read at a glance.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = state.0.config.max_upload_bytes + 64 * 1024;
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/schools/{code}", get(pages::dashboard::show))
+        .route(
+            "/schools/{code}/owners",
+            post(pages::dashboard::assign_owner),
+        )
+        .route(
+            "/schools/{code}/sections/{section}",
+            get(pages::sections::show).post(pages::sections::save),
+        )
+        .route(
+            "/schools/{code}/sections/{section}/template.xlsx",
+            get(pages::sections::template),
+        )
+        .route(
+            "/schools/{code}/sections/{section}/upload",
+            post(pages::sections::upload),
+        )
+        .route("/schools/{code}/findings", get(pages::findings::show))
+        .route(
+            "/schools/{code}/findings/accept",
+            post(pages::findings::accept),
+        )
+        .route("/schools/{code}/history", get(pages::history::show))
+        .route(
+            "/schools/{code}/history/{id}/revert",
+            post(pages::history::revert),
+        )
+        .route("/schools/{code}/report", get(pages::report::preview))
+        .route("/schools/{code}/report.docx", get(pages::report::docx))
+        .route("/schools/{code}/report.pdf", get(pages::report::pdf))
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::add_user),
+        )
+        .route("/static/app.css", get(pages::stylesheet))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Serves the app on `addr` until interrupted (Ctrl-C).
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("年报网页服务已启动：http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("年报网页服务已停止");
+    })
+    .await
+}

@@ -1,0 +1,174 @@
+//! The dashboard: completion per section, open findings, indicators against the standards,
+//! and (for the quality office) which department fills in each section.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use nianbao_core::catalogue::Dimension;
+use nianbao_core::{FactKey, Severity, evaluate_indicators, run_checks};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{data_sections, departments, frame, readable_school};
+use crate::auth::Session;
+use crate::{AppState, WebError, access};
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let data = readable_school(&state, &session, &code).await?;
+    let definitions = state.definitions();
+    let year = data.school.report_year;
+    let owners = state.store().section_owners(&code).await?;
+    let accepted: BTreeMap<String, _> = state
+        .store()
+        .acceptances(&code)
+        .await?
+        .into_iter()
+        .map(|a| (a.key.clone(), a))
+        .collect();
+    let findings = run_checks(definitions, &data);
+    let open = |f: &&nianbao_core::Finding| {
+        f.severity != Severity::Info && !accepted.contains_key(&f.key())
+    };
+
+    let sections: Vec<Value> = data_sections(definitions)
+        .into_iter()
+        .map(|(section, elements)| {
+            let (mut filled, mut expected) = (0usize, 0usize);
+            let mut editable = false;
+            let owner = owners.get(&section.number).map(String::as_str);
+            for element in elements {
+                match element.dimension {
+                    Dimension::School => {
+                        expected += 1;
+                        filled += usize::from(data.value(year, &element.code).is_some());
+                        editable |= access::can_edit_fact(&session.user, element, None, owner);
+                    }
+                    Dimension::Major => {
+                        for major in &data.majors {
+                            expected += 1;
+                            let key =
+                                FactKey::major(year, element.code.clone(), major.name.clone());
+                            filled += usize::from(data.facts.contains_key(&key));
+                            editable |= access::can_edit_fact(
+                                &session.user,
+                                element,
+                                Some(&major.department),
+                                owner,
+                            );
+                        }
+                    }
+                }
+            }
+            let open_here = findings
+                .iter()
+                .filter(open)
+                .filter(|f| f.section == section.number)
+                .count();
+            json!({
+                "number": section.number,
+                "title": section.title,
+                "filled": filled,
+                "expected": expected,
+                "percent": (filled * 100).checked_div(expected).unwrap_or(100),
+                "owner": owner,
+                "open": open_here,
+                "editable": editable,
+            })
+        })
+        .collect();
+
+    let indicators = evaluate_indicators(definitions, &data, year);
+    let judged: Vec<_> = indicators
+        .iter()
+        .filter(|i| !i.verdicts.is_empty())
+        .collect();
+    let rows: Vec<Value> = indicators
+        .iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "display": i.display,
+                "unit": i.unit,
+                "reported": i.reported.map(nianbao_core::number::plain),
+                "verdicts": i.verdicts.iter().map(|v| json!({
+                    "standard": v.standard_name,
+                    "op": v.op.symbol(),
+                    "threshold": nianbao_core::number::plain(v.threshold),
+                    "pass": v.pass,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+
+    let count = |severity| {
+        findings
+            .iter()
+            .filter(open)
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let mut context = frame(&session, Some(&data));
+    context.insert(
+        "counts".into(),
+        json!({
+            "error": count(Severity::Error),
+            "warning": count(Severity::Warning),
+            "accepted": findings.iter().filter(|f| accepted.contains_key(&f.key())).count(),
+        }),
+    );
+    context.insert("sections".into(), Value::Array(sections));
+    context.insert("departments".into(), json!(departments(&data)));
+    context.insert("indicators".into(), Value::Array(rows));
+    context.insert("indicators_judged".into(), json!(judged.len()));
+    context.insert(
+        "indicators_passing".into(),
+        json!(judged.iter().filter(|i| i.passes_all()).count()),
+    );
+    Ok(state.render("dashboard.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct OwnerForm {
+    csrf: String,
+    section: String,
+    department: String,
+}
+
+/// Assigns a section to a department (quality office only).
+pub async fn assign_owner(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+    Form(form): Form<OwnerForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let data = readable_school(&state, &session, &code).await?;
+    if !access::can_approve(&session.user) {
+        return Err(WebError::Forbidden);
+    }
+    if !data_sections(state.definitions())
+        .iter()
+        .any(|(s, _)| s.number == form.section)
+    {
+        return Err(WebError::BadRequest(format!(
+            "没有编号为「{}」的数据部分",
+            form.section
+        )));
+    }
+    let department = form.department.trim();
+    if !department.is_empty() && !departments(&data).iter().any(|d| d == department) {
+        return Err(WebError::BadRequest(format!(
+            "学校没有名为「{department}」的部门"
+        )));
+    }
+    state
+        .store()
+        .set_section_owner(&code, &form.section, Some(department), &session.user.name)
+        .await?;
+    Ok(Redirect::to(&format!("/schools/{code}")).into_response())
+}

@@ -1,0 +1,122 @@
+//! The pages of the app, one module per area. This module holds what they share: the
+//! school a request is about (after the access check), the page frame's context and the
+//! dataset sections that have data to enter.
+
+pub mod admin;
+pub mod dashboard;
+pub mod findings;
+pub mod history;
+pub mod report;
+pub mod sections;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use nianbao_core::catalogue::Element;
+use nianbao_core::definitions::Section;
+use nianbao_core::{Dataset, Definitions, Year};
+use serde_json::{Map, Value, json};
+
+use crate::access;
+use crate::auth::Session;
+use crate::{AppState, WebError};
+
+/// Loads a school's dataset if the user may read it: 403 before the store is asked, so a
+/// user cannot learn which other schools exist.
+pub(crate) async fn readable_school(
+    state: &AppState,
+    session: &Session,
+    code: &str,
+) -> Result<Dataset, WebError> {
+    if !access::can_read_school(&session.user, code) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(state.store().load_dataset(code).await?)
+}
+
+/// The context every page's frame (base.html) needs.
+pub(crate) fn frame(session: &Session, data: Option<&Dataset>) -> Map<String, Value> {
+    let user = &session.user;
+    let mut context = Map::new();
+    context.insert(
+        "user".into(),
+        json!({ "name": user.name, "role": user.role.label(), "department": user.department }),
+    );
+    context.insert("csrf".into(), json!(session.csrf));
+    context.insert(
+        "can_manage_users".into(),
+        json!(access::can_manage_users(user)),
+    );
+    context.insert("can_approve".into(), json!(access::can_approve(user)));
+    if let Some(data) = data {
+        context.insert(
+            "school".into(),
+            json!({
+                "code": data.school.code,
+                "name": data.school.name,
+                "report_year": data.school.report_year.to_string(),
+            }),
+        );
+    }
+    context
+}
+
+/// The sections with elements to enter, in outline order, with their elements.
+pub(crate) fn data_sections(definitions: &Definitions) -> Vec<(&Section, Vec<&Element>)> {
+    definitions
+        .sections
+        .iter()
+        .map(|section| {
+            let elements: Vec<&Element> = definitions
+                .elements
+                .iter()
+                .filter(|e| e.section == section.number)
+                .collect();
+            (section, elements)
+        })
+        .filter(|(_, elements)| !elements.is_empty())
+        .collect()
+}
+
+/// The years a form shows: the report year and the two before it, as the report's tables.
+pub(crate) fn form_years(data: &Dataset) -> Vec<Year> {
+    let last = i64::from(data.school.report_year);
+    (last - 2..=last)
+        .filter_map(|y| Year::new(y).ok())
+        .collect()
+}
+
+/// The departments a section can be assigned to: the school's and its majors'.
+pub(crate) fn departments(data: &Dataset) -> Vec<String> {
+    let mut all: Vec<String> = data.school.departments.clone();
+    for major in &data.majors {
+        if !major.department.is_empty() && !all.contains(&major.department) {
+            all.push(major.department.clone());
+        }
+    }
+    all
+}
+
+/// `/`: a user bound to one school goes to it; others choose among the schools.
+pub async fn home(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
+    if let Some(code) = &session.user.school_code {
+        return Ok(Redirect::to(&format!("/schools/{code}")).into_response());
+    }
+    let schools: Vec<Value> = state
+        .store()
+        .schools()
+        .await?
+        .into_iter()
+        .map(|s| json!({ "code": s.code, "name": s.name }))
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert("schools".into(), Value::Array(schools));
+    Ok(state.render("home.html", context)?.into_response())
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../templates/app.css"),
+    )
+}

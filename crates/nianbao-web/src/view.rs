@@ -1,0 +1,87 @@
+//! The page templates (embedded from `templates/`) and how they are rendered. minijinja
+//! escapes every value in `.html` templates, so text from users and data cannot inject markup.
+
+use axum::response::Html;
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::{AppState, WebError};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    ("section.html", include_str!("../templates/section.html")),
+    ("findings.html", include_str!("../templates/findings.html")),
+    ("history.html", include_str!("../templates/history.html")),
+    ("users.html", include_str!("../templates/users.html")),
+];
+
+pub struct Views {
+    env: Environment<'static>,
+}
+
+impl Views {
+    pub fn new() -> Views {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
+        }
+        Views { env }
+    }
+
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, WebError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        template
+            .render(context)
+            .map(Html)
+            .map_err(|e| WebError::Internal(format!("{name}: {e}")))
+    }
+}
+
+impl AppState {
+    pub(crate) fn render(
+        &self,
+        name: &str,
+        context: impl Serialize,
+    ) -> Result<Html<String>, WebError> {
+        self.0.views.render(name, context)
+    }
+
+    pub(crate) fn render_login(
+        &self,
+        csrf: &str,
+        error: Option<&str>,
+        name: &str,
+    ) -> Result<Html<String>, WebError> {
+        self.render(
+            "login.html",
+            serde_json::json!({ "csrf": csrf, "error": error, "name": name }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses_and_escapes() {
+        let views = super::Views::new();
+        let html = views
+            .render(
+                "login.html",
+                serde_json::json!({ "csrf": "t", "error": "<script>", "name": "\"x" }),
+            )
+            .unwrap()
+            .0;
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>"));
+    }
+}

@@ -1,0 +1,291 @@
+//! A test harness: the app on a real store (a SQLite file, and PostgreSQL when
+//! `NIANBAO_TEST_DATABASE_URL` is set), the sample school under a code unique to the run,
+//! one user per role, and a client that keeps cookies and reads CSRF tokens from pages.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use nianbao_core::{Dataset, Definitions, Role};
+use nianbao_store::{NewUser, Store};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Harness {
+    pub _dir: tempfile::TempDir,
+    pub store: Store,
+    pub definitions: Definitions,
+    pub app: Router,
+    pub code: String,
+    /// Role name ("quality", "department", …) → user name.
+    pub users: BTreeMap<&'static str, String>,
+    pub label: &'static str,
+}
+
+/// A string unique to this test run.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}{nanos}")
+}
+
+pub fn sample(definitions: &Definitions, code: &str) -> Dataset {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/qianjiang");
+    let mut data = nianbao_io::read_dataset(&dir, definitions).expect("sample reads");
+    data.school.code = code.to_string();
+    data.school.name = format!("{}（{code}）", data.school.name);
+    data
+}
+
+/// The department that owns some of the sample's majors, and one that owns others.
+pub fn two_departments(data: &Dataset) -> (String, String) {
+    let mut departments: Vec<&str> = data
+        .majors
+        .iter()
+        .map(|m| m.department.as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    departments.dedup();
+    departments.sort();
+    departments.dedup();
+    assert!(
+        departments.len() >= 2,
+        "the sample has majors in two departments"
+    );
+    (departments[0].to_string(), departments[1].to_string())
+}
+
+impl Harness {
+    /// One harness per backend under test.
+    pub async fn all() -> Vec<Harness> {
+        let mut harnesses = vec![Harness::sqlite().await];
+        if let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") {
+            harnesses.push(
+                Harness::on(
+                    Store::open(&url).await.unwrap(),
+                    tempfile::tempdir().unwrap(),
+                    "PostgreSQL",
+                )
+                .await,
+            );
+        }
+        harnesses
+    }
+
+    pub async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("web.db"))
+            .await
+            .unwrap();
+        Harness::on(store, dir, "SQLite").await
+    }
+
+    async fn on(store: Store, dir: tempfile::TempDir, label: &'static str) -> Harness {
+        Harness::with_config(store, dir, label, nianbao_web::Config::default()).await
+    }
+
+    pub async fn with_config(
+        store: Store,
+        dir: tempfile::TempDir,
+        label: &'static str,
+        config: nianbao_web::Config,
+    ) -> Harness {
+        let definitions = Definitions::builtin().unwrap();
+        let code = unique("web");
+        let data = sample(&definitions, &code);
+        store.save_dataset(&data, "import").await.unwrap();
+        let other_code = unique("other");
+        store
+            .save_dataset(&sample(&definitions, &other_code), "import")
+            .await
+            .unwrap();
+        let (own, _) = two_departments(&data);
+        let mut users = BTreeMap::new();
+        let accounts: [(&'static str, Role, Option<&str>, Option<&str>); 6] = [
+            ("admin", Role::Admin, Some(&code), None),
+            ("quality", Role::Quality, Some(&code), None),
+            ("quality2", Role::Quality, Some(&code), None),
+            ("department", Role::Department, Some(&code), Some(&own)),
+            ("reviewer", Role::Reviewer, None, None),
+            ("outsider", Role::Quality, Some(&other_code), None),
+        ];
+        for (role, kind, school, department) in accounts {
+            let name = unique(&format!("{role}-"));
+            store
+                .add_user(&NewUser {
+                    name: &name,
+                    role: kind,
+                    school_code: school,
+                    department,
+                    password: PASSWORD,
+                })
+                .await
+                .unwrap();
+            users.insert(role, name);
+        }
+        let state = nianbao_web::AppState::new(store.clone(), definitions.clone(), config);
+        Harness {
+            _dir: dir,
+            store,
+            definitions,
+            app: nianbao_web::router(state),
+            code,
+            users,
+            label,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            app: self.app.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// A client signed in as the user of that role.
+    pub async fn signed_in(&self, role: &str) -> Client {
+        let mut client = self.client();
+        let response = client.login(&self.users[role], PASSWORD).await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "{role} signs in: {}",
+            response.body
+        );
+        client
+    }
+
+    pub async fn data(&self) -> Dataset {
+        self.store.load_dataset(&self.code).await.unwrap()
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF field in {}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_string()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    app: Router,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub async fn send(&mut self, request: Request<Body>) -> Response {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Response {
+            status,
+            headers,
+            bytes,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Posts a multipart form with text fields and one file.
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: &[u8]) -> Response {
+        let boundary = "----nianbao-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.xlsx\"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n").as_bytes());
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn login(&mut self, name: &str, password: &str) -> Response {
+        let page = self.get("/login").await;
+        let csrf = page.csrf();
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("name", name), ("password", password)],
+        )
+        .await
+    }
+
+    /// The CSRF token of this session (read from the page at `path`).
+    pub async fn csrf(&mut self, path: &str) -> String {
+        self.get(path).await.csrf()
+    }
+}
