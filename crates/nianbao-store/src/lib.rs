@@ -462,6 +462,28 @@ impl Store {
         .await?;
         rows.iter().map(change_of).collect()
     }
+
+    /// The newest `limit` changes of one record (e.g. the fact "2025 staff.total"), newest first.
+    pub async fn record_history(
+        &self,
+        code: &str,
+        entity: &str,
+        record: &str,
+        limit: i64,
+    ) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.changed_at, c.actor, c.entity, c.record, c.old_value, c.new_value \
+             FROM change_log c JOIN school s ON s.id = c.school_id \
+             WHERE s.code = $1 AND c.entity = $2 AND c.record = $3 ORDER BY c.id DESC LIMIT $4",
+        )
+        .bind(code)
+        .bind(entity)
+        .bind(record)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(change_of).collect()
+    }
 }
 
 async fn school_id(conn: &mut sqlx::AnyConnection, code: &str) -> Result<i64, StoreError> {
@@ -530,8 +552,9 @@ fn change_of(r: &AnyRow) -> Result<Change, StoreError> {
     })
 }
 
-/// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务".
-fn fact_record(key: &FactKey) -> String {
+/// A fact's address as one line of text: "2025 staff.total" or "2025 major.intake 会计事务",
+/// as the change log names it.
+pub fn fact_record(key: &FactKey) -> String {
     match &key.major {
         Some(major) => format!("{} {} {major}", key.year, key.element),
         None => format!("{} {}", key.year, key.element),

@@ -556,3 +556,139 @@ async fn pages_escape_what_users_typed() {
         );
     }
 }
+
+#[tokio::test]
+async fn each_fact_has_its_own_history() {
+    let h = Harness::sqlite().await;
+    let mut client = h.signed_in("quality").await;
+    let path = format!("/schools/{}/sections/1.4", h.code);
+    let page = client.get(&path).await;
+    let csrf = page.csrf();
+    assert!(
+        page.body.contains("history?record=2025%20staff.total"),
+        "each cell links to its history"
+    );
+    let original = h.data().await.facts[&staff_key()].to_string();
+    client
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                (&format!("v|{STAFF}"), "645"),
+                (&format!("o|{STAFF}"), &original),
+            ],
+        )
+        .await;
+    let history = client
+        .get(&format!(
+            "/schools/{}/history?record=2025%20staff.total",
+            h.code
+        ))
+        .await;
+    assert!(history.body.contains("2025年 教职工总数"));
+    assert!(history.body.contains(">645<"), "{}", history.body);
+    assert!(
+        !history.body.contains("专任教师数"),
+        "only that fact's changes"
+    );
+}
+
+/// A filled-in template of section 1.4 with `staff.total` of 2025 set to `value`.
+fn template_with_staff(h: &Harness, data: &nianbao_core::Dataset, value: f64) -> Vec<u8> {
+    let mut edited = data.clone();
+    edited.set(staff_key(), value);
+    let scope = nianbao_xlsx::TemplateScope {
+        section: "1.4",
+        years: vec![year(2023), year(2024), year(2025)],
+        majors: Vec::new(),
+    };
+    nianbao_xlsx::write_template(&h.definitions, &edited, &scope).unwrap()
+}
+
+#[tokio::test]
+async fn an_uploaded_template_with_a_bad_cell_names_it_and_changes_nothing() {
+    for h in Harness::all().await {
+        let mut client = h.signed_in("quality").await;
+        let path = format!("/schools/{}/sections/1.4", h.code);
+        let csrf = client.csrf(&path).await;
+        let data = h.data().await;
+
+        let download = client.get(&format!("{path}/template.xlsx")).await;
+        assert_eq!(download.status, StatusCode::OK);
+        assert!(download.bytes.starts_with(b"PK\x03\x04"));
+
+        let bad = client
+            .upload(
+                &format!("{path}/upload"),
+                &[("csrf", &csrf)],
+                &template_with_staff(&h, &data, 650.5),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", h.label);
+        assert!(bad.body.contains("「1.4 师资队伍」工作表"), "{}", bad.body);
+        assert!(bad.body.contains("650.5") && bad.body.contains("单元格"), "{}", bad.body);
+        assert!(bad.body.contains("数据库未作任何修改"));
+        assert_eq!(h.data().await, data, "the store is unchanged");
+
+        for junk in [
+            b"not a workbook at all".to_vec(),
+            b"PK\x03\x04garbage".to_vec(),
+        ] {
+            let r = client
+                .upload(&format!("{path}/upload"), &[("csrf", &csrf)], &junk)
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(r.body.contains("未能导入"), "{}", r.body);
+        }
+        let forged = client
+            .upload(
+                &format!("{path}/upload"),
+                &[("csrf", "forged")],
+                &template_with_staff(&h, &data, 650.0),
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+        let good = client
+            .upload(
+                &format!("{path}/upload"),
+                &[("csrf", &csrf)],
+                &template_with_staff(&h, &data, 650.0),
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
+        assert!(
+            client
+                .get(good.location())
+                .await
+                .body
+                .contains("Excel 模板已导入，共修改 1 项数据")
+        );
+        assert_eq!(h.data().await.facts[&staff_key()], 650.0);
+    }
+}
+
+#[tokio::test]
+async fn an_upload_larger_than_the_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = nianbao_store::Store::open_sqlite(&dir.path().join("small.db"))
+        .await
+        .unwrap();
+    let config = nianbao_web::Config {
+        max_upload_bytes: 10_000,
+        ..nianbao_web::Config::default()
+    };
+    let h = Harness::with_config(store, dir, "SQLite", config).await;
+    let mut client = h.signed_in("quality").await;
+    let path = format!("/schools/{}/sections/1.4", h.code);
+    let csrf = client.csrf(&path).await;
+    let r = client
+        .upload(
+            &format!("{path}/upload"),
+            &[("csrf", &csrf)],
+            &vec![b'x'; 200_000],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("文件过大"), "{}", r.body);
+}

@@ -1,7 +1,7 @@
 //! The change history of a school's data (who, when, old → new), where the quality office
 //! reverts a change while nobody has changed the same fact since.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::Definitions;
 use serde::Deserialize;
@@ -44,17 +44,30 @@ fn entity_label(entity: &str) -> &str {
     }
 }
 
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    /// One fact's changes only, as "2025 staff.total" or "2025 major.intake 会计事务".
+    record: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<HistoryQuery>,
 ) -> Result<Response, WebError> {
     let data = readable_school(&state, &session, &code).await?;
     let definitions = state.definitions();
-    let changes: Vec<Value> = state
-        .store()
-        .history(&code, SHOWN)
-        .await?
+    let changes = match &query.record {
+        Some(record) => {
+            state
+                .store()
+                .record_history(&code, "fact", record, SHOWN)
+                .await?
+        }
+        None => state.store().history(&code, SHOWN).await?,
+    };
+    let changes: Vec<Value> = changes
         .into_iter()
         .map(|c| {
             let long = |v: Option<String>| {
@@ -80,6 +93,14 @@ pub async fn show(
         .collect();
     let mut context = frame(&session, Some(&data));
     context.insert("changes".into(), Value::Array(changes));
+    context.insert(
+        "record".into(),
+        json!(
+            query
+                .record
+                .map(|r| readable_record(definitions, "fact", &r))
+        ),
+    );
     Ok(state.render("history.html", context)?.into_response())
 }
 

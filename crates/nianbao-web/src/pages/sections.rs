@@ -158,6 +158,7 @@ async fn render(
             editable,
             json!({
                 "key": name,
+                "record": nianbao_store::fact_record(&key),
                 "year": key.year.to_string(),
                 "label": element.name,
                 "value": shown.entered.get(&name).cloned().unwrap_or_else(|| current.clone()),
