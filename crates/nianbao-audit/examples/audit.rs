@@ -2,7 +2,7 @@
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("用法：audit 报告文件（.txt、.md、.docx、.pdf）");
+        eprintln!("用法：audit 报告文件（.txt、.md、.docx、.html、.pdf）");
         std::process::exit(2);
     };
     match nianbao_audit::extract_text(std::path::Path::new(&path)) {

@@ -2,6 +2,8 @@
 //! the entries of the contents lists, table rows, and prose paragraphs (joined across the
 //! line and page breaks of PDF extraction).
 
+use std::collections::BTreeSet;
+
 use crate::lines::{Joined, ends_sentence, is_blank};
 use crate::read::Document;
 
@@ -134,7 +136,49 @@ impl Layout {
     }
 }
 
+/// A contents list being read: its kind and what it has listed so far, so that the body's
+/// first heading or caption (which repeats a listed one) ends it.
+struct ListRun {
+    kind: ListKind,
+    sections: BTreeSet<Vec<u32>>,
+    labels: BTreeSet<(LabelKind, u32)>,
+}
+
+impl ListRun {
+    fn new(kind: ListKind) -> ListRun {
+        ListRun {
+            kind,
+            sections: BTreeSet::new(),
+            labels: BTreeSet::new(),
+        }
+    }
+
+    /// Whether a heading line is the next entry of this list rather than the body's heading.
+    fn takes_heading(&self, number: &[u32]) -> bool {
+        self.kind == ListKind::Contents && !self.sections.contains(number)
+    }
+
+    /// Whether a caption line is the next entry of this list rather than the body's caption.
+    fn takes_caption(&self, kind: LabelKind, number: u32) -> bool {
+        let fits = match self.kind {
+            ListKind::Figures => kind == LabelKind::Figure,
+            ListKind::Tables => kind == LabelKind::Table,
+            ListKind::Cases => matches!(kind, LabelKind::Case | LabelKind::Challenge),
+            ListKind::Contents => false,
+        };
+        fits && !self.labels.contains(&(kind, number))
+    }
+}
+
 /// Splits a document into blocks.
+///
+/// Contents lists are recognised by their shape: a title (目录, 图目录, 表目录, 案例目录)
+/// followed by entries, which end in page numbers or dot leaders, or — in a list whose page
+/// numbers are not filled in yet (a Word field before it is updated, a web page) — repeat
+/// the body's headings or captions; the list ends at the first line that is not an entry
+/// or repeats one already listed. Prose broken across lines is joined into paragraphs;
+/// across blank lines only when the line before is long or fills the text width (a page
+/// break in PDF text), so short pieces (table cells, chart labels) stay apart.
 pub fn layout(document: &Document) -> Layout {
     let mut blocks = Vec::new();
     let mut sections = Vec::with_capacity(document.lines.len());
@@ -142,7 +186,12 @@ pub fn layout(document: &Document) -> Layout {
     let mut paragraph = Joined::default();
     let mut paragraph_open = false;
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
-    let mut list: Option<ListKind> = None;
+    let mut list: Option<ListRun> = None;
+    let full_width = full_width(document);
+    // Whether a blank line (or a page number) came after the paragraph's last line, and
+    // whether that line was long or filled the text width.
+    let mut gap = false;
+    let mut last_full = false;
 
     let flush_paragraph = |blocks: &mut Vec<Block>, paragraph: &mut Joined, open: &mut bool| {
         if !paragraph.is_empty() {
@@ -158,7 +207,36 @@ pub fn layout(document: &Document) -> Layout {
 
     for (index, line) in document.lines.iter().enumerate() {
         let number = index + 1;
-        let kind = classify(line);
+        let mut kind = classify(line);
+        if kind == LineKind::Text && is_page_number(document, index) {
+            kind = LineKind::Blank;
+        }
+        // Inside a table, a row of a label and one number is the table's, not a list entry.
+        if matches!(kind, LineKind::Entry { .. }) && list.is_none() && !rows.is_empty() {
+            kind = LineKind::Row(cells(line));
+        }
+        // Headings and captions that a list without page numbers lists.
+        match (&kind, &list) {
+            (LineKind::Heading(n, title), Some(run)) if run.takes_heading(n) => {
+                let dot = if n.len() == 1 { "." } else { "" };
+                kind = LineKind::Entry {
+                    title: format!("{}{dot} {title}", section_text(n)),
+                };
+            }
+            (LineKind::Caption(k, n, title), Some(run)) if run.takes_caption(*k, *n) => {
+                kind = LineKind::Entry {
+                    title: format!("{}{n}：{title}", k.word()),
+                };
+            }
+            (LineKind::Text, Some(run))
+                if run.kind == ListKind::Contents && is_list_title_text(line) =>
+            {
+                kind = LineKind::Entry {
+                    title: line.trim_matches(is_blank).to_string(),
+                };
+            }
+            _ => {}
+        }
         if !matches!(kind, LineKind::Row(_) | LineKind::Blank | LineKind::Rule) {
             flush_rows(&mut blocks, &mut rows);
         }
@@ -166,10 +244,11 @@ pub fn layout(document: &Document) -> Layout {
             LineKind::Rule => {}
             LineKind::Blank => {
                 flush_rows(&mut blocks, &mut rows);
+                gap = true;
             }
             LineKind::ListTitle(kind) => {
                 flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
-                list = Some(kind);
+                list = Some(ListRun::new(kind));
             }
             LineKind::Entry { title } => {
                 flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
@@ -184,14 +263,20 @@ pub fn layout(document: &Document) -> Layout {
                     Some((LabelKind::Case, _)) => ListKind::Cases,
                     _ => ListKind::Contents,
                 };
-                let list_kind = list.unwrap_or(inferred);
+                let run = list.get_or_insert_with(|| ListRun::new(inferred));
                 let (section_number, title) = match (label, heading) {
                     (None, Some((n, t))) => (Some(n), t),
                     _ => (None, rest),
                 };
+                if let Some(n) = &section_number {
+                    run.sections.insert(n.clone());
+                }
+                if let Some(label) = label {
+                    run.labels.insert(label);
+                }
                 blocks.push(Block::Entry(Entry {
                     line: number,
-                    list: list_kind,
+                    list: run.kind,
                     label,
                     section: section_number,
                     title,
@@ -224,13 +309,18 @@ pub fn layout(document: &Document) -> Layout {
             }
             LineKind::Text => {
                 list = None;
-                let continues =
-                    paragraph_open && !paragraph.is_empty() && !ends_sentence(&paragraph.text);
+                let continues = paragraph_open
+                    && !paragraph.is_empty()
+                    && !ends_sentence(&paragraph.text)
+                    && (!gap || last_full);
                 if !continues {
                     flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
                 }
                 paragraph.push_line(number, line);
                 paragraph_open = true;
+                gap = false;
+                let w = width(line);
+                last_full = w >= LONG_LINE || w * 100 >= full_width * 85;
             }
         }
         sections.push(section.clone());
@@ -238,6 +328,67 @@ pub fn layout(document: &Document) -> Layout {
     flush_rows(&mut blocks, &mut rows);
     flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
     Layout { blocks, sections }
+}
+
+/// A line at least this wide (twenty Chinese characters) is prose, never a label or a cell.
+const LONG_LINE: usize = 40;
+
+/// The width of a line as printed: two for a Chinese character or a full-width form, one for
+/// other characters.
+fn width(line: &str) -> usize {
+    line.trim_matches(is_blank)
+        .chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
+}
+
+/// The width of a full line of prose: the fifth widest line (the widest, in a short text)
+/// that is not a table row or a list entry with dot leaders. In text broken into lines (PDF)
+/// that is the text width; in text with one paragraph per line it is so wide that only
+/// long lines count as full.
+fn full_width(document: &Document) -> usize {
+    let mut widths: Vec<usize> = document
+        .lines
+        .iter()
+        .filter(|l| !l.contains('\t') && !l.contains("...") && !l.contains(". . ."))
+        .map(|l| width(l))
+        .filter(|&w| w > 0)
+        .collect();
+    widths.sort_unstable_by(|a, b| b.cmp(a));
+    let rank = if widths.len() >= 20 { 4 } else { 0 };
+    widths.get(rank).copied().unwrap_or(0).max(1)
+}
+
+/// A page number on a line of its own between blank lines ("12", "IV", "- 3 -"), as PDF
+/// text extraction writes the footer of each page.
+fn is_page_number(document: &Document, index: usize) -> bool {
+    let blank = |i: Option<usize>| {
+        i.and_then(|i| document.lines.get(i))
+            .is_none_or(|l| l.trim_matches(is_blank).is_empty())
+    };
+    if !blank(index.checked_sub(1)) || !blank(Some(index + 1)) {
+        return false;
+    }
+    let text = document.lines[index].trim_matches(is_blank);
+    let text = text
+        .trim_matches(|c: char| c == '-' || c == '—' || is_blank(c))
+        .trim_start_matches('第')
+        .trim_end_matches('页')
+        .trim_matches(is_blank);
+    let arabic = !text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit());
+    let roman = !text.is_empty()
+        && text.len() <= 6
+        && (text.chars().all(|c| "IVXLC".contains(c)) || text.chars().all(|c| "ivxlc".contains(c)));
+    arabic || roman
+}
+
+/// A line of a contents list without a section number ("前言", "附表　指标表"): short, and
+/// not a sentence.
+fn is_list_title_text(line: &str) -> bool {
+    let text = line.trim_matches(is_blank);
+    !text.is_empty()
+        && text.chars().count() <= 40
+        && !text.contains(['。', '，', '；', '！', '？', ',', ';', '!', '?'])
 }
 
 fn classify(line: &str) -> LineKind {
@@ -268,14 +419,13 @@ fn classify(line: &str) -> LineKind {
         return LineKind::ListTitle(kind);
     }
     if line.contains('\t') {
-        let cells: Vec<String> = line
-            .split('\t')
-            .map(|c| c.trim_matches(is_blank).to_string())
-            .collect();
+        let cells = cells(line);
         let filled: Vec<&String> = cells.iter().filter(|c| !c.is_empty()).collect();
         let is_page =
             |c: &str| !c.is_empty() && c.len() <= 4 && c.chars().all(|d| d.is_ascii_digit());
-        if filled.len() == 2 && is_page(filled[1]) && !is_page(filled[0]) {
+        // "1.学校概况\t1": a title, then its page; a row whose first cell is empty (below a
+        // merged cell) is a table's.
+        if filled.len() == 2 && is_page(filled[1]) && !is_page(filled[0]) && !cells[0].is_empty() {
             return LineKind::Entry {
                 title: strip_leaders(filled[0]),
             };
@@ -307,6 +457,13 @@ fn classify(line: &str) -> LineKind {
     LineKind::Text
 }
 
+/// The cells of a tab-separated line.
+fn cells(line: &str) -> Vec<String> {
+    line.split('\t')
+        .map(|c| c.trim_matches(is_blank).to_string())
+        .collect()
+}
+
 /// Removes dot leaders and ellipses from a list entry's title.
 fn strip_leaders(title: &str) -> String {
     title
@@ -314,13 +471,15 @@ fn strip_leaders(title: &str) -> String {
         .to_string()
 }
 
+/// "1.1 基本情况 ........ 1", or "1.1 基本情况. . . . . ." whose page number is not there
+/// (PDF text sometimes writes it elsewhere).
 fn dotted_entry(text: &str) -> Option<String> {
     let page_len = text
         .chars()
         .rev()
         .take_while(|c| c.is_ascii_digit())
         .count();
-    if page_len == 0 || page_len > 4 {
+    if page_len > 4 {
         return None;
     }
     let body: String = text.chars().take(text.chars().count() - page_len).collect();
@@ -330,12 +489,15 @@ fn dotted_entry(text: &str) -> Option<String> {
         .take_while(|c| matches!(c, '.' | '·' | '…') || is_blank(*c))
         .filter(|c| !is_blank(*c))
         .count();
-    if leaders >= 3 {
-        let title = strip_leaders(&body);
-        (!title.is_empty()).then_some(title)
-    } else {
-        None
+    // Without a page number, a run of leaders (not a writer's ellipsis "……", "......").
+    let enough = if page_len > 0 { 3 } else { 10 };
+    if leaders < enough {
+        return None;
     }
+    let title = strip_leaders(&body);
+    // Without a page number, a sentence is prose ending in an ellipsis, not an entry.
+    let prose = page_len == 0 && title.contains(['。', '，', '；', '！', '？']);
+    (!title.is_empty() && !prose).then_some(title)
 }
 
 /// "图 3：开展金课活动" → (Figure, 3, "开展金课活动").
@@ -365,6 +527,16 @@ pub fn parse_label(text: &str) -> Option<(LabelKind, u32, String)> {
         return None;
     }
     Some((kind, number, title.to_string()))
+}
+
+/// Words of measure that follow a number ("2.5万元", "50.0册"), so cannot start a heading's
+/// title written right after its number.
+const UNIT_WORDS: &str =
+    "年月日时分秒万亿%％个人项名次元角册岁倍所家门本种支场期位套台件篇间条批届天米吨亩";
+
+/// A Chinese character (CJK ideographs and their extensions).
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
 /// "1.4师资队伍" → ([1, 4], "师资队伍"); "2. 人才培养" → ([2], "人才培养").
@@ -403,11 +575,20 @@ pub fn parse_heading_number(text: &str) -> Option<(Vec<u32>, String)> {
         return None;
     }
     let first = rest.chars().next()?;
-    // A title starts with a word, not with a unit or a number ("2.5万元" is not a heading).
+    // A title starts with a word, not with a unit or a number ("2.5万元", "35.41m²",
+    // "19.0（标准≤20）" are not headings); written right after the number, with neither a
+    // dot nor a space between, it starts with a Chinese word.
+    let set_off = dotted && (trailing_dot || spaced);
+    let opens_quote = matches!(first, '“' | '‘' | '「' | '『' | '《');
     if first.is_ascii_digit()
         || first.is_ascii_punctuation()
-        || (!(dotted && (trailing_dot || spaced)) && "年月日万亿%％个人项名次元".contains(first))
+        || !(first.is_alphanumeric() || opens_quote)
+        || (!set_off && (!is_cjk(first) || UNIT_WORDS.contains(first)))
     {
+        return None;
+    }
+    // Sections are numbered from 1 below the chapter ("19.0" is a number, not section 19.0).
+    if numbers.iter().skip(1).any(|&n| n == 0) {
         return None;
     }
     Some((numbers, rest.to_string()))
@@ -456,6 +637,74 @@ mod tests {
             LineKind::Entry {
                 title: "1.1 基本情况".into()
             }
+        );
+    }
+
+    #[test]
+    fn numbers_with_units_are_not_headings() {
+        for line in [
+            "35.41m²（标准≥33）达标",
+            "19.0（标准≤20）达标",
+            "50.0册（标准≥30）达标",
+            "3.5万元",
+        ] {
+            assert_eq!(classify(line), LineKind::Text, "{line}");
+        }
+        assert_eq!(
+            classify("1. 学校概况. . . . . . . . . . . ."),
+            LineKind::Entry {
+                title: "1. 学校概况".into()
+            }
+        );
+        assert!(matches!(classify("\t电子商务\t300"), LineKind::Row(_)));
+        assert_eq!(classify("我们将继续努力......"), LineKind::Text);
+    }
+
+    fn kinds(text: &str) -> Vec<String> {
+        layout(&Document::from_text(text))
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::Paragraph(p) => format!("P {}", p.text),
+                Block::Heading(h) => format!("H {}", h.number_text()),
+                Block::Caption(c) => format!("C {}{}", c.kind.word(), c.number),
+                Block::Entry(e) => format!("E {:?} {}", e.list, e.title),
+                Block::Table(rows) => format!("T {}", rows.len()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lists_without_page_numbers_end_where_the_body_repeats_them() {
+        assert_eq!(
+            kinds(
+                "目　录\n1. 概况\n1.1 基本情况\n附表\n图目录\n图 1：大门\n1. 概况\n1.1 基本情况\n正文。\n图 1：大门"
+            ),
+            [
+                "E Contents 概况",
+                "E Contents 基本情况",
+                "E Contents 附表",
+                "E Figures 大门",
+                "H 1",
+                "H 1.1",
+                "P 正文。",
+                "C 图1",
+            ]
+        );
+    }
+
+    #[test]
+    fn page_numbers_and_short_pieces() {
+        let full = "学校现有专任教师四百八十八人，其中专业课教师二百六十九人、文化课教师二百一十九";
+        let text = format!("{full}\n\n3\n\n\n人。\n专任教师数\n\n人\n\n484\n\n{full}。");
+        assert_eq!(
+            kinds(&text),
+            [
+                format!("P {full}人。"),
+                "P 专任教师数".to_string(),
+                "P 人".to_string(),
+                format!("P {full}。"),
+            ]
         );
     }
 

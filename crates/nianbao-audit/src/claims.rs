@@ -47,6 +47,8 @@ pub struct Claim {
     pub owner: Option<usize>,
     /// For a share or a fraction without an amount: the clause it describes.
     pub owner_text: String,
+    /// For a share that names its part before 占 ("本地生源占91.6%"): that part.
+    pub part: Option<String>,
     /// "占X的": the whole named.
     pub base_text: Option<String>,
     /// "其余9.4%": the rest of a whole.
@@ -239,7 +241,12 @@ fn extract_paragraph(
     out: &mut Claims,
 ) -> (usize, usize) {
     let text = paragraph.text.as_str();
-    let tokens = scan(text);
+    // Numbers inside quotation marks are quoted (what another text says), not claimed.
+    let quoted = quotations(text);
+    let tokens: Vec<Token> = scan(text)
+        .into_iter()
+        .filter(|t| !quoted.iter().any(|q| q.contains(&t.span().start)))
+        .collect();
     let sentences = spans(text, SENTENCE_ENDS);
     let clauses = spans(text, CLAUSE_ENDS);
     let first_clause_end = clauses.first().map(|c| c.range.end).unwrap_or(0);
@@ -392,6 +399,7 @@ fn extract_paragraph(
             clause_text: text[clause_range.clone()].to_string(),
             owner: None,
             owner_text: String::new(),
+            part: None,
             base_text,
             remainder,
             parent: None,
@@ -404,6 +412,23 @@ fn extract_paragraph(
     attach_owners(text, &clauses, clause_base, first_claim, out);
     find_breakdowns(text, &clauses, clause_base, first_claim, out);
     (sentences.len(), clauses.len())
+}
+
+/// The byte ranges of a paragraph inside quotation marks (“…”, 「…」, 『…』), each pair
+/// closed in the paragraph; an opening mark never closed quotes nothing.
+pub fn quotations(text: &str) -> Vec<Range<usize>> {
+    const PAIRS: &[(char, char)] = &[('“', '”'), ('「', '」'), ('『', '』')];
+    let mut open: Vec<(char, usize)> = Vec::new();
+    let mut ranges = Vec::new();
+    for (i, c) in text.char_indices() {
+        if let Some(&(_, close)) = PAIRS.iter().find(|(o, _)| *o == c) {
+            open.push((close, i));
+        } else if let Some(depth) = open.iter().rposition(|(close, _)| *close == c) {
+            ranges.push(open[depth].1..i + c.len_utf8());
+            open.truncate(depth);
+        }
+    }
+    ranges
 }
 
 /// "…同比上一年减少224人" → Some(false).
@@ -454,6 +479,24 @@ fn attach_owners(text: &str, clauses: &[Span], clause_base: usize, first: usize,
         }
         let clause = out.claims[i].clause;
         let sentence = out.claims[i].sentence;
+        // "专业课教师占专任教师的55.1%": the share names its part; it describes the amount of
+        // that name in the sentence, or, when none is stated, no amount at all.
+        if kind == ClaimKind::Share
+            && let Some(part) = named_part(text, clauses, clause - clause_base, &out.claims[i])
+        {
+            let owner = (first..i).rev().find(|&j| {
+                let c = &out.claims[j];
+                c.kind == ClaimKind::Amount
+                    && c.sentence == sentence
+                    && names_match(&c.subject, &part)
+            });
+            out.claims[i].owner = owner;
+            if owner.is_none() {
+                out.claims[i].owner_text = part.clone();
+            }
+            out.claims[i].part = Some(part);
+            continue;
+        }
         let owner = (first..i)
             .rev()
             .take_while(|&j| out.claims[j].clause + 3 >= clause)
@@ -499,6 +542,34 @@ fn attach_owners(text: &str, clauses: &[Span], clause_base: usize, first: usize,
             }
         }
     }
+}
+
+/// The part a share names in its own clause before 占 ("专业课教师占专任教师的55.1%" →
+/// "专业课教师"), if any.
+fn named_part(text: &str, clauses: &[Span], local: usize, share: &Claim) -> Option<String> {
+    let clause = clauses.get(local)?;
+    let number = share.quantity.span.start;
+    if number < clause.range.start || number > text.len() {
+        return None;
+    }
+    let at = text[clause.range.start..number].find('占')? + clause.range.start;
+    // With the items of an enumeration before it ("甲类、乙类学生占…").
+    let mut first = local;
+    while first > 0
+        && clauses
+            .get(first - 1)
+            .is_some_and(|c| text[c.range.clone()].ends_with('、'))
+    {
+        first -= 1;
+    }
+    let part = compact(strip_words(&text[clauses[first].range.start..at]));
+    (part.chars().count() >= 2).then_some(part)
+}
+
+/// Whether an amount's subject and a share's named part are the same words.
+fn names_match(subject: &str, part: &str) -> bool {
+    let subject = compact(subject);
+    subject.chars().count() >= 2 && (subject.ends_with(part) || part.ends_with(subject.as_str()))
 }
 
 /// "总数639人，其中在编376人，外聘263人": the total is the last amount before 其中 in the
@@ -651,6 +722,32 @@ mod tests {
         assert_eq!(c[4].kind, ClaimKind::Fraction);
         assert_eq!(c[4].owner, Some(3));
         assert_eq!(c[4].base_text.as_deref(), Some("总数"));
+    }
+
+    #[test]
+    fn quoted_numbers_are_not_claims() {
+        let claims = claims_of(
+            "学校说明：「2024年度【电子商务】在校生人数 301 人，“上年 + 招生”为 216 人」（质量办）。教职工 639 人。",
+        );
+        assert_eq!(claims.claims.len(), 1);
+        assert_eq!(claims.claims[0].quantity.value, 639.0);
+        assert_eq!(
+            quotations("“a「b」").len(),
+            1,
+            "an unclosed mark quotes nothing"
+        );
+    }
+
+    #[test]
+    fn a_share_that_names_its_part() {
+        let claims = claims_of(
+            "专任教师 488 人，其中专业课教师 269 人、文化课教师 219 人，专业课教师占专任教师的 55.1%。具有正高级职称 5 人、中级职称 139 人，高级职称教师占专任教师的 17.8%。",
+        );
+        let c = &claims.claims;
+        assert_eq!(c[3].kind, ClaimKind::Share);
+        assert_eq!(c[3].owner, Some(1));
+        assert_eq!(c[6].owner, None);
+        assert_eq!(c[6].owner_text, "高级职称教师");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Word documents: the paragraphs and tables of `word/document.xml`, as plain text.
 //!
 //! Each paragraph becomes one line; each table row becomes one tab-separated line, with a
-//! merged cell (`gridSpan`, `vMerge`) written as empty cells so columns stay aligned.
+//! merged cell (`gridSpan`, `vMerge`) written as empty cells so columns stay aligned. A
+//! table of one column (a shaded box around a case or a note) is a frame, not a table of
+//! data: its paragraphs are read as the body's.
 
 use std::io::Read;
 
@@ -37,6 +39,16 @@ struct TableState {
     cell: String,
     span: usize,
     in_cell: bool,
+    /// Inside `w:tblGrid`, counting its columns.
+    in_grid: bool,
+    grid_columns: usize,
+}
+
+impl TableState {
+    /// A one-column table: a frame whose paragraphs are body text.
+    fn is_frame(&self) -> bool {
+        self.grid_columns == 1
+    }
 }
 
 /// Converts WordprocessingML to text (paragraphs as lines, table rows as tab-separated lines).
@@ -121,22 +133,37 @@ fn handle_tag(state: &mut State, tag: &str) {
                 table.row.clear();
             }
         }
-        ("w:tr", true) => {
+        ("w:tblGrid", false) => {
             if let Some(table) = state.tables.last_mut() {
+                table.in_grid = !self_closing;
+            }
+        }
+        ("w:tblGrid", true) => {
+            if let Some(table) = state.tables.last_mut() {
+                table.in_grid = false;
+            }
+        }
+        ("w:gridCol", false) => {
+            if let Some(table) = state.tables.last_mut().filter(|t| t.in_grid) {
+                table.grid_columns += 1;
+            }
+        }
+        ("w:tr", true) => {
+            if let Some(table) = state.tables.last_mut().filter(|t| !t.is_frame()) {
                 let line = table.row.join("\t");
                 state.out.push_str(line.trim_end_matches('\t'));
                 state.out.push('\n');
             }
         }
         ("w:tc", false) => {
-            if let Some(table) = state.tables.last_mut() {
+            if let Some(table) = state.tables.last_mut().filter(|t| !t.is_frame()) {
                 table.cell.clear();
                 table.span = 1;
                 table.in_cell = true;
             }
         }
         ("w:tc", true) => {
-            if let Some(table) = state.tables.last_mut() {
+            if let Some(table) = state.tables.last_mut().filter(|t| !t.is_frame()) {
                 let cell = table.cell.trim().replace(['\t', '\n'], " ");
                 table.row.push(cell);
                 for _ in 1..table.span.min(64) {
@@ -217,6 +244,18 @@ mod tests {
 <w:p><w:r><w:t xml:space="preserve">A &amp; B</w:t></w:r></w:p></w:body></w:document>"#;
         let text = xml_to_text(xml);
         assert_eq!(text, "学校概况\n\n人数\t\t合计\n1\t2\t3\n\nA & B\n");
+    }
+
+    #[test]
+    fn a_one_column_table_is_a_frame_of_paragraphs() {
+        let xml = r#"<w:body><w:tbl><w:tblGrid><w:gridCol w:w="9000"/></w:tblGrid><w:tr><w:tc>
+<w:p><w:r><w:t>典型案例 1：送技下乡</w:t></w:r></w:p><w:p><w:r><w:t>培训 34 期。</w:t></w:r></w:p>
+<w:tbl><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid><w:tr><w:tc><w:p><w:r><w:t>期数</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>34</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:p/></w:tc></w:tr></w:tbl><w:p><w:r><w:t>正文</w:t></w:r></w:p></w:body>"#;
+        assert_eq!(
+            xml_to_text(xml),
+            "典型案例 1：送技下乡\n培训 34 期。\n\n期数\t34\n\n\n正文\n"
+        );
     }
 
     #[test]

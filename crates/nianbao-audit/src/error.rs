@@ -13,7 +13,7 @@ pub enum AuditError {
     },
     #[error("文件 {path} 不是 UTF-8 编码的文本（第 {offset} 字节处编码无效）")]
     Encoding { path: PathBuf, offset: usize },
-    #[error("不支持的文件类型 {path}：只能读取 .txt、.md、.docx 和 .pdf")]
+    #[error("不支持的文件类型 {path}：只能读取 .txt、.md、.docx、.html 和 .pdf")]
     Unsupported { path: PathBuf },
     #[error("无法解析 Word 文档 {path}：{reason}")]
     Docx { path: PathBuf, reason: String },

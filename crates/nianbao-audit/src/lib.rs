@@ -1,8 +1,10 @@
-//! The auditor: reads a report written by hand, extracts its numeric claims and tables,
+//! The auditor: reads a finished report (text, Markdown, Word, web page or PDF), extracts its
+//! numeric claims and tables,
 //! and finds every place where its numbers disagree.
 
 pub mod docx;
 pub mod error;
+pub mod html;
 pub mod numbers;
 pub mod read;
 

@@ -1,5 +1,5 @@
 //! Files to text: plain text and Markdown as they are, Word documents through their XML,
-//! PDF through poppler's `pdftotext`. The text returned is the one whose 1-based line
+//! web pages through their visible text, PDF through poppler's `pdftotext`. The text returned is the one whose 1-based line
 //! numbers every finding cites.
 
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::process::Command;
 
 use crate::docx::docx_text;
 use crate::error::AuditError;
+use crate::html::html_text;
 
 /// The extracted text of a report, split into lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,7 +46,7 @@ pub fn read_document(path: &Path) -> Result<Document, AuditError> {
     extract_text(path).map(|text| Document::from_text(&text))
 }
 
-/// Reads a report (.txt, .md, .docx, .pdf) and returns the text that findings cite.
+/// Reads a report (.txt, .md, .docx, .html, .pdf) and returns the text that findings cite.
 pub fn extract_text(path: &Path) -> Result<String, AuditError> {
     let extension = path
         .extension()
@@ -57,13 +58,8 @@ pub fn extract_text(path: &Path) -> Result<String, AuditError> {
         source,
     };
     let text = match extension.as_str() {
-        "txt" | "md" | "markdown" | "text" | "" => {
-            let bytes = std::fs::read(path).map_err(io)?;
-            String::from_utf8(bytes).map_err(|e| AuditError::Encoding {
-                path: path.to_path_buf(),
-                offset: e.utf8_error().valid_up_to(),
-            })?
-        }
+        "txt" | "md" | "markdown" | "text" | "" => utf8(path, std::fs::read(path).map_err(io)?)?,
+        "html" | "htm" | "xhtml" => html_text(&utf8(path, std::fs::read(path).map_err(io)?)?),
         "docx" => {
             let bytes = std::fs::read(path).map_err(io)?;
             docx_text(&bytes).map_err(|reason| AuditError::Docx {
@@ -79,6 +75,14 @@ pub fn extract_text(path: &Path) -> Result<String, AuditError> {
         }
     };
     Ok(normalize_breaks(&text))
+}
+
+/// The bytes of a file as UTF-8 text.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, AuditError> {
+    String::from_utf8(bytes).map_err(|e| AuditError::Encoding {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
 }
 
 fn pdf_text(path: &Path) -> Result<String, AuditError> {

@@ -126,18 +126,65 @@ pub fn cell_year(text: &str) -> Option<i32> {
         .then_some(year)
 }
 
-fn is_total_label(text: &str) -> Option<TotalKind> {
+/// Words that make a row label a total.
+const TOTAL_WORDS: &[&str] = &["合计", "总计", "总数", "全校", "总体"];
+
+/// Words that say nothing more about a total ("全校合计", "合计（人）").
+const GENERIC_WORDS: &[&str] = &[
+    "全校",
+    "学校",
+    "全部",
+    "所有",
+    "各专业",
+    "共",
+    "人",
+    "（",
+    "）",
+    "(",
+    ")",
+];
+
+/// Whether a row label names a total, and whether it names what is totalled
+/// ("在校生人数合计", "标志性成果总数") rather than being a bare total ("合计", "全校合计").
+fn is_total_label(text: &str) -> Option<(TotalKind, bool)> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("小计") {
-        Some(TotalKind::Subtotal)
-    } else if ["合计", "总计", "总数", "全校", "总体"]
-        .iter()
-        .any(|w| compact.contains(w))
-    {
-        Some(TotalKind::Total)
+    let kind = if compact.contains("小计") {
+        TotalKind::Subtotal
+    } else if TOTAL_WORDS.iter().any(|w| compact.contains(w)) {
+        TotalKind::Total
     } else {
-        None
+        return None;
+    };
+    let mut rest = compact.replace("小计", "");
+    for word in TOTAL_WORDS.iter().chain(GENERIC_WORDS) {
+        rest = rest.replace(word, "");
     }
+    Some((kind, !rest.is_empty()))
+}
+
+/// The kind of each data row. A bare total ("合计") always adds up the rows; a named one
+/// ("在校生人数合计") does only when it is the table's one total and its last row — in a
+/// table listing several named totals, or one among other items, each is an item of its
+/// own (a scorecard's "在校生人数合计" is not the sum of the rows below it).
+fn total_kinds(labels: &[Vec<String>]) -> Vec<TotalKind> {
+    let found: Vec<Option<(TotalKind, bool)>> = labels
+        .iter()
+        .map(|row| row.iter().find_map(|l| is_total_label(l)))
+        .collect();
+    let totals = found
+        .iter()
+        .filter(|f| matches!(f, Some((TotalKind::Total, _))))
+        .count();
+    let last = found.len().saturating_sub(1);
+    found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            Some((TotalKind::Total, true)) if totals > 1 || i != last => TotalKind::Detail,
+            Some((kind, _)) => *kind,
+            None => TotalKind::Detail,
+        })
+        .collect()
 }
 
 /// Builds a table from its rows of cells.
@@ -214,20 +261,22 @@ pub fn parse_table(rows: &[(usize, Vec<String>)], caption: Option<(u32, String)>
         }
     }
 
+    let written: Vec<Vec<String>> = data
+        .iter()
+        .map(|(_, cells)| {
+            (0..label_columns)
+                .map(|c| {
+                    cells
+                        .get(c)
+                        .map(|t| t.trim().to_string())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    let kinds = total_kinds(&written);
     let mut parsed_rows: Vec<Row> = Vec::new();
-    for (line, cells) in data {
-        let mut labels: Vec<String> = (0..label_columns)
-            .map(|c| {
-                cells
-                    .get(c)
-                    .map(|t| t.trim().to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let total = labels
-            .iter()
-            .find_map(|l| is_total_label(l))
-            .unwrap_or(TotalKind::Detail);
+    for (((line, cells), mut labels), total) in data.iter().zip(written).zip(kinds) {
         if total == TotalKind::Detail
             && label_columns > 1
             && let Some(previous) = parsed_rows.last().filter(|p| p.total == TotalKind::Detail)
@@ -322,6 +371,21 @@ mod tests {
             vec!["甲类".to_string(), "b".to_string()]
         );
         assert_eq!(table.rows[3].total, TotalKind::Total);
+    }
+
+    #[test]
+    fn named_totals_in_a_list_of_items_are_items() {
+        let table = parse_table(
+            &rows(
+                "项目\t单位\t2025年度\n在校生人数合计\t人\t9313\n招生人数合计\t人\t3211\n生师比\t\t19.0\n标志性成果总数\t项\t217\n国家级标志性成果\t项\t6",
+            ),
+            None,
+        );
+        assert!(table.rows.iter().all(|r| r.total == TotalKind::Detail));
+        let table = parse_table(&rows("专业\t人数\na\t1\nb\t2\n在校生人数合计\t3"), None);
+        assert_eq!(table.rows[2].total, TotalKind::Total);
+        let table = parse_table(&rows("专业\t人数\n全校合计\t3\na\t1\nb\t2"), None);
+        assert_eq!(table.rows[0].total, TotalKind::Total);
     }
 
     #[test]

@@ -1,6 +1,14 @@
-//! Arbitrary text never makes the reader or the audit panic.
+//! Arbitrary text never makes the reader or the audit panic, nor does an arbitrary web page.
 
 use proptest::prelude::*;
+
+/// The number of cases: `PROPTEST_CASES` when set (for long runs), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn report_like() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
@@ -83,7 +91,7 @@ fn report_like() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn audit_never_panics(text in report_like()) {
@@ -97,5 +105,62 @@ proptest! {
         }
         let _ = nianbao_audit::render_human(&findings, &text);
         let _ = nianbao_audit::render_json(&findings);
+    }
+}
+
+fn page_like() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "<table>",
+        "</table>",
+        "<tr>",
+        "</tr>",
+        "<td>",
+        "</td>",
+        "<th rowspan=\"3\">",
+        "<td colspan=\"100000\">",
+        "<td rowspan=\"0\">",
+        "<caption>",
+        "</caption>",
+        "<thead>",
+        "<tbody>",
+        "<p>",
+        "</p>",
+        "<br>",
+        "<li>",
+        "<nav>",
+        "<svg><text>",
+        "</svg>",
+        "<style>",
+        "</style>",
+        "<h2>",
+        "</h2>",
+        "&nbsp;",
+        "&amp;",
+        "&#x4E2D;",
+        "合计",
+        "目录",
+        "图 1：",
+        "1.4 ",
+        "2025年度",
+        "639人",
+        "\t",
+        "\n",
+        " ",
+    ]);
+    prop::collection::vec(
+        prop_oneof![pieces.prop_map(str::to_string), "[\\PC]{0,4}"],
+        0..120,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
+
+    #[test]
+    fn web_pages_never_panic(page in page_like()) {
+        let text = nianbao_audit::html::html_text(&page);
+        prop_assert!(text.ends_with('\n'));
+        let _ = nianbao_audit::audit(&text);
     }
 }

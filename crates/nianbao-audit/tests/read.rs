@@ -1,8 +1,10 @@
-//! Reading reports from files: text, Markdown, Word and PDF, and the errors that name the file.
+//! Reading reports from files: text, Markdown, Word, web pages and PDF, and the errors that
+//! name the file.
 
 use std::io::Write;
 
 use nianbao_audit::{AuditError, audit, extract_text, read_document};
+use nianbao_core::Severity;
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = dir.path().join(name);
@@ -67,6 +69,58 @@ fn word_documents_with_tables() {
             .iter()
             .any(|f| f.rule == "total-parts" && f.locations[0].line == Some(1))
     );
+}
+
+#[test]
+fn web_pages_with_lists_tables_and_charts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = r##"<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>青山职业技术学校 2025 年度质量年度报告</title><style>p { text-indent: 2em; }</style></head>
+<body><section class="cover"><p>青山职业技术学校</p><p>2025 年度质量年度报告</p></section>
+<h2 class="front">目　录</h2><nav class="list"><ol>
+<li class="level-1"><a href="#s1">1. 学校概况</a></li><li class="level-2"><a href="#s1-1">1.1 学生规模</a></li>
+</ol></nav>
+<h2 class="front">表目录</h2><nav class="list"><ol><li><a href="#table-1">表 1：学生情况</a></li></ol></nav>
+<h2 id="s1">1. 学校概况</h2><h3 id="s1-1">1.1 学生规模</h3>
+<p>2025 年度学校招生 <strong>1,800</strong> 人，其中本地生源 1,500 人、外地生源 300 人。</p>
+<div role="img" aria-label="人数"><svg><text>1,900</text><text>99.9%</text></svg></div>
+<figure class="table"><figcaption>表 1：学生情况</figcaption><div class="scroll"><table id="table-1">
+<thead><tr><th>专业大类</th><th>专业名称</th><th>招生人数</th></tr></thead>
+<tbody><tr><th scope="row" rowspan="2">财经商贸类</th><th scope="row">会计事务</th><td>500</td></tr>
+<tr><th scope="row">电子商务</th><td>300</td></tr>
+<tr><th scope="row">信息技术类</th><th scope="row">计算机应用</th><td>1,000</td></tr>
+<tr><th scope="row">合计</th><th scope="row"></th><td>1,810</td></tr></tbody></table></div></figure>
+<aside class="case" id="case-1"><p class="case-title">典型案例 1：送技下乡</p><p>全年培训 34 期。</p></aside>
+</body></html>"##;
+    let path = write(&dir, "report.html", html.as_bytes());
+    let text = extract_text(&path).expect("read html");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.contains(&"2025 年度学校招生 1,800 人，其中本地生源 1,500 人、外地生源 300 人。")
+    );
+    assert!(lines.contains(&"财经商贸类\t会计事务\t500"));
+    assert!(lines.contains(&"\t电子商务\t300"));
+    assert!(!text.contains("99.9%"), "drawings are not read: {text}");
+    // The total row disagrees with its rows (an error) and with the prose (a warning).
+    let findings = audit(&text);
+    let rules: Vec<(&str, Severity)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("prose-table", Severity::Warning),
+            ("table-total", Severity::Error)
+        ],
+        "{text}\n{findings:#?}"
+    );
+    let total = lines
+        .iter()
+        .position(|l| l.starts_with("合计"))
+        .expect("total row")
+        + 1;
+    assert!(findings[1].locations.iter().any(|l| l.line == Some(total)));
 }
 
 #[test]

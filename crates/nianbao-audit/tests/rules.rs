@@ -296,3 +296,93 @@ fn sentences_broken_across_lines_cite_every_line() {
     let second = line_of(&text, "聘110人");
     find(&findings, "total-parts", &[first, second]);
 }
+
+/// A report laid out as Word and web pages give it: contents, figure, case and table lists
+/// whose page numbers are not filled in (each entry repeats a heading or caption of the
+/// body), a scorecard of named totals, data notes in quotation marks.
+const UNPAGED: &str = include_str!("fixtures/unpaged-lists.txt");
+
+/// A report as pdftotext gives it: lines broken at the text width, page numbers between
+/// blank lines, list entries with dot leaders (some without their page number), chart labels
+/// and table cells one per line.
+const PDF_TEXT: &str = include_str!("fixtures/pdf-text.txt");
+
+/// `text` with one piece replaced, and the finding of `rule` it must produce at the lines
+/// holding `at`.
+fn assert_mutation(text: &str, from: &str, to: &str, rule: &str, severity: Severity, at: &[&str]) {
+    assert!(text.contains(from), "fixture lacks {from}");
+    let changed = text.replacen(from, to, 1);
+    let findings = audit(&changed);
+    let expected: Vec<usize> = at.iter().map(|n| line_of(&changed, n)).collect();
+    let finding = find(&findings, rule, &expected);
+    assert_eq!(finding.severity, severity, "{finding:#?}");
+}
+
+#[test]
+fn lists_without_page_numbers_are_lists() {
+    let findings = audit(UNPAGED);
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_mutation(
+        UNPAGED,
+        "图 1：实训中心",
+        "图 1：实训大楼",
+        "list-caption",
+        Severity::Warning,
+        &["图 1：实训大楼", "图 1：实训中心"],
+    );
+    assert_mutation(
+        UNPAGED,
+        "1.2 师资队伍\n2. 学生发展",
+        "2. 学生发展",
+        "contents-heading",
+        Severity::Warning,
+        &["1.2 师资队伍"],
+    );
+    assert_mutation(
+        UNPAGED,
+        "专业课教师占专任教师的60.0%",
+        "专业课教师占专任教师的62.0%",
+        "share-recompute",
+        Severity::Error,
+        &["专业课教师占专任教师的62.0%"],
+    );
+    assert_mutation(
+        UNPAGED,
+        "外地生源占20.0%",
+        "外地生源占25.0%",
+        "share-sum",
+        Severity::Error,
+        &["外地生源占25.0%"],
+    );
+    assert_mutation(
+        UNPAGED,
+        "生均20m²",
+        "生均25m²",
+        "per-student",
+        Severity::Error,
+        &["生均25m²"],
+    );
+}
+
+#[test]
+fn pdf_text_is_read_across_page_breaks_without_gluing_pieces() {
+    let findings = audit(PDF_TEXT);
+    assert!(findings.is_empty(), "{findings:#?}");
+    // The share on page 2 is recomputed from the total on page 1.
+    assert_mutation(
+        PDF_TEXT,
+        "占专任教师的 60.0%",
+        "占专任教师的 62.0%",
+        "share-recompute",
+        Severity::Error,
+        &["占专任教师的 62.0%", "专任教师 250 人，"],
+    );
+    assert_mutation(
+        PDF_TEXT,
+        "生均 20.00 平方米",
+        "生均 25.00 平方米",
+        "per-student",
+        Severity::Error,
+        &["生均 25.00 平方米"],
+    );
+}

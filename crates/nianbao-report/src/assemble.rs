@@ -1,7 +1,7 @@
 //! Builds the `Document` from the outline, the narrative templates, the cases and the
 //! data: front matter, generated lists, chapters 1–8 with the numbering of
-//! `data/sections.toml`, and the appended tables; then numbers figures, tables and cases
-//! in order of appearance.
+//! `data/sections.toml`, the appended tables and the data notes; then numbers figures,
+//! tables and cases in order of appearance.
 
 use minijinja::Value;
 use nianbao_core::Year;
@@ -13,7 +13,7 @@ use crate::format::chinese_date;
 use crate::model::{Block, Cover, Document, Heading, ListKind, number_in_order, walk_mut};
 use crate::narrative::Narrative;
 use crate::outline::Outline;
-use crate::{ReportInput, appendix, cases, table_years};
+use crate::{ReportInput, appendix, cases, notes, table_years};
 
 /// A 专业大类 with its majors and enrolment in the report year.
 #[derive(Debug, Clone, Serialize)]
@@ -170,6 +170,13 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
     for table in appendix::build(&outline.appendix.tables, definitions, data, &years) {
         blocks.push(Block::Table(Box::new(table)));
     }
+    blocks.extend(notes::blocks(
+        definitions,
+        data,
+        &years,
+        input.findings,
+        input.acceptances,
+    ));
 
     number_in_order(&mut blocks);
     let mut next = 0;

@@ -3,7 +3,8 @@
 //!
 //! The report is built once as a [`Document`] (see [`model`]) from the outline
 //! (`data/report/outline.toml`), the numbered sections (`data/sections.toml`), narrative
-//! templates in Markdown with data bindings, typical cases and pictures; then rendered as
+//! templates in Markdown with data bindings, typical cases and pictures, and closed by the
+//! data notes ([`notes`]: the dataset's notes and the accepted warnings); then rendered as
 //! HTML ([`html`]), Word ([`docx`]) and PDF ([`pdf`]) from that one value.
 
 mod appendix;
@@ -19,6 +20,7 @@ mod image;
 mod markdown;
 pub mod model;
 mod narrative;
+pub mod notes;
 pub mod outline;
 mod output;
 pub mod pdf;

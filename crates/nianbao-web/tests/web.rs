@@ -626,7 +626,11 @@ async fn an_uploaded_template_with_a_bad_cell_names_it_and_changes_nothing() {
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", h.label);
         assert!(bad.body.contains("「1.4 师资队伍」工作表"), "{}", bad.body);
-        assert!(bad.body.contains("650.5") && bad.body.contains("单元格"), "{}", bad.body);
+        assert!(
+            bad.body.contains("650.5") && bad.body.contains("单元格"),
+            "{}",
+            bad.body
+        );
         assert!(bad.body.contains("数据库未作任何修改"));
         assert_eq!(h.data().await, data, "the store is unchanged");
 

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use nianbao_core::{Finding, Severity};
 
 use super::{at, finding, half_unit, num};
-use crate::claims::ClaimKind;
+use crate::claims::{Claim, ClaimKind};
 use crate::concepts::{Measure, concept_of};
 use crate::facts::{Fact, Origin};
 use crate::model::Model;
-use crate::numbers::Approx;
+use crate::numbers::{Approx, same_unit_family};
 
 /// Rates: (rate, numerator, denominator).
 const RATES: &[(&str, &str, &str)] = &[("升学率", "升学", "毕业生"), ("就业率", "就业", "毕业生")];
@@ -337,19 +337,22 @@ fn rates(model: &Model, facts: &[Fact]) -> Vec<Finding> {
 fn per_student(model: &Model, facts: &[Fact]) -> Vec<Finding> {
     let claims = &model.claims.claims;
     let mut findings = Vec::new();
-    for claim in claims {
+    for (index, claim) in claims.iter().enumerate() {
         let (numerator, denominator, label) = match claim.kind {
             ClaimKind::PerCapita => {
                 let rest = claim.subject.replacen("生均", "", 1);
-                let Some(matched) = concept_of(&rest) else {
-                    continue;
+                let named = concept_of(&rest).filter(|m| m.concept.key != "在校生");
+                let amount = match named {
+                    Some(matched) => pick(
+                        facts,
+                        matched.concept.key,
+                        claim.year,
+                        Some(claim.paragraph),
+                    ),
+                    // "校舍建筑面积199,100.59平方米，生均21.38平方米": the amount just before.
+                    None => amount_before(claims, facts, index),
                 };
-                let Some(amount) = pick(
-                    facts,
-                    matched.concept.key,
-                    claim.year,
-                    Some(claim.paragraph),
-                ) else {
+                let Some(amount) = amount else {
                     continue;
                 };
                 let Some(students) = pick(facts, "在校生", claim.year, Some(claim.paragraph))
@@ -416,6 +419,22 @@ fn per_student(model: &Model, facts: &[Fact]) -> Vec<Finding> {
         findings.push(finding(model, "per-student", severity, message, lines));
     }
     findings
+}
+
+/// The amount a 生均 figure that names none divides: the last amount of the same sentence
+/// before it, in the same unit, that names a concept.
+fn amount_before<'a>(claims: &[Claim], facts: &'a [Fact], index: usize) -> Option<&'a Fact> {
+    let claim = &claims[index];
+    let j = (0..index)
+        .rev()
+        .take_while(|&j| claims[j].sentence == claim.sentence)
+        .find(|&j| claims[j].kind == ClaimKind::Amount)?;
+    if !same_unit_family(&claims[j].quantity.unit, &claim.quantity.unit) {
+        return None;
+    }
+    facts.iter().find(|f| {
+        f.origin == Origin::Prose(j) && f.is_exact() && f.concept.measure != Measure::Rate
+    })
 }
 
 /// Parts that cannot exceed their whole: 就业 or 升学 ≤ 毕业生, and 就业 + 升学 ≤ 毕业生

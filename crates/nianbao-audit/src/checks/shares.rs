@@ -181,6 +181,28 @@ fn base_of(model: &Model, facts: &[Fact], totals: &BTreeSet<usize>, index: usize
     }
 }
 
+/// Pairs of words that split a whole into two parts with nothing left over.
+const COMPLEMENTS: &[(&str, &str)] = &[
+    ("本地", "外地"),
+    ("区内", "区外"),
+    ("市内", "市外"),
+    ("县内", "县外"),
+    ("省内", "省外"),
+    ("境内", "境外"),
+    ("校内", "校外"),
+    ("城镇", "农村"),
+    ("男", "女"),
+];
+
+/// "本地生源" and "外地生源": the same whole, split by a complementary pair of words.
+fn complementary(a: &str, b: &str) -> bool {
+    COMPLEMENTS.iter().any(|&(x, y)| {
+        [(x, y), (y, x)].iter().any(|&(p, q)| {
+            a.contains(p) && b.contains(q) && a.replacen(p, "", 1) == b.replacen(q, "", 1)
+        })
+    })
+}
+
 /// Shares of one whole must add up to 100% (within printed rounding) when they cover it all,
 /// and never to more.
 fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
@@ -203,6 +225,32 @@ fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
         last_group.insert(claim.paragraph, key.clone());
         groups.entry(key).or_default().push(index);
     }
+    // "本地生源占91.6%，外地生源占8.4%": shares of complementary parts cover their whole.
+    for (index, claim) in claims.iter().enumerate() {
+        if claim.kind != ClaimKind::Share
+            || !claim.quantity.is_percent()
+            || claim.owner.is_some()
+            || claim.base_text.is_some()
+        {
+            continue;
+        }
+        let Some(part) = &claim.part else { continue };
+        let partner = (index + 1..claims.len())
+            .take_while(|&j| claims[j].sentence == claim.sentence)
+            .find(|&j| {
+                claims[j].kind == ClaimKind::Share
+                    && claims[j].owner.is_none()
+                    && claims[j].base_text.is_none()
+                    && claims[j]
+                        .part
+                        .as_deref()
+                        .is_some_and(|other| complementary(part, other))
+            });
+        if let Some(j) = partner {
+            let key = (claim.paragraph, format!("complement:{index}"));
+            groups.entry(key).or_default().extend([index, j]);
+        }
+    }
     let mut findings = Vec::new();
     for ((_, key), members) in groups {
         if members.len() < 2 || members.iter().any(|m| wrong.contains(m)) {
@@ -212,7 +260,8 @@ fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
         if shares.iter().any(|s| s.quantity.approx != Approx::Exact) {
             continue;
         }
-        let covers_all = shares.iter().any(|s| s.remainder)
+        let covers_all = key.starts_with("complement:")
+            || shares.iter().any(|s| s.remainder)
             || key
                 .strip_prefix("total:")
                 .and_then(|t| t.parse::<usize>().ok())
