@@ -67,6 +67,7 @@ pub fn dataset(defs: &Definitions) -> impl Strategy<Value = Dataset> + use<> {
                 sponsor: "某区人民政府".into(),
                 address: String::new(),
                 website: String::new(),
+                phone: String::new(),
                 departments: vec!["信息技术部".into()],
                 report_year: Year::new(2025).unwrap(),
                 report_date: "2026-01-05".into(),

@@ -91,6 +91,9 @@ pub struct School {
     pub address: String,
     #[serde(default)]
     pub website: String,
+    /// The telephone number printed on the back page.
+    #[serde(default)]
+    pub phone: String,
     /// Departments (专业部 and the like), the lowest level of the org-unit hierarchy.
     #[serde(default)]
     pub departments: Vec<String>,

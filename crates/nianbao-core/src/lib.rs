@@ -10,12 +10,14 @@ pub mod account;
 pub mod arbitrary;
 pub mod catalogue;
 pub mod check;
+pub mod clock;
 pub mod dataset;
 pub mod definitions;
 pub mod expr;
 pub mod finding;
 pub mod indicator;
 pub mod number;
+pub mod writing;
 
 pub use account::Role;
 pub use catalogue::{
@@ -29,3 +31,4 @@ pub use finding::{Acceptance, Finding, Location, Severity};
 pub use indicator::{
     Indicator, IndicatorResult, Standard, StandardVerdict, Threshold, evaluate_indicators,
 };
+pub use writing::WritingState;

@@ -11,7 +11,7 @@ use std::process::Command;
 use criterion::{Criterion, criterion_group, criterion_main};
 use nianbao_core::{Definitions, evaluate_indicators, run_checks};
 use nianbao_report::model::{Block, Document, Image, Inline};
-use nianbao_report::{Content, ReportInput, SchoolContent};
+use nianbao_report::{Content, ReportInput, Status};
 
 fn inline(runs: &[Inline]) -> String {
     runs.iter()
@@ -35,6 +35,9 @@ fn to_markdown(doc: &Document, blocks: &[Block], dir: &Path, out: &mut String) {
             }
             Block::Paragraph(p) => {
                 let _ = writeln!(out, "{}\n", inline(&p.runs));
+            }
+            Block::Gap(message) => {
+                let _ = writeln!(out, "**{message}**\n");
             }
             Block::List { ordered, items } => {
                 for (i, item) in items.iter().enumerate() {
@@ -126,8 +129,9 @@ fn render(c: &mut Criterion) {
         findings: &findings,
         indicators: &indicators,
         acceptances: &[],
+        status: Status::Draft,
     };
-    let content = Content::load(&SchoolContent::Builtin, &data.school.code).expect("content");
+    let content = Content::with_folder(&sample.join("content")).expect("content");
     let document = nianbao_report::build_document(&input, &content).expect("document");
 
     let mut group = c.benchmark_group("report");

@@ -10,7 +10,10 @@ use serde::Serialize;
 use crate::content::Content;
 use crate::error::ReportError;
 use crate::format::chinese_date;
-use crate::model::{Block, Cover, Document, Heading, ListKind, number_in_order, walk_mut};
+use crate::model::{
+    Align, Block, Cover, DRAFT_COVER, Document, Gap, GapKind, Heading, Inline, ListKind, Paragraph,
+    Status, number_in_order, walk_mut,
+};
 use crate::narrative::Narrative;
 use crate::outline::Outline;
 use crate::{ReportInput, appendix, cases, notes, table_years};
@@ -40,7 +43,7 @@ fn heading(level: u8, number: Option<&str>, text: &str, id: String, in_toc: bool
 }
 
 /// The template context every narrative sees.
-fn context(input: &ReportInput<'_>, years: &[Year]) -> Value {
+pub(crate) fn context(input: &ReportInput<'_>, years: &[Year]) -> Value {
     let data = input.data;
     let year = input.year;
     let categories: Vec<CategoryRow> = data
@@ -75,6 +78,73 @@ fn context(input: &ReportInput<'_>, years: &[Year]) -> Value {
     }
 }
 
+/// The box a part prints while nothing is written for it.
+pub const EMPTY_PART: &str = "【待填写：本节尚无内容】";
+
+/// Renders one part's text. A part with no text, or whose text renders to nothing, prints
+/// the empty-part box if `required`; a text that binds a fact without a value prints one
+/// box per missing value. Both are recorded in `gaps`. Any other template error stops
+/// the report: it names the file and line to fix.
+fn part_blocks(
+    narrative: &Narrative,
+    content: &Content,
+    path: &str,
+    extra: Value,
+    title: &str,
+    required: bool,
+    gaps: &mut Vec<Gap>,
+) -> Result<Vec<Block>, ReportError> {
+    let blocks = if content.get(path).is_some() {
+        match narrative.render(path, extra) {
+            Ok(blocks) => blocks,
+            Err(error) => {
+                let missing = narrative.take_gaps();
+                if missing.is_empty() {
+                    return Err(error);
+                }
+                return Ok(missing
+                    .into_iter()
+                    .map(|message| {
+                        let block = Block::Gap(format!("【待补数据：{message}】"));
+                        gaps.push(Gap {
+                            part: title.to_string(),
+                            kind: GapKind::Data,
+                            message,
+                        });
+                        block
+                    })
+                    .collect());
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if blocks.is_empty() && required {
+        gaps.push(Gap {
+            part: title.to_string(),
+            kind: GapKind::Empty,
+            message: "尚无内容".into(),
+        });
+        return Ok(vec![Block::Gap(EMPTY_PART.to_string())]);
+    }
+    Ok(blocks)
+}
+
+/// The paragraph a final report's seal page ends with: the snapshot it was made from and
+/// the hash of that snapshot's content.
+fn seal(status: &Status) -> Option<Block> {
+    let Status::Final(mark) = status else {
+        return None;
+    };
+    Some(Block::Paragraph(Paragraph {
+        runs: vec![Inline::plain(format!(
+            "定稿编号：第 {} 号；内容摘要（SHA-256）：{}",
+            mark.snapshot, mark.hash
+        ))],
+        align: Align::Left,
+    }))
+}
+
 /// Builds the whole report from its input and content.
 pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, ReportError> {
     if !input.data.years().contains(&input.year) {
@@ -99,7 +169,14 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
         .filter(|s| s.number != "0")
         .collect();
     let numbers: Vec<String> = chapters.iter().map(|s| s.number.clone()).collect();
-    let mut cases = cases::load(content, &outline.sections.cases, &numbers, &narrative)?;
+    let mut gaps: Vec<Gap> = Vec::new();
+    let mut cases = cases::load(
+        content,
+        &outline.sections.cases,
+        &numbers,
+        &narrative,
+        &mut gaps,
+    )?;
 
     let mut blocks: Vec<Block> = Vec::new();
     for page in &outline.front {
@@ -109,7 +186,18 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
             (None, None) => "",
         };
         blocks.push(heading(1, None, title, page.id.clone(), false));
-        blocks.extend(narrative.render(&page.template, Value::from(()))?);
+        blocks.extend(part_blocks(
+            &narrative,
+            content,
+            &page.template,
+            Value::from(()),
+            title,
+            true,
+            &mut gaps,
+        )?);
+        if page.id == outline.seal {
+            blocks.extend(seal(&input.status));
+        }
     }
     for list in &outline.lists {
         let kind = ListKind::from(*list);
@@ -140,7 +228,8 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
             outline.sections.folder.trim_end_matches('/'),
             section.number
         );
-        let case_count = cases.get(&section.number).map_or(0, Vec::len);
+        let case_list = cases.remove(&section.number);
+        let case_count = case_list.as_ref().map_or(0, Vec::len);
         let extra = minijinja::context! {
             section => minijinja::context! {
                 number => section.number,
@@ -148,12 +237,20 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
                 cases => case_count,
             },
         };
-        if content.get(&own).is_some() {
-            blocks.extend(narrative.render(&own, extra)?);
-        } else if level > 1 {
-            blocks.extend(narrative.render(&outline.sections.generic, extra)?);
-        }
-        if let Some(list) = cases.remove(&section.number) {
+        let has_children = numbers
+            .iter()
+            .any(|n| n.starts_with(&format!("{}.", section.number)));
+        let title = if level == 1 {
+            format!("{}. {}", section.number, section.title)
+        } else {
+            format!("{} {}", section.number, section.title)
+        };
+        // A section whose only content is its cases is written: it needs no gap box.
+        let required = !has_children && case_count == 0;
+        blocks.extend(part_blocks(
+            &narrative, content, &own, extra, &title, required, &mut gaps,
+        )?);
+        if let Some(list) = case_list {
             blocks.extend(list);
         }
     }
@@ -177,6 +274,18 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
         input.findings,
         input.acceptances,
     ));
+    let back = &outline.back;
+    let back_title = back.title.clone().unwrap_or_default();
+    blocks.push(heading(1, None, &back_title, back.id.clone(), false));
+    blocks.extend(part_blocks(
+        &narrative,
+        content,
+        &back.template,
+        Value::from(()),
+        &back_title,
+        true,
+        &mut gaps,
+    )?);
 
     number_in_order(&mut blocks);
     let mut next = 0;
@@ -193,6 +302,11 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
         .cover
         .title
         .replace("{year}", &input.year.to_string());
+    let status_line = if input.status.is_draft() {
+        DRAFT_COVER.to_string()
+    } else {
+        String::new()
+    };
     Ok(Document {
         title: format!("{} {}", school.name, cover_title),
         cover: Cover {
@@ -200,8 +314,11 @@ pub fn build(input: &ReportInput<'_>, content: &Content) -> Result<Document, Rep
             school_en: school.name_en.clone(),
             designations: school.designations.clone(),
             title: cover_title,
+            status: status_line,
             date: chinese_date(&school.report_date),
         },
         blocks,
+        status: input.status.clone(),
+        gaps,
     })
 }

@@ -5,29 +5,59 @@
 use std::collections::BTreeMap;
 
 use minijinja::Value;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
 use crate::error::ReportError;
-use crate::model::{Block, Case};
+use crate::model::{Block, Case, Gap, GapKind};
 use crate::narrative::Narrative;
 
-#[derive(Debug, Deserialize)]
+/// The most photos one case may show.
+pub const MAX_CASE_IMAGES: usize = 4;
+
+/// A case's front matter.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct CaseMeta {
-    title: String,
-    section: String,
+pub struct CaseMeta {
+    pub title: String,
+    /// The number of the section the case is printed in.
+    pub section: String,
+    /// Its place among the cases of its section (smaller first).
     #[serde(default)]
-    order: i64,
-    #[serde(default)]
-    images: Vec<CaseImage>,
+    pub order: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<CaseImage>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A photo of a case and its caption.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct CaseImage {
-    file: String,
-    caption: String,
+pub struct CaseImage {
+    pub file: String,
+    pub caption: String,
+}
+
+/// Reads a case file's front matter and body.
+pub fn read_case(text: &str) -> Result<(CaseMeta, String), String> {
+    let (meta, body) = split_front_matter(text)?;
+    let meta: CaseMeta =
+        toml::from_str(meta).map_err(|e| format!("元数据有误：{}", e.message()))?;
+    if meta.title.trim().is_empty() {
+        return Err("案例标题（title）为空".into());
+    }
+    let body = body.trim_start_matches('\n').to_string();
+    Ok((meta, body))
+}
+
+/// Reads a case file's front matter alone.
+pub fn read_meta(text: &str) -> Result<CaseMeta, String> {
+    read_case(text).map(|(meta, _)| meta)
+}
+
+/// Writes a case file: front matter between `+++` lines, then the body.
+pub fn write_case(meta: &CaseMeta, body: &str) -> String {
+    let front = toml::to_string(meta).unwrap_or_default();
+    format!("+++\n{}+++\n{}", front, body.trim_start_matches('\n'))
 }
 
 /// Splits `+++` front matter from the body; the body keeps its line numbers by being
@@ -55,12 +85,15 @@ fn split_front_matter(text: &str) -> Result<(&str, String), String> {
     Ok((meta, format!("{padding}{after}")))
 }
 
-/// Reads every case of the content, renders it and groups it by section number.
+/// Reads every case of the content, renders it and groups it by section number. A case
+/// whose text binds a fact without a value prints a gap in place of its text, recorded in
+/// `gaps`.
 pub fn load(
     content: &Content,
     folder: &str,
     known_sections: &[String],
     narrative: &Narrative,
+    gaps: &mut Vec<Gap>,
 ) -> Result<BTreeMap<String, Vec<Block>>, ReportError> {
     let prefix = format!("{}/", folder.trim_end_matches('/'));
     let mut cases: Vec<(String, i64, String, Block)> = Vec::new();
@@ -84,7 +117,28 @@ pub fn load(
                 section: meta.section,
             });
         }
-        let mut blocks = narrative.render_str(&file.display, &body, Value::from(()))?;
+        let mut blocks = match narrative.render_str(&file.display, &body, Value::from(())) {
+            Ok(blocks) => blocks,
+            Err(error) => {
+                let missing = narrative.take_gaps();
+                if missing.is_empty() {
+                    return Err(error);
+                }
+                let part = format!("典型案例「{}」", meta.title.trim());
+                missing
+                    .into_iter()
+                    .map(|message| {
+                        let block = Block::Gap(format!("【待补数据：{message}】"));
+                        gaps.push(Gap {
+                            part: part.clone(),
+                            kind: GapKind::Data,
+                            message,
+                        });
+                        block
+                    })
+                    .collect()
+            }
+        };
         for image in &meta.images {
             blocks.push(narrative.picture(&file.display, &image.file, &image.caption)?);
         }

@@ -47,6 +47,16 @@ pub struct Chart {
 }
 
 /// Draws the chart `id`, or says which data it lacks.
+/// Whether a chart of this name exists.
+pub fn exists(id: &str) -> bool {
+    CHARTS.iter().any(|(c, _)| *c == id)
+}
+
+/// The names of every chart, for messages and the editor.
+pub fn names() -> Vec<&'static str> {
+    CHARTS.iter().map(|(c, _)| *c).collect()
+}
+
 pub fn draw(id: &str, input: &ChartData<'_>) -> Result<Chart, String> {
     let caption = CHARTS
         .iter()

@@ -7,15 +7,17 @@
 use std::io::Cursor;
 
 use docx_rs::{
-    AlignmentType, BreakType, Docx, FieldCharType, Footer, Hyperlink, HyperlinkType, InstrPAGEREF,
-    InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin, PageNum,
+    AlignmentType, BreakType, Docx, FieldCharType, Footer, Header, Hyperlink, HyperlinkType,
+    InstrPAGEREF, InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin, PageNum,
     Paragraph as DocxParagraph, Pic, Run, RunFonts, Shading, SpecialIndentType, Style, StyleType,
     StyleWithLevel, Styles, Tab, TabLeaderType, TabValueType, Table as DocxTable, TableCell,
     TableRow, VAlignType, VMergeType, WidthType,
 };
 
 use crate::error::ReportError;
-use crate::model::{Align, Block, Document, Figure, Image, ImageFormat, Inline, ListKind};
+use crate::model::{
+    Align, Block, DRAFT_MARK, Document, Figure, Image, ImageFormat, Inline, ListKind, Status,
+};
 use crate::tables::Table;
 
 const BODY_FONT: &str = "宋体";
@@ -134,6 +136,29 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, ReportError> {
         )
         .first_footer(Footer::new().add_paragraph(DocxParagraph::new()))
         .title_pg();
+    match &doc.status {
+        Status::Draft => {
+            // Every page, the cover included, says it is a draft.
+            let mark = || {
+                Header::new().add_paragraph(
+                    DocxParagraph::new().align(AlignmentType::Right).add_run(
+                        Run::new()
+                            .add_text(DRAFT_MARK)
+                            .bold()
+                            .size(28)
+                            .color("B41E1E")
+                            .fonts(fonts(HEADING_FONT)),
+                    ),
+                )
+            };
+            docx = docx.header(mark()).first_header(mark());
+        }
+        Status::Final(mark) => {
+            docx = docx
+                .created_at(&mark.created_at)
+                .updated_at(&mark.created_at);
+        }
+    }
     for paragraph in cover(doc) {
         docx = docx.add_paragraph(paragraph);
     }
@@ -176,6 +201,9 @@ fn cover(doc: &Document) -> Vec<DocxParagraph> {
         480,
     ));
     out.push(line(&c.title, 56, true, HEADING_FONT, 2400).add_run(Run::new()));
+    if !c.status.is_empty() {
+        out.push(line(&c.status, 32, false, HEADING_FONT, 240));
+    }
     out.push(line(&c.school, 30, false, HEADING_FONT, 4800));
     out.push(
         line(&c.date, 30, false, HEADING_FONT, 120).add_run(Run::new().add_break(BreakType::Page)),
@@ -403,6 +431,18 @@ impl Writer {
                 Block::ListOf(kind) => out.extend(self.list_of(doc, *kind)),
                 Block::PageBreak => out.push(Item::Paragraph(Box::new(
                     DocxParagraph::new().add_run(Run::new().add_break(BreakType::Page)),
+                ))),
+                Block::Gap(message) => out.push(Item::Paragraph(Box::new(
+                    DocxParagraph::new()
+                        .first_line_chars(0)
+                        .indent(None, Some(SpecialIndentType::FirstLine(0)), None, None)
+                        .add_run(
+                            Run::new()
+                                .add_text(message)
+                                .bold()
+                                .color("961414")
+                                .highlight("yellow"),
+                        ),
                 ))),
             }
         }

@@ -28,6 +28,10 @@ pub enum ReportError {
     Docx(String),
     #[error("图表转换失败：{0}")]
     Chart(String),
+    #[error("定稿快照无法读取：{0}")]
+    Snapshot(String),
+    #[error("{0}")]
+    Photo(#[from] crate::photo::PhotoError),
     #[error("{path}: {source}")]
     Io {
         path: String,

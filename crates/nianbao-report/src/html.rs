@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::charts::escape;
-use crate::model::{Block, Document, Figure, Image, Inline, ListKind, Paragraph};
+use crate::model::{Block, DRAFT_MARK, Document, Figure, Image, Inline, ListKind, Paragraph};
 use crate::tables::Table;
 
 const STYLE: &str = r#"
@@ -45,6 +45,12 @@ nav.list li.level-3 { padding-left: 4em; }
 nav.list a { color: var(--ink); text-decoration: none; }
 nav.list a:hover { color: var(--accent); text-decoration: underline; }
 ul, ol { margin: .5rem 0 .5rem 2em; }
+.gap { border: 1px solid #b41e1e; background: #fdf0f0; color: #961414; padding: .6rem .9rem; margin: 1rem 0; text-indent: 0; }
+.cover .status { font-size: 1.3rem; color: var(--accent); margin-top: -3rem; }
+.draft-mark { position: fixed; top: .4rem; right: .6rem; color: #a01414; border: 1px solid #a01414; padding: 0 .5rem;
+              font-family: "Noto Sans CJK SC", sans-serif; font-size: .85rem; background: #fff; z-index: 10; }
+.draft-watermark { position: fixed; top: 40%; left: 0; right: 0; text-align: center; font-size: 7rem; font-weight: 700;
+                   color: rgba(200, 30, 30, .10); transform: rotate(-30deg); pointer-events: none; z-index: 0; text-indent: 0; }
 @media (max-width: 40rem) { body { padding: .6rem .8rem 3rem; font-size: 1rem; } .cover .title { font-size: 1.7rem; } .cover .name { font-size: 1.4rem; } }
 @media print {
   @page { size: A4; margin: 2.2cm 2cm; }
@@ -66,6 +72,13 @@ pub fn render(doc: &Document) -> String {
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         escape(&doc.title)
     );
+    if doc.status.is_draft() {
+        // Fixed boxes repeat on every printed page.
+        let _ = writeln!(
+            out,
+            "<div class=\"draft-mark\" role=\"note\">{DRAFT_MARK}</div>\n<div class=\"draft-watermark\" aria-hidden=\"true\">{DRAFT_MARK}</div>"
+        );
+    }
     let cover = &doc.cover;
     out.push_str("<section class=\"cover\" id=\"cover\">\n");
     let _ = writeln!(out, "<p class=\"name\">{}</p>", escape(&cover.school));
@@ -78,6 +91,9 @@ pub fn render(doc: &Document) -> String {
         escape(&cover.designations.join("　"))
     );
     let _ = writeln!(out, "<p class=\"title\">{}</p>", escape(&cover.title));
+    if !cover.status.is_empty() {
+        let _ = writeln!(out, "<p class=\"status\">{}</p>", escape(&cover.status));
+    }
     let _ = writeln!(
         out,
         "<p class=\"date\">{}<br>{}</p>\n</section>",
@@ -87,6 +103,32 @@ pub fn render(doc: &Document) -> String {
     blocks(doc, &doc.blocks, &mut out);
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The blocks of one text alone, for the editor's preview.
+pub fn fragment(list: &[Block]) -> String {
+    let doc = Document {
+        title: String::new(),
+        cover: crate::model::Cover {
+            school: String::new(),
+            school_en: String::new(),
+            designations: Vec::new(),
+            title: String::new(),
+            status: String::new(),
+            date: String::new(),
+        },
+        blocks: Vec::new(),
+        status: crate::model::Status::Draft,
+        gaps: Vec::new(),
+    };
+    let mut out = String::new();
+    blocks(&doc, list, &mut out);
+    out
+}
+
+/// The report's stylesheet, for pages that show fragments of it.
+pub fn stylesheet() -> &'static str {
+    STYLE
 }
 
 fn blocks(doc: &Document, list: &[Block], out: &mut String) {
@@ -136,6 +178,9 @@ fn blocks(doc: &Document, list: &[Block], out: &mut String) {
             }
             Block::ListOf(kind) => list_of(doc, *kind, out),
             Block::PageBreak => out.push_str("<div class=\"page-break\"></div>\n"),
+            Block::Gap(message) => {
+                let _ = writeln!(out, "<p class=\"gap\">{}</p>", escape(message));
+            }
         }
     }
 }

@@ -6,10 +6,15 @@
 //! templates in Markdown with data bindings, typical cases and pictures, and closed by the
 //! data notes ([`notes`]: the dataset's notes and the accepted warnings); then rendered as
 //! HTML ([`html`]), Word ([`docx`]) and PDF ([`pdf`]) from that one value.
+//!
+//! A report is a draft (every page marked 草稿) until it is made final from a stored
+//! [`snapshot`]; [`readiness`] lists what stands between a draft and the final, and
+//! [`parts`] names the pieces a school writes. [`preview`] checks and shows one text as
+//! the editor writes it; [`photo`] prepares uploaded pictures.
 
 mod appendix;
 mod assemble;
-mod cases;
+pub mod cases;
 pub mod charts;
 pub mod content;
 pub mod docx;
@@ -23,17 +28,23 @@ mod narrative;
 pub mod notes;
 pub mod outline;
 mod output;
+pub mod parts;
 pub mod pdf;
+pub mod photo;
+pub mod preview;
 mod raster;
+pub mod readiness;
+pub mod snapshot;
 pub mod tables;
 
 use nianbao_core::indicator::IndicatorResult;
 use nianbao_core::{Acceptance, Dataset, Definitions, Finding, Year};
 
-pub use content::{Content, SchoolContent};
+pub use assemble::EMPTY_PART;
+pub use content::Content;
 pub use error::ReportError;
 pub use format::{chinese_date, year_change};
-pub use model::Document;
+pub use model::{Document, FinalMark, Status};
 pub use output::write_files;
 
 /// What a report is made from.
@@ -45,6 +56,44 @@ pub struct ReportInput<'a> {
     pub indicators: &'a [IndicatorResult],
     /// Warnings the school accepted with a written explanation (shown in the data notes).
     pub acceptances: &'a [Acceptance],
+    /// A draft, or the final made from a snapshot.
+    pub status: Status,
+}
+
+/// A generated report with the findings and indicators it was built from.
+pub struct Generated {
+    pub document: Document,
+    pub findings: Vec<Finding>,
+    pub indicators: Vec<IndicatorResult>,
+}
+
+/// Checks the data, computes the indicators and builds the report: the one way every
+/// caller (the command line, the web app, tests) makes a report.
+pub fn generate(
+    definitions: &Definitions,
+    data: &Dataset,
+    year: Year,
+    acceptances: &[Acceptance],
+    content: &Content,
+    status: Status,
+) -> Result<Generated, ReportError> {
+    let findings = nianbao_core::run_checks(definitions, data);
+    let indicators = nianbao_core::evaluate_indicators(definitions, data, year);
+    let input = ReportInput {
+        definitions,
+        data,
+        year,
+        findings: &findings,
+        indicators: &indicators,
+        acceptances,
+        status,
+    };
+    let document = build_document(&input, content)?;
+    Ok(Generated {
+        document,
+        findings,
+        indicators,
+    })
 }
 
 /// The output formats.
@@ -87,9 +136,8 @@ pub fn build_document(input: &ReportInput<'_>, content: &Content) -> Result<Docu
     assemble::build(input, content)
 }
 
-/// Renders the report as one self-contained HTML page, with the built-in content.
+/// Renders the report as one self-contained HTML page, with the generic content.
 pub fn render_html(input: &ReportInput<'_>) -> Result<String, ReportError> {
-    let content = Content::load(&SchoolContent::Builtin, &input.data.school.code)?;
-    let document = build_document(input, &content)?;
+    let document = build_document(input, &Content::generic())?;
     Ok(html::render(&document))
 }

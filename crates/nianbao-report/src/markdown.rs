@@ -62,7 +62,14 @@ pub fn to_blocks(
             Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
             Event::Start(Tag::Emphasis) => italic += 1,
             Event::End(TagEnd::Emphasis) => italic = italic.saturating_sub(1),
-            Event::Start(Tag::Link { dest_url, .. }) => link = Some(dest_url.to_string()),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                if !safe_link(&dest_url) {
+                    return Err(format!(
+                        "链接「{dest_url}」不被接受：只能链接到 http://、https://、mailto: 地址或报告内的 # 锚点"
+                    ));
+                }
+                link = Some(dest_url.to_string());
+            }
             Event::End(TagEnd::Link) => link = None,
             Event::Start(Tag::Image { dest_url, .. }) => {
                 image = Some((dest_url.to_string(), String::new()));
@@ -157,6 +164,16 @@ pub fn to_blocks(
     }
     out.append(&mut figures);
     Ok(out)
+}
+
+/// Whether a link target is safe to print: a web or mail address, or an anchor in the
+/// report. `javascript:`, `data:` and every other scheme are refused.
+pub fn safe_link(target: &str) -> bool {
+    let lower = target.trim().to_ascii_lowercase();
+    lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("mailto:")
+        || (lower.starts_with('#') && !lower.contains(':'))
 }
 
 /// Markdown headings inside a section are sub-headings of it (level 3).

@@ -11,6 +11,56 @@ pub struct Document {
     pub title: String,
     pub cover: Cover,
     pub blocks: Vec<Block>,
+    /// Whether this is a draft (every page marked 草稿) or the final from a snapshot.
+    pub status: Status,
+    /// The parts that print a gap instead of their text, in order.
+    pub gaps: Vec<Gap>,
+}
+
+/// A draft, or the final report rendered from a stored snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Every page carries 「草稿」 and the cover says 征求意见稿.
+    Draft,
+    Final(FinalMark),
+}
+
+/// What identifies a final report: its snapshot and the hash of the snapshot's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalMark {
+    pub snapshot: i64,
+    /// SHA-256 of the snapshot payload, hex.
+    pub hash: String,
+    /// When the final was made, as the documents' creation time (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+impl Status {
+    pub fn is_draft(&self) -> bool {
+        matches!(self, Status::Draft)
+    }
+}
+
+/// The word every page of a draft carries.
+pub const DRAFT_MARK: &str = "草稿";
+/// What the cover of a draft says under its title.
+pub const DRAFT_COVER: &str = "（征求意见稿）";
+
+/// A part of the report that prints a gap: which part, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// The part's title as printed ("1.4 师资队伍", "前言").
+    pub part: String,
+    pub kind: GapKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapKind {
+    /// Nothing has been written for the part.
+    Empty,
+    /// The text binds a fact or indicator that has no value.
+    Data,
 }
 
 /// What the cover page shows.
@@ -21,6 +71,8 @@ pub struct Cover {
     pub designations: Vec<String>,
     /// "2025 年度质量年度报告".
     pub title: String,
+    /// "（征求意见稿）" on a draft, empty on the final.
+    pub status: String,
     /// "2026 年 1 月 5 日".
     pub date: String,
 }
@@ -216,6 +268,8 @@ pub enum Block {
     /// A generated list (目录, 图目录 …), filled from the body by `Document::entries`.
     ListOf(ListKind),
     PageBreak,
+    /// A visible box where text or data is missing (only in drafts).
+    Gap(String),
 }
 
 /// One line of a generated list: its label ("图 3：…", "1.4 师资队伍"), the anchor it
@@ -347,9 +401,12 @@ mod tests {
                 school_en: String::new(),
                 designations: Vec::new(),
                 title: String::new(),
+                status: String::new(),
                 date: String::new(),
             },
             blocks,
+            status: Status::Draft,
+            gaps: Vec::new(),
         };
         let figures: Vec<String> = doc
             .entries(ListKind::Figures)

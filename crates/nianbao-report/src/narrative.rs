@@ -8,6 +8,12 @@
 //! Filters: `num(decimals)`, `wan(decimals)` (元 → 万元), `pct(decimals)`,
 //! `share(whole, decimals=)`, `change(before, unit)`, `growth(before, decimals)`,
 //! `cn_date`.
+//!
+//! Elements and indicators are named by their code or by their Chinese name
+//! (`v("教职工总数")`, `ind("生师比")`), so a school's own text reads in its own words. An
+//! unknown name is an error that lists the nearest known names. A binding whose fact has no
+//! value in the year asked is a data gap: the render fails, and the gap is kept so the
+//! caller can show it as a gap instead of as an error in the text.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -28,13 +34,18 @@ use crate::tables;
 /// What the template functions read, shared by their closures.
 struct Shared {
     data: Dataset,
+    /// Element code → Chinese name.
     names: BTreeMap<String, String>,
+    /// Chinese name → element code.
+    codes: BTreeMap<String, String>,
     year: Year,
     years: Vec<Year>,
     indicators: Vec<IndicatorResult>,
     content: Content,
     /// Blocks placed by the template being rendered, referred to by markers.
     placed: Mutex<Vec<Option<Block>>>,
+    /// The data gaps met by the template being rendered.
+    gaps: Mutex<Vec<String>>,
 }
 
 /// A template environment over one dataset and year.
@@ -71,11 +82,17 @@ impl Narrative {
                 .iter()
                 .map(|e| (e.code.clone(), e.name.clone()))
                 .collect(),
+            codes: definitions
+                .elements
+                .iter()
+                .map(|e| (e.name.clone(), e.code.clone()))
+                .collect(),
             year,
             years: years.to_vec(),
             indicators: indicators.to_vec(),
             content: content.clone(),
             placed: Mutex::new(Vec::new()),
+            gaps: Mutex::new(Vec::new()),
         });
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -123,6 +140,19 @@ impl Narrative {
         if let Ok(mut placed) = self.shared.placed.lock() {
             placed.clear();
         }
+        if let Ok(mut gaps) = self.shared.gaps.lock() {
+            gaps.clear();
+        }
+    }
+
+    /// The data gaps the last render met (facts without a value, indicators that cannot
+    /// be computed), in order; empty when the render failed for another reason.
+    pub fn take_gaps(&self) -> Vec<String> {
+        self.shared
+            .gaps
+            .lock()
+            .map(|mut g| std::mem::take(&mut *g))
+            .unwrap_or_default()
     }
 
     fn render_text(&self, display: &str, extra: Value) -> Result<String, ReportError> {
@@ -217,16 +247,57 @@ fn resolve_year(at: Option<i64>, default: Year) -> Result<Year, minijinja::Error
     }
 }
 
-fn value_of(shared: &Shared, code: &str, at: Year) -> Result<f64, minijinja::Error> {
-    let Some(name) = shared.names.get(code) else {
-        return Err(undefined(format!(
-            "未知数据项 `{code}`（不在 data/elements.toml 中）"
-        )));
+/// The names closest to `wanted`, for an error message: at most three, nearest first.
+pub(crate) fn nearest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|name| (strsim::levenshtein(wanted, name), name))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+fn unknown_name(kind: &str, wanted: &str, near: Vec<&str>) -> minijinja::Error {
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!("；相近的有：{}", near.join("、"))
     };
+    error(
+        ErrorKind::UndefinedError,
+        format!("没有名为「{wanted}」的{kind}{hint}"),
+    )
+}
+
+/// The element code a text names, by code or by Chinese name.
+fn element_code<'a>(shared: &'a Shared, wanted: &str) -> Result<&'a str, minijinja::Error> {
+    if let Some((code, _)) = shared.names.get_key_value(wanted) {
+        return Ok(code);
+    }
+    if let Some(code) = shared.codes.get(wanted.trim()) {
+        return Ok(code);
+    }
+    Err(unknown_name(
+        "数据项",
+        wanted,
+        nearest(wanted, shared.codes.keys().map(String::as_str)),
+    ))
+}
+
+/// Records a data gap and returns the error that stops the render.
+fn gap(shared: &Shared, message: String) -> minijinja::Error {
+    if let Ok(mut gaps) = shared.gaps.lock() {
+        gaps.push(message.clone());
+    }
+    undefined(message)
+}
+
+fn value_of(shared: &Shared, wanted: &str, at: Year) -> Result<f64, minijinja::Error> {
+    let code = element_code(shared, wanted)?;
+    let name = shared.names.get(code).map_or(code, String::as_str);
     shared
         .data
         .value(at, code)
-        .ok_or_else(|| undefined(format!("数据项「{name}」（{code}）在 {at} 年度没有数据")))
+        .ok_or_else(|| gap(shared, format!("「{name}」在 {at} 年度没有数据")))
 }
 
 fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
@@ -235,29 +306,40 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
         value_of(&s, &code, resolve_year(at, s.year)?)
     });
     let s = shared.clone();
-    env.add_function("has", move |code: String, at: Option<i64>| {
-        Ok::<bool, minijinja::Error>(s.data.value(resolve_year(at, s.year)?, &code).is_some())
+    env.add_function("has", move |wanted: String, at: Option<i64>| {
+        let code = element_code(&s, &wanted)?;
+        Ok::<bool, minijinja::Error>(s.data.value(resolve_year(at, s.year)?, code).is_some())
     });
     let s = shared.clone();
     env.add_function("prev", move |code: String| {
         let before = s
             .year
             .back(1)
-            .ok_or_else(|| undefined(format!("{} 年度没有上一年度", s.year)))?;
+            .ok_or_else(|| gap(&s, format!("{} 年度没有上一年度", s.year)))?;
         value_of(&s, &code, before)
     });
     let s = shared.clone();
     env.add_function("ind", move |id: String| {
+        let wanted = id.trim();
         let indicator = s
             .indicators
             .iter()
-            .find(|i| i.id == id)
-            .ok_or_else(|| undefined(format!("没有 id 为「{id}」的指标")))?;
+            .find(|i| i.id == wanted || i.name == wanted)
+            .ok_or_else(|| {
+                unknown_name(
+                    "指标",
+                    wanted,
+                    nearest(wanted, s.indicators.iter().map(|i| i.name.as_str())),
+                )
+            })?;
         if indicator.value.is_none() {
-            return Err(undefined(format!(
-                "指标「{}」在 {} 年度无法计算：缺少数据（{}）",
-                indicator.name, s.year, indicator.formula_names
-            )));
+            return Err(gap(
+                &s,
+                format!(
+                    "指标「{}」在 {} 年度无法计算：缺少数据（{}）",
+                    indicator.name, s.year, indicator.formula_names
+                ),
+            ));
         }
         Ok(Value::from_serialize(indicator))
     });
@@ -265,6 +347,7 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
     env.add_function(
         "major_sum",
         move |code: String, category: Option<String>| -> Result<f64, minijinja::Error> {
+            let code = element_code(&s, &code)?.to_string();
             let majors: Vec<_> = s
                 .data
                 .majors
@@ -272,20 +355,21 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
                 .filter(|m| category.as_deref().is_none_or(|c| m.category == c))
                 .collect();
             if majors.is_empty() {
-                return Err(undefined(format!(
-                    "没有专业大类为「{}」的专业",
-                    category.unwrap_or_default()
-                )));
+                return Err(gap(
+                    &s,
+                    format!("没有专业大类为「{}」的专业", category.unwrap_or_default()),
+                ));
             }
             let values: Vec<f64> = majors
                 .iter()
                 .filter_map(|m| s.data.major_value(s.year, &code, &m.name))
                 .collect();
             if values.is_empty() {
-                return Err(undefined(format!(
-                    "{} 年度没有各专业的 {code} 数据",
-                    s.year
-                )));
+                let name = s.names.get(&code).cloned().unwrap_or(code);
+                return Err(gap(
+                    &s,
+                    format!("{} 年度没有各专业的「{name}」数据", s.year),
+                ));
             }
             Ok(values.iter().sum())
         },
@@ -305,10 +389,7 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
                 }
             };
             if table.rows.is_empty() {
-                return Err(undefined(format!(
-                    "表格「{}」没有任何数据行",
-                    table.caption
-                )));
+                return Err(gap(&s, format!("表格「{}」没有任何数据行", table.caption)));
             }
             Ok(place(&s, Block::Table(Box::new(table))))
         },
@@ -323,7 +404,13 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
                 years: &s.years,
                 indicators: &s.indicators,
             };
-            let chart = charts::draw(&id, &input).map_err(undefined)?;
+            if !charts::exists(&id) {
+                return Err(undefined(format!(
+                    "没有名为「{id}」的图表（可用：{}）",
+                    charts::names().join("、")
+                )));
+            }
+            let chart = charts::draw(&id, &input).map_err(|message| gap(&s, message))?;
             let figure = Figure {
                 number: 0,
                 caption: caption.unwrap_or(chart.caption),

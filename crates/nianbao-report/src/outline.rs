@@ -23,6 +23,10 @@ pub struct Outline {
     pub lists: Vec<ListName>,
     pub sections: SectionsSpec,
     pub appendix: AppendixSpec,
+    /// The back page (封底): the school's address and contacts.
+    pub back: FrontPage,
+    /// The id of the front page that carries a final report's snapshot number and hash.
+    pub seal: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,7 +36,8 @@ pub struct CoverSpec {
     pub title: String,
 }
 
-/// A front-matter page: a title and a narrative template.
+/// A front-matter page (or the back page): a title and the path of its text. A page whose
+/// text is missing prints as a gap until the school writes it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FrontPage {
@@ -71,8 +76,6 @@ impl From<ListName> for ListKind {
 pub struct SectionsSpec {
     /// The folder of per-section narrative templates, named by section number ("1.4.md").
     pub folder: String,
-    /// The template for a section that has no narrative of its own.
-    pub generic: String,
     /// The folder of typical cases.
     pub cases: String,
 }
@@ -112,7 +115,7 @@ pub struct AppendixRow {
 
 impl Outline {
     /// Reads and checks the outline: every appended item must name a known element or
-    /// indicator, every template must exist.
+    /// indicator, every page must have a title.
     pub fn load(content: &Content, definitions: &Definitions) -> Result<Outline, ReportError> {
         let file = content.require(OUTLINE_FILE, OUTLINE_FILE)?;
         let error = |message: String| ReportError::Content {
@@ -121,7 +124,6 @@ impl Outline {
         };
         let outline: Outline = toml::from_str(file.text()?).map_err(|e| error(e.to_string()))?;
         for page in &outline.front {
-            content.require(&page.template, &file.display)?;
             if let Some(section) = &page.section
                 && definitions.section_title(section).is_none()
             {
@@ -131,7 +133,15 @@ impl Outline {
                 return Err(error(format!("前置页 {} 既无标题也无章节号", page.id)));
             }
         }
-        content.require(&outline.sections.generic, &file.display)?;
+        if outline.back.title.is_none() {
+            return Err(error("封底（back）需要标题".into()));
+        }
+        if !outline.front.iter().any(|p| p.id == outline.seal) {
+            return Err(error(format!(
+                "seal 指定的前置页「{}」不在 front 中",
+                outline.seal
+            )));
+        }
         if let Some(intro) = &outline.appendix.intro {
             content.require(intro, &file.display)?;
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use nianbao_core::{Acceptance, Dataset, Definitions, Severity, evaluate_indicators, run_checks};
 use nianbao_report::model::{Block, Document};
-use nianbao_report::{Content, ReportInput, SchoolContent};
+use nianbao_report::{Content, ReportInput, Status};
 
 const EXPLANATION: &str = "2024年有85名学生由其他专业转入电子商务专业，已附转专业名单";
 
@@ -29,8 +29,10 @@ fn document(definitions: &Definitions, data: &Dataset, acceptances: &[Acceptance
         findings: &findings,
         indicators: &indicators,
         acceptances,
+        status: Status::Draft,
     };
-    let content = Content::load(&SchoolContent::Builtin, &data.school.code).expect("content");
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/qianjiang/content");
+    let content = Content::with_folder(&folder).expect("content");
     nianbao_report::build_document(&input, &content).expect("document")
 }
 

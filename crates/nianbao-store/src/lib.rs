@@ -6,6 +6,7 @@
 //! (one set per backend, under `migrations/`) and a timestamp expression differ.
 
 mod accounts;
+mod authoring;
 mod edits;
 mod sessions;
 
@@ -13,6 +14,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use accounts::{NewUser, User, hash_password, verify_password};
+pub use authoring::{
+    Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
+    TextConflict, TextSave, TextVersion,
+};
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -31,12 +36,14 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_acceptances.sql"),
     include_str!("../migrations/sqlite/0003_users.sql"),
     include_str!("../migrations/sqlite/0004_web.sql"),
+    include_str!("../migrations/sqlite/0005_authoring.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
     include_str!("../migrations/postgres/0002_acceptances.sql"),
     include_str!("../migrations/postgres/0003_users.sql"),
     include_str!("../migrations/postgres/0004_web.sql"),
+    include_str!("../migrations/postgres/0005_authoring.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +74,21 @@ pub enum StoreError {
     NotRevertible(i64),
     #[error("数据库中的记录无法解读（{0}）")]
     Corrupt(String),
+    #[error("{0}。您的修改没有保存：请复制您的文字，刷新页面后在最新版本上修改")]
+    TextConflict(Box<TextConflict>),
+    #[error("「{path}」超过 {limit} 字节，无法保存")]
+    TextTooLong { path: String, limit: usize },
+    #[error("状态已被他人改为「{found}」（您看到的是「{expected}」），请刷新页面")]
+    StateChanged {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("意见不能为空")]
+    EmptyComment,
+    #[error("意见 {0} 不存在")]
+    UnknownComment(i64),
+    #[error("定稿快照 {0} 不存在：请用 `nianbao report --snapshots` 查看已有的定稿")]
+    UnknownSnapshot(i64),
 }
 
 /// A school as listed by the store.

@@ -38,6 +38,40 @@ pub fn can_approve(user: &User) -> bool {
     user.role == Role::Quality
 }
 
+/// Writing one part of the report (a section's text, its cases, a front page): the quality
+/// office any; a department editor the parts assigned to its department.
+pub fn can_write_part(user: &User, owner: Option<&str>) -> bool {
+    match user.role {
+        Role::Quality => true,
+        Role::Department => user.department.is_some() && user.department.as_deref() == owner,
+        Role::Admin | Role::Reviewer => false,
+    }
+}
+
+/// Returning a part with a reason or approving it (已定稿): the school's own reviewer and
+/// the quality office. A commission's reviewer (bound to no school) only reads.
+pub fn can_review(user: &User) -> bool {
+    match user.role {
+        Role::Quality => true,
+        Role::Reviewer => user.school_code.is_some(),
+        Role::Admin | Role::Department => false,
+    }
+}
+
+/// Commenting on the report's text: everyone who works on the school's report.
+pub fn can_comment(user: &User) -> bool {
+    match user.role {
+        Role::Quality | Role::Department => true,
+        Role::Reviewer => user.school_code.is_some(),
+        Role::Admin => false,
+    }
+}
+
+/// Making the report final (定稿).
+pub fn can_finalize(user: &User) -> bool {
+    user.role == Role::Quality
+}
+
 /// Creating accounts.
 pub fn can_manage_users(user: &User) -> bool {
     user.role == Role::Admin
@@ -96,6 +130,16 @@ mod tests {
         ));
         let reviewer = user(Role::Reviewer, None, None);
         assert!(!can_edit_fact(&reviewer, &school_wide, None, None));
+        assert!(can_write_part(&editor, Some("信息技术部")));
+        assert!(!can_write_part(&editor, Some("现代服务部")));
+        assert!(!can_write_part(&editor, None));
+        assert!(!can_review(&reviewer), "a commission's reviewer only reads");
+        assert!(can_review(&user(Role::Reviewer, Some("s"), None)));
+        assert!(!can_review(&editor));
+        assert!(!can_write_part(
+            &user(Role::Reviewer, Some("s"), None),
+            None
+        ));
         assert!(can_read_school(&reviewer, "any"));
         assert!(!can_read_school(&editor, "other"));
     }

@@ -9,6 +9,7 @@
 
 pub mod access;
 mod auth;
+mod diff;
 mod error;
 mod pages;
 mod view;
@@ -91,6 +92,7 @@ impl AppState {
 /// The app's routes. Every route is listed here, so what the app exposes can be read at a glance.
 pub fn router(state: AppState) -> Router {
     let upload_limit = state.0.config.max_upload_bytes + 64 * 1024;
+    let photo_limit = nianbao_report::photo::PhotoLimits::default().max_bytes + 64 * 1024;
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(auth::login_page).post(auth::login))
@@ -123,13 +125,78 @@ pub fn router(state: AppState) -> Router {
             post(pages::history::revert),
         )
         .route("/schools/{code}/report", get(pages::report::preview))
-        .route("/schools/{code}/report.docx", get(pages::report::docx))
-        .route("/schools/{code}/report.pdf", get(pages::report::pdf))
+        .route("/schools/{code}/report.docx", get(pages::report::docx_file))
+        .route("/schools/{code}/report.pdf", get(pages::report::pdf_file))
+        .route(
+            "/schools/{code}/report/final",
+            get(pages::report::final_page).post(pages::report::make_final),
+        )
+        .route(
+            "/schools/{code}/snapshots/{id}",
+            get(pages::report::snapshot),
+        )
+        .route(
+            "/schools/{code}/snapshots/{id}/{file}",
+            get(pages::report::snapshot_file),
+        )
+        .route("/schools/{code}/writing", get(pages::writing::list))
+        .route(
+            "/schools/{code}/writing/{part}",
+            get(pages::writing::show).post(pages::writing::save),
+        )
+        .route(
+            "/schools/{code}/writing/{part}/preview",
+            post(pages::writing::preview),
+        )
+        .route(
+            "/schools/{code}/writing/{part}/state",
+            post(pages::writing::move_state),
+        )
+        .route(
+            "/schools/{code}/writing/{part}/comments",
+            post(pages::writing::comment),
+        )
+        .route(
+            "/schools/{code}/writing/{part}/history",
+            get(pages::writing::history),
+        )
+        .route(
+            "/schools/{code}/writing/{part}/revert",
+            post(pages::writing::revert),
+        )
+        .route(
+            "/schools/{code}/comments/{id}/resolve",
+            post(pages::writing::resolve),
+        )
+        .route("/schools/{code}/cases/new", get(pages::cases::new))
+        .route("/schools/{code}/cases", post(pages::cases::create))
+        .route(
+            "/schools/{code}/cases/{slug}",
+            get(pages::cases::show).post(pages::cases::save),
+        )
+        .route(
+            "/schools/{code}/cases/{slug}/photos",
+            post(pages::cases::upload_photo).layer(DefaultBodyLimit::max(photo_limit)),
+        )
+        .route(
+            "/schools/{code}/cases/{slug}/photos/{index}/delete",
+            post(pages::cases::remove_photo),
+        )
+        .route(
+            "/schools/{code}/cases/{slug}/move",
+            post(pages::cases::move_case),
+        )
+        .route(
+            "/schools/{code}/cases/{slug}/delete",
+            post(pages::cases::delete),
+        )
+        .route("/schools/{code}/images/{name}", get(pages::cases::image))
         .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::add_user),
         )
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/editor.js", get(pages::editor_script))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

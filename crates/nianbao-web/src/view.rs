@@ -19,6 +19,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("findings.html", include_str!("../templates/findings.html")),
     ("history.html", include_str!("../templates/history.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("writing.html", include_str!("../templates/writing.html")),
+    ("picker.html", include_str!("../templates/picker.html")),
+    (
+        "writing_part.html",
+        include_str!("../templates/writing_part.html"),
+    ),
+    (
+        "writing_history.html",
+        include_str!("../templates/writing_history.html"),
+    ),
+    ("case.html", include_str!("../templates/case.html")),
+    ("final.html", include_str!("../templates/final.html")),
+    ("snapshot.html", include_str!("../templates/snapshot.html")),
 ];
 
 pub struct Views {

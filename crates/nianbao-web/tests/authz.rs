@@ -6,15 +6,49 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Client, Harness};
-use nianbao_core::{FactKey, Severity, Year};
+use nianbao_authoring::{Authoring, CaseEdit, PhotoUpload};
+use nianbao_core::{FactKey, Severity, WritingState, Year};
 
-const ROLES: [&str; 6] = [
+/// The part the department is assigned in the walk, and its text's path.
+const PART: &str = "2.2";
+const PART_PATH: &str = "sections/2.2.md";
+
+/// A small PNG photo.
+fn png() -> Vec<u8> {
+    let picture = image::RgbImage::from_pixel(60, 40, image::Rgb([40, 90, 160]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn photo(caption: &str) -> PhotoUpload<'_> {
+    let prepared =
+        nianbao_report::photo::prepare(&png(), &nianbao_report::photo::PhotoLimits::default())
+            .unwrap();
+    PhotoUpload {
+        photo: prepared,
+        caption,
+    }
+}
+
+fn case_edit(title: &str) -> CaseEdit<'_> {
+    CaseEdit {
+        title,
+        section: PART,
+        order: 1,
+        body: "案例正文，教职工 {{ v(\"教职工总数\") | num }} 人。",
+        captions: Vec::new(),
+    }
+}
+
+const ROLES: [&str; 7] = [
     "anonymous",
     "admin",
     "quality",
     "department",
     "reviewer",
     "outsider",
+    "school_reviewer",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,7 +60,9 @@ enum Expect {
 }
 
 /// One request of the walk: its route pattern (as in the router), method and what each of
-/// ROLES should get, written as one letter per role: S(ign in), A(llow), D(eny).
+/// ROLES should get, written as one letter per role: S(ign in), A(llow), D(eny). The
+/// reviewer is a commission's (bound to no school, reads only); the school reviewer reviews
+/// the school's report text.
 struct Case {
     pattern: &'static str,
     method: &'static str,
@@ -37,102 +73,217 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/",
         method: "GET",
-        expect: "SAAAAA",
+        expect: "SAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "GET",
-        expect: "AAAAAA",
+        expect: "AAAAAAA",
     },
     Case {
         pattern: "/static/app.css",
         method: "GET",
-        expect: "AAAAAA",
+        expect: "AAAAAAA",
     },
     Case {
         pattern: "/schools/{code}",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/template.xlsx",
         method: "GET",
-        expect: "SDAADD",
+        expect: "SDAADDD",
     },
     Case {
         pattern: "/schools/{code}/findings",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/history",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/report",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/report.docx",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/schools/{code}/report.pdf",
         method: "GET",
-        expect: "SAAAAD",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/admin/users",
         method: "GET",
-        expect: "SADDDD",
+        expect: "SADDDDD",
     },
     Case {
         pattern: "/schools/{code}/owners",
         method: "POST",
-        expect: "SDADDD",
+        expect: "SDADDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "POST",
-        expect: "SDAADD",
+        expect: "SDAADDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/upload",
         method: "POST",
-        expect: "SDAADD",
+        expect: "SDAADDD",
     },
     Case {
         pattern: "/schools/{code}/findings/accept",
         method: "POST",
-        expect: "SDADDD",
+        expect: "SDADDDD",
     },
     Case {
         pattern: "/schools/{code}/history/{id}/revert",
         method: "POST",
-        expect: "SDADDD",
+        expect: "SDADDDD",
     },
     Case {
         pattern: "/admin/users",
         method: "POST",
-        expect: "SADDDD",
+        expect: "SADDDDD",
+    },
+    Case {
+        pattern: "/static/editor.js",
+        method: "GET",
+        expect: "AAAAAAA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}/preview",
+        method: "POST",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}/state",
+        method: "POST",
+        expect: "SDADDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}/comments",
+        method: "POST",
+        expect: "SDAADDA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}/history",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/writing/{part}/revert",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/comments/{id}/resolve",
+        method: "POST",
+        expect: "SDAADDA",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/new",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/cases",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}/photos",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}/photos/{index}/delete",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}/move",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/cases/{slug}/delete",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/images/{name}",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/report/final",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/report/final",
+        method: "POST",
+        expect: "SDADDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/snapshots/{id}",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/snapshots/{id}/{file}",
+        method: "GET",
+        expect: "SAAAADA",
     },
     Case {
         pattern: "/login",
         method: "POST",
-        expect: "AAAAAA",
+        expect: "AAAAAAA",
     },
     Case {
         pattern: "/logout",
         method: "POST",
-        expect: "SAAAAA",
+        expect: "SAAAAAA",
     },
 ];
 
@@ -233,6 +384,57 @@ async fn every_route_checks_role_and_school() {
             .await
             .unwrap();
         let change = h.store.history(&h.code, 1).await.unwrap()[0].id;
+        // The department writes 2.2; the part has two versions, a comment, a case with a
+        // photo; and the school has one stored final.
+        h.store
+            .set_section_owner(&h.code, PART, Some(&own), "setup")
+            .await
+            .unwrap();
+        let authoring = Authoring::new(&h.store, &h.definitions);
+        let part = authoring.part(PART).unwrap();
+        for (base, text) in [
+            (0, "第一版。"),
+            (1, "第二版，教职工 {{ v(\"教职工总数\") | num }} 人。"),
+        ] {
+            authoring
+                .save_text(&h.code, y2025, &part, base, text, "setup")
+                .await
+                .unwrap();
+        }
+        let comment = h
+            .store
+            .add_comment(
+                &h.code,
+                y2025,
+                PART,
+                Some("第二版"),
+                "请补充数据来源",
+                "setup",
+            )
+            .await
+            .unwrap();
+        let slug = authoring
+            .save_case(&h.code, y2025, None, 0, &case_edit("走访企业"), "setup")
+            .await
+            .unwrap();
+        let snapshot = {
+            let content = authoring.content(&h.code, y2025).await.unwrap();
+            let packed = nianbao_report::snapshot::Snapshot {
+                year: y2025,
+                created_at: "2026-01-05T08:00:00Z".into(),
+                data: h.data().await,
+                acceptances: Vec::new(),
+                sources: nianbao_core::definitions::Sources::builtin(),
+                content,
+            }
+            .pack()
+            .unwrap();
+            let hash = nianbao_report::snapshot::hash(&packed);
+            h.store
+                .save_snapshot(&h.code, y2025, &hash, &packed, "setup")
+                .await
+                .unwrap()
+        };
         let (mut quality, _) = client_for(&h, "quality").await;
         let template = quality
             .get(&format!("/schools/{}/sections/1.5/template.xlsx", h.code))
@@ -252,6 +454,15 @@ async fn every_route_checks_role_and_school() {
                         .map(|v| v.to_string())
                         .unwrap_or_default()
                 };
+                let case_now = authoring.case(code, y2025, &slug).await.unwrap();
+                let case_version = case_now.version.to_string();
+                let text_version = h
+                    .store
+                    .report_text(code, y2025, PART_PATH)
+                    .await
+                    .unwrap()
+                    .map_or(0, |t| t.version)
+                    .to_string();
                 let response = match (case.method, case.pattern) {
                     ("GET", "/schools/{code}/sections/{section}/template.xlsx") => {
                         // Department editors may use the per-major section only.
@@ -271,9 +482,226 @@ async fn every_route_checks_role_and_school() {
                         }
                         r
                     }
+                    ("GET", "/schools/{code}/images/{name}") => {
+                        if case_now.meta.images.is_empty() {
+                            authoring
+                                .add_photo(
+                                    code,
+                                    y2025,
+                                    &slug,
+                                    case_now.version,
+                                    photo("照片"),
+                                    "setup",
+                                )
+                                .await
+                                .unwrap();
+                        }
+                        let shown = authoring.case(code, y2025, &slug).await.unwrap();
+                        let name = shown.meta.images[0]
+                            .file
+                            .trim_start_matches("images/")
+                            .to_string();
+                        let r = client.get(&format!("/schools/{code}/images/{name}")).await;
+                        if r.status == StatusCode::OK {
+                            assert_eq!(&r.bytes[..2], &[0xFF, 0xD8], "{} {role}: a JPEG", h.label);
+                        }
+                        r
+                    }
                     ("GET", pattern) => {
-                        let path = pattern.replace("{code}", code).replace("{section}", "1.4");
+                        let path = pattern
+                            .replace("{code}", code)
+                            .replace("{section}", "1.4")
+                            .replace("{part}", PART)
+                            .replace("{slug}", &slug)
+                            .replace("{id}", &snapshot.to_string())
+                            .replace("{file}", "report.html");
                         client.get(&path).await
+                    }
+                    ("POST", "/schools/{code}/writing/{part}") => {
+                        let text = format!(
+                            "{role} 写的一段文字，教职工 {{{{ v(\"教职工总数\") | num }}}} 人。"
+                        );
+                        if *role == "department" {
+                            // Another department's part (1.4 stays with the quality office).
+                            let other = client
+                                .post(
+                                    &format!("/schools/{code}/writing/1.4"),
+                                    &[("csrf", &csrf), ("text", "越权写入"), ("version", "0")],
+                                )
+                                .await;
+                            assert_eq!(other.status, StatusCode::FORBIDDEN, "{}: 1.4", h.label);
+                            assert!(
+                                h.store
+                                    .report_text(code, y2025, "sections/1.4.md")
+                                    .await
+                                    .unwrap()
+                                    .is_none(),
+                                "{}: nothing written to 1.4",
+                                h.label
+                            );
+                        }
+                        client
+                            .post(
+                                &format!("/schools/{code}/writing/{PART}"),
+                                &[("csrf", &csrf), ("text", &text), ("version", &text_version)],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/writing/{part}/preview") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/writing/{PART}/preview"),
+                                &[("csrf", &csrf), ("text", "{{ v(\"教职工总数\") | num }}")],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/writing/{part}/state") => {
+                        let states = h.store.part_states(code, y2025).await.unwrap();
+                        let now = states
+                            .iter()
+                            .find(|s| s.part == PART)
+                            .map_or(WritingState::Draft, |s| s.state);
+                        if now != WritingState::Review {
+                            let change = nianbao_store::PartMove {
+                                part: PART,
+                                from: now,
+                                to: WritingState::Review,
+                                reason: None,
+                            };
+                            h.store
+                                .move_part(code, y2025, &change, "setup")
+                                .await
+                                .unwrap();
+                        }
+                        client
+                            .post(
+                                &format!("/schools/{code}/writing/{PART}/state"),
+                                &[("csrf", &csrf), ("action", "approve")],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/writing/{part}/comments") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/writing/{PART}/comments"),
+                                &[("csrf", &csrf), ("body", "意见"), ("quote", "")],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/writing/{part}/revert") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/writing/{PART}/revert"),
+                                &[("csrf", &csrf), ("version", "1"), ("base", &text_version)],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/comments/{id}/resolve") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/comments/{comment}/resolve"),
+                                &[("csrf", &csrf)],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/cases"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("title", "新案例"),
+                                    ("section", PART),
+                                    ("order", "2"),
+                                    ("body", "正文"),
+                                    ("version", "0"),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases/{slug}") => {
+                        let mut fields = vec![
+                            ("csrf", csrf.as_str()),
+                            ("title", "走访企业（修订）"),
+                            ("section", PART),
+                            ("order", "1"),
+                            ("body", "修订后的正文"),
+                            ("version", case_version.as_str()),
+                        ];
+                        for image in &case_now.meta.images {
+                            fields.push(("caption", image.caption.as_str()));
+                        }
+                        client
+                            .post(&format!("/schools/{code}/cases/{slug}"), &fields)
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases/{slug}/photos") => {
+                        if case_now.meta.images.len() >= 4 {
+                            authoring
+                                .remove_photo(code, y2025, &slug, case_now.version, 0, "setup")
+                                .await
+                                .unwrap();
+                        }
+                        let version = authoring.case(code, y2025, &slug).await.unwrap().version;
+                        client
+                            .upload(
+                                &format!("/schools/{code}/cases/{slug}/photos"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("caption", "实训场景"),
+                                    ("version", &version.to_string()),
+                                ],
+                                &png(),
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases/{slug}/photos/{index}/delete") => {
+                        if case_now.meta.images.is_empty() {
+                            authoring
+                                .add_photo(
+                                    code,
+                                    y2025,
+                                    &slug,
+                                    case_now.version,
+                                    photo("待删"),
+                                    "setup",
+                                )
+                                .await
+                                .unwrap();
+                        }
+                        let version = authoring.case(code, y2025, &slug).await.unwrap().version;
+                        client
+                            .post(
+                                &format!("/schools/{code}/cases/{slug}/photos/0/delete"),
+                                &[("csrf", &csrf), ("version", &version.to_string())],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases/{slug}/move") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/cases/{slug}/move"),
+                                &[("csrf", &csrf), ("step", "1")],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/cases/{slug}/delete") => {
+                        let doomed = authoring
+                            .save_case(code, y2025, None, 0, &case_edit("将删除"), "setup")
+                            .await
+                            .unwrap();
+                        let version = authoring.case(code, y2025, &doomed).await.unwrap().version;
+                        client
+                            .post(
+                                &format!("/schools/{code}/cases/{doomed}/delete"),
+                                &[("csrf", &csrf), ("version", &version.to_string())],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/report/final") => {
+                        client
+                            .post(&format!("/schools/{code}/report/final"), &[("csrf", &csrf)])
+                            .await
                     }
                     ("POST", "/schools/{code}/owners") => {
                         client

@@ -38,6 +38,7 @@ fn pipeline(c: &mut Criterion) {
                     findings: &findings,
                     indicators: &indicators,
                     acceptances: &[],
+                    status: nianbao_report::Status::Draft,
                 };
                 nianbao_report::render_html(&input).expect("render")
             });

@@ -66,7 +66,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Generate the annual report as Word (DOCX), PDF and/or a web page (HTML).
+    /// Generate the annual report as Word (DOCX), PDF and/or a web page (HTML): a draft
+    /// marked 草稿 on every page, the final with --final, or a stored final with --snapshot.
     Report {
         #[arg(long)]
         school: Option<String>,
@@ -77,10 +78,24 @@ enum Command {
         /// Which files to write.
         #[arg(long, value_enum, default_value_t = ReportFormat::All)]
         format: ReportFormat,
-        /// A folder of the school's own report content (sections/*.md, cases/*.md, images/…);
-        /// without it the built-in content is used.
-        #[arg(long)]
+        /// A folder of report content (sections/*.md, cases/*.md, images/…) laid over the
+        /// texts in the store, for a draft.
+        #[arg(long, conflicts_with_all = ["final_report", "snapshot"])]
         content: Option<PathBuf>,
+        /// Make the final: refused, with what is missing, while the report has unresolved
+        /// check findings, unwritten parts or parts not approved; otherwise stores a snapshot
+        /// and writes the report from it, without the 草稿 mark.
+        #[arg(long = "final", id = "final_report", conflicts_with = "snapshot")]
+        final_report: bool,
+        /// Write a stored final again, byte for byte, from its snapshot.
+        #[arg(long)]
+        snapshot: Option<i64>,
+    },
+    /// The report's written content in the store: import a content folder, export it back,
+    /// or list the finals made.
+    Content {
+        #[command(subcommand)]
+        action: ContentAction,
     },
     /// Accept a warning with a written explanation (shown with the finding and in the report).
     Accept {
@@ -123,6 +138,33 @@ enum Command {
     },
     /// 积分制学生发展：积分体系、名册、积分流水、八维画像、评优与推荐。
     Points(nianbao_points::cli::PointsArgs),
+}
+
+#[derive(Subcommand)]
+enum ContentAction {
+    /// Import a content folder (front/, sections/, cases/, images/) into the store, every text
+    /// checked first; all or nothing.
+    Import {
+        dir: PathBuf,
+        #[arg(long)]
+        school: Option<String>,
+        /// The report year the content is for (default: the school's report year).
+        #[arg(long)]
+        year: Option<i64>,
+    },
+    /// Export the stored texts and pictures to a folder that `content import` reads back.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        year: Option<i64>,
+    },
+    /// List the finals (snapshots) made for a school.
+    Snapshots {
+        #[arg(long)]
+        school: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,12 +320,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Import { path } => {
             let data = nianbao_io::read_dataset(&path, &definitions)?;
+            let content_dir = path.join(CONTENT_FOLDER);
+            let content = if content_dir.is_dir() {
+                Some(nianbao_report::Content::read_folder(&content_dir)?)
+            } else {
+                None
+            };
             let store = open_store(db).await?;
             let summary = store.save_dataset(&data, &actor()).await?;
             println!(
                 "已导入 {}（{}）：新增 {} 项，修改 {} 项，删除 {} 项数据",
                 data.school.name, data.school.code, summary.added, summary.changed, summary.removed
             );
+            if let Some(content) = content {
+                let authoring = nianbao_authoring::Authoring::new(&store, &definitions);
+                let year = data.school.report_year;
+                let imported = authoring
+                    .import_folder(&data.school.code, year, &content, &actor())
+                    .await?;
+                print_content_summary(&content_dir, year, imported.summary);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { path, school } => {
@@ -291,9 +347,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let code = pick_school(&store, school).await?;
             let data = store.load_dataset(&code).await?;
             nianbao_io::write_dataset(&path, &data)?;
-            println!("已导出 {} 到 {}", data.school.name, path.display());
+            let authoring = nianbao_authoring::Authoring::new(&store, &definitions);
+            let written = authoring
+                .export_folder(&code, data.school.report_year, &path.join(CONTENT_FOLDER))
+                .await?;
+            println!(
+                "已导出 {} 到 {}（含报告文字与图片 {} 个文件）",
+                data.school.name,
+                path.display(),
+                written.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Content { action } => content(db, &definitions, action).await,
         Command::Schools => {
             let store = open_store(db).await?;
             for school in store.schools().await? {
@@ -345,26 +411,57 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out,
             format,
             content,
+            final_report,
+            snapshot,
         } => {
             let store = open_store(db).await?;
+            let authoring = nianbao_authoring::Authoring::new(&store, &definitions);
+            if let Some(id) = snapshot {
+                eprintln!("报告：从定稿快照第 {id} 号重新生成…");
+                let (entry, document) = authoring.snapshot_document(id).await?;
+                for path in write_report(&document, &out, &format.formats())? {
+                    println!("已生成 {}", path.display());
+                }
+                println!("定稿第 {} 号，SHA-256 {}", entry.id, entry.hash);
+                return Ok(ExitCode::SUCCESS);
+            }
             let data = store
                 .load_dataset(&pick_school(&store, school).await?)
                 .await?;
             let year = pick_year(&data, year)?;
-            let content = match content {
-                Some(dir) => nianbao_report::SchoolContent::Folder(dir),
-                None => nianbao_report::SchoolContent::Builtin,
+            if final_report {
+                let now = nianbao_core::clock::stored_time(time::OffsetDateTime::now_utc());
+                let made = match authoring
+                    .make_final(&data.school.code, year, &actor(), &now)
+                    .await
+                {
+                    Ok(made) => made,
+                    Err(nianbao_authoring::AuthoringError::NotReady(blockers)) => {
+                        eprintln!("报告还不能定稿，尚有 {} 项未完成：", blockers.len());
+                        for blocker in &blockers {
+                            eprintln!("  - {blocker}");
+                        }
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Err(other) => return Err(other.into()),
+                };
+                for path in write_report(&made.document, &out, &format.formats())? {
+                    println!("已生成 {}", path.display());
+                }
+                println!(
+                    "已定稿：第 {} 号，SHA-256 {}（用 nianbao report --snapshot {} 可重新生成同样的文件）",
+                    made.snapshot.id, made.snapshot.hash, made.snapshot.id
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let overlay = match content {
+                Some(dir) => Some(nianbao_report::Content::read_folder(&dir)?),
+                None => None,
             };
-            let acceptances = store.acceptances(&data.school.code).await?;
-            for path in write_report(
-                &definitions,
-                &data,
-                &acceptances,
-                year,
-                &out,
-                &format.formats(),
-                &content,
-            )? {
+            eprintln!("报告：读取数据、提纲、文字与案例…");
+            let draft = authoring.draft(&data.school.code, year, overlay).await?;
+            describe_draft(&draft);
+            for path in write_report(&draft.generated.document, &out, &format.formats())? {
                 println!("已生成 {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -520,33 +617,23 @@ fn actor() -> String {
         .unwrap_or_else(|_| "cli".to_string())
 }
 
-/// Builds the report once and writes the requested formats, all or nothing. When every
-/// format was asked for and no CJK font is installed, the PDF is skipped with a notice
-/// naming the package to install; asked for alone, that is an error.
-fn write_report(
-    definitions: &Definitions,
-    data: &Dataset,
-    acceptances: &[nianbao_core::Acceptance],
-    year: Year,
-    out: &Path,
-    formats: &[nianbao_report::Format],
-    content: &nianbao_report::SchoolContent,
-) -> Result<Vec<PathBuf>> {
-    use nianbao_report::Format as F;
+/// The folder of a dataset folder that holds the report's written content.
+const CONTENT_FOLDER: &str = "content";
+
+fn print_content_summary(dir: &Path, year: Year, summary: nianbao_store::ContentSummary) {
+    println!(
+        "已导入报告内容 {}（{year} 年度）：文字 {} 篇、图片 {} 张有更新，{} 个文件未变",
+        dir.display(),
+        summary.texts,
+        summary.images,
+        summary.unchanged
+    );
+}
+
+/// What a draft still lacks, in one line, on stderr.
+fn describe_draft(draft: &nianbao_authoring::Draft) {
     use nianbao_report::model::ListKind;
-    let findings = run_checks(definitions, data);
-    let indicators = evaluate_indicators(definitions, data, year);
-    let input = nianbao_report::ReportInput {
-        definitions,
-        data,
-        year,
-        findings: &findings,
-        indicators: &indicators,
-        acceptances,
-    };
-    eprintln!("报告：读取提纲、叙述模板与案例…");
-    let content = nianbao_report::Content::load(content, &data.school.code)?;
-    let document = nianbao_report::build_document(&input, &content)?;
+    let document = &draft.generated.document;
     let count = |kind| document.entries(kind).len();
     eprintln!(
         "报告：已组装 {} 个章节标题、{} 幅图、{} 张表、{} 个典型案例",
@@ -555,13 +642,37 @@ fn write_report(
         count(ListKind::Tables),
         count(ListKind::Cases)
     );
+    if draft.blockers.is_empty() {
+        eprintln!("报告：各项均已完成，可用 --final 定稿；此次生成的是草稿");
+    } else {
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for blocker in &draft.blockers {
+            match kinds.iter_mut().find(|(k, _)| *k == blocker.kind_label()) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((blocker.kind_label(), 1)),
+            }
+        }
+        let listed: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n} 项")).collect();
+        eprintln!("报告：草稿（{}）；定稿前须全部解决", listed.join("、"));
+    }
+}
+
+/// Writes the requested formats of a report, all or nothing. When every format was asked
+/// for and no CJK font is installed, the PDF is skipped with a notice naming the package to
+/// install; asked for alone, that is an error.
+fn write_report(
+    document: &nianbao_report::Document,
+    out: &Path,
+    formats: &[nianbao_report::Format],
+) -> Result<Vec<PathBuf>> {
+    use nianbao_report::Format as F;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for format in formats {
         eprintln!("报告：正在生成{}…", format.label());
         let bytes = match format {
-            F::Html => nianbao_report::html::render(&document).into_bytes(),
-            F::Docx => nianbao_report::docx::render(&document)?,
-            F::Pdf => match nianbao_report::pdf::render(&document) {
+            F::Html => nianbao_report::html::render(document).into_bytes(),
+            F::Docx => nianbao_report::docx::render(document)?,
+            F::Pdf => match nianbao_report::pdf::render(document) {
                 Ok((pdf, pages)) => {
                     eprintln!("报告：PDF 共 {pages} 页");
                     pdf
@@ -577,6 +688,57 @@ fn write_report(
     }
     eprintln!("报告：写出文件…");
     Ok(nianbao_report::write_files(out, &files)?)
+}
+
+async fn content(
+    db: &StoreLocation,
+    definitions: &Definitions,
+    action: ContentAction,
+) -> Result<ExitCode> {
+    let store = open_store(db).await?;
+    let authoring = nianbao_authoring::Authoring::new(&store, definitions);
+    match action {
+        ContentAction::Import { dir, school, year } => {
+            let code = pick_school(&store, school).await?;
+            let data = store.load_dataset(&code).await?;
+            let year = pick_year(&data, year)?;
+            let folder = nianbao_report::Content::read_folder(&dir)?;
+            let imported = authoring
+                .import_folder(&code, year, &folder, &actor())
+                .await?;
+            print_content_summary(&dir, year, imported.summary);
+        }
+        ContentAction::Export { dir, school, year } => {
+            let code = pick_school(&store, school).await?;
+            let data = store.load_dataset(&code).await?;
+            let year = pick_year(&data, year)?;
+            let written = authoring.export_folder(&code, year, &dir).await?;
+            println!(
+                "已导出 {}（{year} 年度）的报告文字与图片 {} 个文件到 {}",
+                data.school.name,
+                written.len(),
+                dir.display()
+            );
+        }
+        ContentAction::Snapshots { school } => {
+            let code = pick_school(&store, school).await?;
+            let snapshots = store.snapshots(&code).await?;
+            if snapshots.is_empty() {
+                println!("还没有定稿：用 nianbao report --final 定稿");
+            }
+            for entry in snapshots {
+                println!(
+                    "第 {} 号\t{} 年度\t{}\t{}\tSHA-256 {}",
+                    entry.id,
+                    entry.year,
+                    nianbao_core::clock::beijing_time(&entry.created_at),
+                    entry.actor,
+                    entry.hash
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Result<ExitCode> {
@@ -620,13 +782,21 @@ async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Resu
     std::fs::write(&findings_path, output::findings_json(&findings, &accepted)?)
         .with_context(|| format!("无法写入 {}", findings_path.display()))?;
     println!("已写出 {}", findings_path.display());
+    let authoring = nianbao_authoring::Authoring::new(&store, definitions);
+    let content_dir = sample_dir.join(CONTENT_FOLDER);
+    let folder = nianbao_report::Content::read_folder(&content_dir)?;
+    let imported = authoring
+        .import_folder(&data.school.code, year, &folder, "demo")
+        .await?;
+    print_content_summary(&content_dir, year, imported.summary);
     let formats = [
         nianbao_report::Format::Html,
         nianbao_report::Format::Docx,
         nianbao_report::Format::Pdf,
     ];
-    let content = nianbao_report::SchoolContent::Builtin;
-    for report in write_report(definitions, &data, &accepted, year, out, &formats, &content)? {
+    let draft = authoring.draft(&data.school.code, year, None).await?;
+    describe_draft(&draft);
+    for report in write_report(&draft.generated.document, out, &formats)? {
         println!("已写出 {}", report.display());
     }
     println!("用时 {:.2} 秒", started.elapsed().as_secs_f64());

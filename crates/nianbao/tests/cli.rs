@@ -56,7 +56,8 @@ impl Workspace {
         target
     }
 
-    /// Everything the store holds for the sample school, as exported files.
+    /// Everything the store holds for the sample school, as exported files (pictures as
+    /// their bytes read leniently).
     fn snapshot(&self) -> Vec<(String, String)> {
         let dir = self.path("snapshot");
         let _ = fs::remove_dir_all(&dir);
@@ -93,7 +94,8 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
             collect_files(root, &path, out);
         } else {
             let name = path.strip_prefix(root).unwrap().display().to_string();
-            out.push((name, fs::read_to_string(&path).unwrap()));
+            let bytes = fs::read(&path).unwrap();
+            out.push((name, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
 }

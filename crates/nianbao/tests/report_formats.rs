@@ -284,7 +284,7 @@ fn bad_content(edit: &dyn Fn(&Path)) -> (String, PathBuf) {
     fs::copy(demo().join("store.db"), ws.join("store.db")).unwrap();
     let content = ws.join("content");
     copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/report/sample"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/qianjiang/content"),
         &content,
     );
     edit(&content);
@@ -324,13 +324,29 @@ fn bad_content_names_the_file_and_writes_nothing() {
     let cases: Vec<(&str, Edit, &[&str])> = vec![
         (
             "missing image",
-            Box::new(|c: &Path| fs::remove_file(c.join("images/workshop.svg")).unwrap()),
-            &["03-heritage-craft.md", "images/workshop.svg", "不存在"],
+            Box::new(|c: &Path| {
+                let case = c.join("cases/03-heritage-craft.md");
+                let text = fs::read_to_string(&case).unwrap();
+                fs::write(
+                    &case,
+                    text.replace("images/workshop.svg", "images/nowhere.svg"),
+                )
+                .unwrap()
+            }),
+            &["03-heritage-craft.md", "images/nowhere.svg", "不存在"],
         ),
         (
             "missing image in a template",
-            Box::new(|c: &Path| fs::remove_file(c.join("images/campus.png")).unwrap()),
-            &["sections/2.6.md", "images/campus.png"],
+            Box::new(|c: &Path| {
+                let section = c.join("sections/2.6.md");
+                let text = fs::read_to_string(&section).unwrap();
+                fs::write(
+                    &section,
+                    text.replace("images/campus.png", "images/absent.png"),
+                )
+                .unwrap()
+            }),
+            &["sections/2.6.md", "images/absent.png"],
         ),
         (
             "unknown variable",
@@ -340,15 +356,16 @@ fn bad_content_names_the_file_and_writes_nothing() {
             &["sections/2.2.md:2"],
         ),
         (
-            "missing fact",
+            "unknown element",
             Box::new(|c: &Path| {
-                fs::write(
-                    c.join("sections/2.3.md"),
-                    "{{ v(\"staff.total\", 2023) }}{{ v(\"funding.projects\", 2023) }}\n",
-                )
-                .unwrap()
+                fs::write(c.join("sections/2.3.md"), "\n{{ v(\"教职工总人数\") }}\n").unwrap()
             }),
-            &["sections/2.3.md:1", "funding.projects", "2023"],
+            &[
+                "sections/2.3.md:2",
+                "教职工总人数",
+                "相近的有",
+                "教职工总数",
+            ],
         ),
         (
             "broken front matter",

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Align, Block, Document, Figure, Image, Inline, ListKind};
+use crate::model::{Align, Block, DRAFT_MARK, Document, Figure, Image, Inline, ListKind};
 use crate::tables::Table;
 
 pub const BODY_FONT: &str = "Noto Serif CJK SC";
@@ -35,10 +35,26 @@ fn text(value: &str) -> String {
         .join("#linebreak();")
 }
 
+/// The page settings: a draft carries 「草稿」 across every page, behind the text.
+fn page_rule(doc: &Document) -> String {
+    let mut rule = String::from(
+        "#set page(paper: \"a4\", margin: (top: 2.6cm, bottom: 2.6cm, x: 2.4cm), numbering: none",
+    );
+    if doc.status.is_draft() {
+        let _ = write!(
+            rule,
+            ", background: rotate(-35deg, text(font: (\"{HEADING_FONT}\",), size: 110pt, weight: \"bold\", fill: rgb(200, 30, 30, 38), {mark})), header: align(right, text(font: (\"{HEADING_FONT}\",), size: 9pt, fill: rgb(160, 20, 20), {mark}))",
+            mark = string(DRAFT_MARK)
+        );
+    }
+    rule.push(')');
+    rule
+}
+
 fn preamble(doc: &Document) -> String {
     format!(
         r##"#set document(title: {title}, author: {author})
-#set page(paper: "a4", margin: (top: 2.6cm, bottom: 2.6cm, x: 2.4cm), numbering: none)
+{page}
 #set text(font: ("{BODY_FONT}", "{HEADING_FONT}"), size: 10.5pt, lang: "zh", region: "cn")
 #set par(justify: true, leading: 0.9em, spacing: 0.9em, first-line-indent: (amount: 2em, all: true))
 #let accent = rgb("#8b1a1a")
@@ -69,6 +85,7 @@ fn preamble(doc: &Document) -> String {
 "##,
         title = string(&doc.title),
         author = string(&doc.cover.school),
+        page = page_rule(doc),
     )
 }
 
@@ -97,6 +114,8 @@ fn cover(doc: &Document, out: &mut String) {
   text(font: sans, size: 13pt, {designations})
   v(3.6cm)
   text(font: sans, size: 28pt, weight: "bold", fill: accent, {title})
+  v(0.6cm)
+  text(font: sans, size: 16pt, fill: accent, {status})
   v(1fr)
   text(font: sans, size: 15pt, {school})
   linebreak()
@@ -108,6 +127,7 @@ fn cover(doc: &Document, out: &mut String) {
         en = string(&c.school_en),
         designations = string(&c.designations.join("　")),
         title = string(&c.title),
+        status = string(&c.status),
         date = string(&c.date),
     );
 }
@@ -199,6 +219,13 @@ fn blocks(
             }
             Block::ListOf(kind) => list_of(doc, *kind, out),
             Block::PageBreak => out.push_str("#pagebreak(weak: true)\n"),
+            Block::Gap(message) => {
+                let _ = writeln!(
+                    out,
+                    "#block(width: 100%, inset: 10pt, stroke: 1pt + rgb(180, 30, 30), fill: rgb(253, 240, 240), above: 1em, below: 1em)[#set par(first-line-indent: 0em)\n#text(fill: rgb(150, 20, 20), {})]\n",
+                    string(message)
+                );
+            }
         }
     }
 }

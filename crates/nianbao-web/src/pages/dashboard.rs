@@ -137,6 +137,9 @@ pub struct OwnerForm {
     csrf: String,
     section: String,
     department: String,
+    /// The page to go back to: the dashboard, or the writing list ("writing").
+    #[serde(default)]
+    back: String,
 }
 
 /// Assigns a section to a department (quality office only).
@@ -151,12 +154,18 @@ pub async fn assign_owner(
     if !access::can_approve(&session.user) {
         return Err(WebError::Forbidden);
     }
-    if !data_sections(state.definitions())
+    let authoring = nianbao_authoring::Authoring::new(state.store(), state.definitions());
+    let is_data_section = data_sections(state.definitions())
         .iter()
-        .any(|(s, _)| s.number == form.section)
-    {
+        .any(|(s, _)| s.number == form.section);
+    let is_part = authoring
+        .parts()
+        .map_err(super::writing::refused)?
+        .iter()
+        .any(|p| p.key == form.section && nianbao_authoring::Authoring::assignable(p));
+    if !is_data_section && !is_part {
         return Err(WebError::BadRequest(format!(
-            "没有编号为「{}」的数据部分",
+            "报告中没有「{}」这一部分",
             form.section
         )));
     }
@@ -170,5 +179,10 @@ pub async fn assign_owner(
         .store()
         .set_section_owner(&code, &form.section, Some(department), &session.user.name)
         .await?;
-    Ok(Redirect::to(&format!("/schools/{code}")).into_response())
+    let back = if form.back == "writing" {
+        format!("/schools/{code}/writing#part-{}", form.section)
+    } else {
+        format!("/schools/{code}")
+    };
+    Ok(Redirect::to(&back).into_response())
 }

@@ -3,11 +3,13 @@
 //! dataset sections that have data to enter.
 
 pub mod admin;
+pub mod cases;
 pub mod dashboard;
 pub mod findings;
 pub mod history;
 pub mod report;
 pub mod sections;
+pub mod writing;
 
 use axum::extract::State;
 use axum::http::header;
@@ -112,6 +114,13 @@ pub async fn home(State(state): State<AppState>, session: Session) -> Result<Res
     let mut context = frame(&session, None);
     context.insert("schools".into(), Value::Array(schools));
     Ok(state.render("home.html", context)?.into_response())
+}
+
+pub async fn editor_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../templates/editor.js"),
+    )
 }
 
 pub async fn stylesheet() -> impl IntoResponse {

@@ -107,13 +107,14 @@ impl Harness {
             .unwrap();
         let (own, _) = two_departments(&data);
         let mut users = BTreeMap::new();
-        let accounts: [(&'static str, Role, Option<&str>, Option<&str>); 6] = [
+        let accounts: [(&'static str, Role, Option<&str>, Option<&str>); 7] = [
             ("admin", Role::Admin, Some(&code), None),
             ("quality", Role::Quality, Some(&code), None),
             ("quality2", Role::Quality, Some(&code), None),
             ("department", Role::Department, Some(&code), Some(&own)),
             ("reviewer", Role::Reviewer, None, None),
             ("outsider", Role::Quality, Some(&other_code), None),
+            ("school_reviewer", Role::Reviewer, Some(&code), None),
         ];
         for (role, kind, school, department) in accounts {
             let name = unique(&format!("{role}-"));

@@ -1,0 +1,103 @@
+// The report editor: live preview of the text with its bound values, the binding picker,
+// quoting a passage in a comment, a warning before leaving unsaved text, and confirmation
+// before actions that change or remove what others wrote.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form.confirm").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm || "确定吗？")) {
+        event.preventDefault();
+      }
+    });
+  });
+
+  var text = document.getElementById("text");
+  if (!text) {
+    return;
+  }
+  var form = text.form;
+  var previewUrl = form && form.dataset.preview;
+  var preview = document.getElementById("preview");
+  var chars = document.getElementById("chars");
+  var problems = document.getElementById("live-problems");
+  var csrf = form ? form.querySelector("input[name=csrf]").value : "";
+  var timer = null;
+  var sequence = 0;
+  var dirty = false;
+
+  function refresh() {
+    if (!previewUrl || !preview) {
+      return;
+    }
+    var mine = ++sequence;
+    var body = new URLSearchParams();
+    body.set("csrf", csrf);
+    body.set("text", text.value);
+    fetch(previewUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (mine !== sequence) {
+          return;
+        }
+        preview.innerHTML = data.html;
+        if (chars) {
+          chars.textContent = data.chars;
+        }
+        if (problems) {
+          problems.textContent = "";
+          data.problems.forEach(function (message) {
+            var item = document.createElement("li");
+            item.textContent = message;
+            problems.appendChild(item);
+          });
+          problems.hidden = data.problems.length === 0;
+        }
+      })
+      .catch(function () {});
+  }
+
+  text.addEventListener("input", function () {
+    dirty = true;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 400);
+  });
+  if (form) {
+    form.addEventListener("submit", function () { dirty = false; });
+  }
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  document.querySelectorAll("button.bind").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var start = text.selectionStart;
+      var end = text.selectionEnd;
+      text.setRangeText(button.dataset.insert, start, end, "end");
+      text.focus();
+      dirty = true;
+      refresh();
+    });
+  });
+
+  var search = document.getElementById("picker-search");
+  if (search) {
+    search.addEventListener("input", function () {
+      var wanted = search.value.trim();
+      document.querySelectorAll(".picker li[data-name]").forEach(function (item) {
+        item.hidden = wanted !== "" && item.dataset.name.indexOf(wanted) < 0;
+      });
+    });
+  }
+
+  var quote = document.getElementById("quote-selection");
+  if (quote) {
+    quote.addEventListener("click", function () {
+      var chosen = text.value.substring(text.selectionStart, text.selectionEnd);
+      document.getElementById("comment-quote").value = chosen.slice(0, 500);
+    });
+  }
+})();
