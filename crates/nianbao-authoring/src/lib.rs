@@ -348,7 +348,7 @@ impl<'a> Authoring<'a> {
         }
         let change = PartMove {
             part: &part.key,
-            from,
+            from: view.stored.as_ref().map(|s| s.state),
             to,
             reason,
         };

@@ -104,7 +104,7 @@ impl Narrative {
             }
         }
         add_functions(&mut env, &shared);
-        add_filters(&mut env);
+        add_filters(&mut env, &shared);
         Ok(Narrative {
             env,
             shared,
@@ -433,7 +433,7 @@ fn decimals(value: Option<u32>, default: u32) -> u32 {
     value.unwrap_or(default).min(6)
 }
 
-fn add_filters(env: &mut Environment<'static>) {
+fn add_filters(env: &mut Environment<'static>, shared: &Arc<Shared>) {
     env.add_filter("num", |value: f64, d: Option<u32>| {
         number::grouped(value, decimals(d, 0))
     });
@@ -443,13 +443,14 @@ fn add_filters(env: &mut Environment<'static>) {
     env.add_filter("pct", |value: f64, d: Option<u32>| {
         format!("{}%", number::fixed(value, decimals(d, 1)))
     });
+    let s = shared.clone();
     env.add_filter(
         "share",
-        |part: f64, whole: f64, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+        move |part: f64, whole: f64, kwargs: Kwargs| -> Result<String, minijinja::Error> {
             let d: Option<u32> = kwargs.get("decimals")?;
             kwargs.assert_all_used()?;
             if whole == 0.0 {
-                return Err(error(ErrorKind::InvalidOperation, "占比的分母为 0"));
+                return Err(gap(&s, "占比的分母为 0，无法计算".to_string()));
             }
             Ok(format!(
                 "{}%",
@@ -460,14 +461,12 @@ fn add_filters(env: &mut Environment<'static>) {
     env.add_filter("change", |now: f64, before: f64, unit: Option<String>| {
         year_change(now, before, unit.as_deref().unwrap_or("人"))
     });
+    let s = shared.clone();
     env.add_filter(
         "growth",
-        |now: f64, before: f64, d: Option<u32>| -> Result<String, minijinja::Error> {
+        move |now: f64, before: f64, d: Option<u32>| -> Result<String, minijinja::Error> {
             if before == 0.0 {
-                return Err(error(
-                    ErrorKind::InvalidOperation,
-                    "上一年度为 0，无法计算增幅",
-                ));
+                return Err(gap(&s, "上一年度为 0，无法计算增幅".to_string()));
             }
             let rate = 100.0 * (now - before) / before;
             let shown = number::fixed(rate.abs(), decimals(d, 1));

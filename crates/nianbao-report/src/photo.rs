@@ -82,25 +82,32 @@ pub fn prepare(bytes: &[u8], limits: &PhotoLimits) -> Result<Photo, PhotoError> 
         Some(other) => return Err(PhotoError::Unsupported(format!("{other:?}"))),
         None => return Err(PhotoError::NotAnImage),
     }
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| PhotoError::Broken(e.to_string()))?;
-    let (width, height) = decoder.dimensions();
     let too_many = |width, height| PhotoError::TooManyPixels {
         width,
         height,
         max_side: limits.max_side,
         max_megapixels: limits.max_pixels / 1_000_000,
     };
-    if width == 0 || height == 0 {
-        return Err(PhotoError::Broken("宽或高为 0".into()));
-    }
-    if width > limits.max_side
-        || height > limits.max_side
-        || u64::from(width) * u64::from(height) > limits.max_pixels
-    {
-        return Err(too_many(width, height));
-    }
+    let check_size = |width: u32, height: u32| {
+        if width == 0 || height == 0 {
+            return Err(PhotoError::Broken("宽或高为 0".into()));
+        }
+        if width > limits.max_side
+            || height > limits.max_side
+            || u64::from(width) * u64::from(height) > limits.max_pixels
+        {
+            return Err(too_many(width, height));
+        }
+        Ok(())
+    };
+    // The size the file's header claims, read before the decoder touches anything else.
+    let (width, height) = picture_size("upload", bytes).map_err(PhotoError::Broken)?;
+    check_size(width, height)?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| PhotoError::Broken(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    check_size(width, height)?;
     let mut decode_limits = image::Limits::default();
     decode_limits.max_image_width = Some(limits.max_side);
     decode_limits.max_image_height = Some(limits.max_side);
@@ -183,6 +190,44 @@ mod tests {
             (40, 20),
             "small pictures keep their size"
         );
+    }
+
+    /// A JPEG 40×20 px with an EXIF block saying "rotate 90° clockwise to view" and a
+    /// camera make that must not survive.
+    fn rotated_jpeg() -> Vec<u8> {
+        let picture = image::RgbImage::from_pixel(40, 20, image::Rgb([10, 120, 60]));
+        let mut plain = Vec::new();
+        JpegEncoder::new_with_quality(&mut plain, 90)
+            .encode_image(&picture)
+            .unwrap();
+        // TIFF header (big-endian), one IFD entry: Orientation (0x0112) = 6, then a Make
+        // tag (0x010F) holding "SECRETCAM".
+        let mut tiff: Vec<u8> = b"MM\0\x2a\0\0\0\x08".to_vec();
+        tiff.extend_from_slice(&[0, 2]);
+        tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
+        let make_offset: u32 = 8 + 2 + 24 + 4;
+        tiff.extend_from_slice(&[0x01, 0x0F, 0, 2, 0, 0, 0, 10]);
+        tiff.extend_from_slice(&make_offset.to_be_bytes());
+        tiff.extend_from_slice(&[0, 0, 0, 0]);
+        tiff.extend_from_slice(b"SECRETCAM\0");
+        let mut segment = b"Exif\0\0".to_vec();
+        segment.extend_from_slice(&tiff);
+        let length = (segment.len() + 2) as u16;
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(&segment);
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    #[test]
+    fn the_camera_orientation_is_applied_and_metadata_is_dropped() {
+        let original = rotated_jpeg();
+        assert!(original.windows(9).any(|w| w == b"SECRETCAM"));
+        let photo = prepare(&original, &PhotoLimits::default()).unwrap();
+        assert_eq!((photo.width, photo.height), (20, 40), "turned upright");
+        assert!(!photo.jpeg.windows(4).any(|w| w == b"Exif"), "no EXIF left");
+        assert!(!photo.jpeg.windows(9).any(|w| w == b"SECRETCAM"));
     }
 
     #[test]

@@ -167,7 +167,9 @@ fn image_of(row: &AnyRow) -> Result<StoredImage, StoreError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartMove<'a> {
     pub part: &'a str,
-    pub from: WritingState,
+    /// The state the store must hold for the move to happen; `None` when none was stored
+    /// yet (the part still stands where its content puts it: 待写 or 草稿).
+    pub from: Option<WritingState>,
     pub to: WritingState,
     pub reason: Option<&'a str>,
 }
@@ -377,7 +379,7 @@ impl Store {
         for part in parts {
             let change = PartMove {
                 part,
-                from: WritingState::Draft,
+                from: None,
                 to: WritingState::Draft,
                 reason: None,
             };
@@ -463,18 +465,15 @@ impl Store {
         .await?
         .map(|r| r.try_get(0))
         .transpose()?;
-        let current = match current {
-            Some(code) => code
-                .parse()
-                .map_err(|e: nianbao_core::writing::UnknownState| {
-                    StoreError::Corrupt(e.to_string())
-                })?,
-            None => WritingState::Empty,
-        };
+        let current: Option<WritingState> = current
+            .map(|code| code.parse())
+            .transpose()
+            .map_err(|e: nianbao_core::writing::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        let label = |state: Option<WritingState>| state.map_or("未处理", WritingState::label);
         if current != from {
             return Err(StoreError::StateChanged {
-                expected: from.label(),
-                found: current.label(),
+                expected: label(from),
+                found: label(current),
             });
         }
         self.put_state(&mut tx, school, year, change, actor).await?;
@@ -490,7 +489,7 @@ impl Store {
         log.push(
             "part_state",
             part,
-            Some(from.label().to_string()),
+            Some(label(from).to_string()),
             Some(new_value),
         );
         log.write(&mut tx, school).await?;

@@ -557,11 +557,8 @@ async fn every_route_checks_role_and_school() {
                     }
                     ("POST", "/schools/{code}/writing/{part}/state") => {
                         let states = h.store.part_states(code, y2025).await.unwrap();
-                        let now = states
-                            .iter()
-                            .find(|s| s.part == PART)
-                            .map_or(WritingState::Draft, |s| s.state);
-                        if now != WritingState::Review {
+                        let now = states.iter().find(|s| s.part == PART).map(|s| s.state);
+                        if now != Some(WritingState::Review) {
                             let change = nianbao_store::PartMove {
                                 part: PART,
                                 from: now,

@@ -160,6 +160,28 @@ enum ContentAction {
         #[arg(long)]
         year: Option<i64>,
     },
+    /// Move parts of the report along their review: submit (草稿 → 待审), approve
+    /// (待审 → 已定稿) or return (待审 → 草稿, with --reason). PART is a section number
+    /// ("2.1"), a front page ("preface"), "back", or "all" for every part that can take the
+    /// step.
+    State {
+        part: String,
+        #[arg(value_parser = ["submit", "approve", "return"])]
+        action: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        year: Option<i64>,
+    },
+    /// List the parts of the report with their review state.
+    Parts {
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        year: Option<i64>,
+    },
     /// List the finals (snapshots) made for a school.
     Snapshots {
         #[arg(long)]
@@ -719,6 +741,70 @@ async fn content(
                 written.len(),
                 dir.display()
             );
+        }
+        ContentAction::State {
+            part,
+            action,
+            reason,
+            school,
+            year,
+        } => {
+            let code = pick_school(&store, school).await?;
+            let data = store.load_dataset(&code).await?;
+            let year = pick_year(&data, year)?;
+            let action = nianbao_authoring::Action::parse(&action)
+                .context("操作应为 submit、approve 或 return")?;
+            let parts = if part == "all" {
+                let content = authoring.content(&code, year).await?;
+                let from = match action {
+                    nianbao_authoring::Action::Submit => nianbao_core::WritingState::Draft,
+                    _ => nianbao_core::WritingState::Review,
+                };
+                authoring
+                    .part_views(&code, year, &content)
+                    .await?
+                    .into_iter()
+                    .filter(|v| v.state == from && (v.has_text || v.cases > 0))
+                    .map(|v| v.part)
+                    .collect()
+            } else {
+                vec![authoring.part(&part)?]
+            };
+            for part in &parts {
+                authoring
+                    .move_part(&code, year, part, action, reason.as_deref(), &actor())
+                    .await?;
+                println!("{}：{}", part.title, action.label());
+            }
+            if parts.is_empty() {
+                println!("没有可以{}的部分", action.label());
+            }
+        }
+        ContentAction::Parts { school, year } => {
+            let code = pick_school(&store, school).await?;
+            let data = store.load_dataset(&code).await?;
+            let year = pick_year(&data, year)?;
+            let content = authoring.content(&code, year).await?;
+            for view in authoring.part_views(&code, year, &content).await? {
+                let who = view
+                    .stored
+                    .as_ref()
+                    .map(|s| {
+                        format!(
+                            "{}，{}",
+                            s.actor,
+                            nianbao_core::clock::beijing_time(&s.changed_at)
+                        )
+                    })
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    view.part.key,
+                    view.part.title,
+                    view.state.label(),
+                    who
+                );
+            }
         }
         ContentAction::Snapshots { school } => {
             let code = pick_school(&store, school).await?;

@@ -124,6 +124,14 @@ pub async fn show(
     context.insert("sections".into(), Value::Array(sections));
     context.insert("departments".into(), json!(departments(&data)));
     context.insert("indicators".into(), Value::Array(rows));
+    let (parts, open_comments, states) = super::writing::overview(&state, &session, &data).await?;
+    let attention: Vec<Value> = parts
+        .into_iter()
+        .filter(|p| p["state"]["code"] == "review" || p["state"]["reason"].is_string())
+        .collect();
+    context.insert("writing_states".into(), states);
+    context.insert("writing_attention".into(), Value::Array(attention));
+    context.insert("open_comments".into(), Value::Array(open_comments));
     context.insert("indicators_judged".into(), json!(judged.len()));
     context.insert(
         "indicators_passing".into(),
