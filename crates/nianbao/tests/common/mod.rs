@@ -2,6 +2,8 @@
 //! binary run against it, and the sample with its contradictions corrected.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
