@@ -755,7 +755,7 @@ async fn content(
             let action = nianbao_authoring::Action::parse(&action)
                 .context("操作应为 submit、approve 或 return")?;
             let parts = if part == "all" {
-                let content = authoring.content(&code, year).await?;
+                let content = authoring.texts(&code, year).await?;
                 let from = match action {
                     nianbao_authoring::Action::Submit => nianbao_core::WritingState::Draft,
                     _ => nianbao_core::WritingState::Review,
@@ -784,7 +784,7 @@ async fn content(
             let code = pick_school(&store, school).await?;
             let data = store.load_dataset(&code).await?;
             let year = pick_year(&data, year)?;
-            let content = authoring.content(&code, year).await?;
+            let content = authoring.texts(&code, year).await?;
             for view in authoring.part_views(&code, year, &content).await? {
                 let who = view
                     .stored

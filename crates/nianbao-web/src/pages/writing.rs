@@ -78,7 +78,7 @@ pub(crate) async fn overview(
     let year = data.school.report_year;
     let code = &data.school.code;
     let authoring = authoring(state);
-    let content = authoring.content(code, year).await.map_err(refused)?;
+    let content = authoring.texts(code, year).await.map_err(refused)?;
     let views = authoring
         .part_views(code, year, &content)
         .await
