@@ -72,6 +72,7 @@ pub fn dataset(defs: &Definitions) -> impl Strategy<Value = Dataset> + use<> {
                 report_year: Year::new(2025).unwrap(),
                 report_date: "2026-01-05".into(),
                 summary: "一段简介，含“引号”和 \"quotes\"。".into(),
+                retired_majors: Vec::new(),
             };
             let mut data = Dataset::new(school);
             data.majors = majors

@@ -105,6 +105,20 @@ pub struct School {
     /// The school's own introduction, in its words, used by section 1.1.
     #[serde(default)]
     pub summary: String,
+    /// Majors that no longer enrol (停招): kept for the years they have students, not
+    /// offered in a new year's forms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_majors: Vec<String>,
+}
+
+impl School {
+    /// Whether a school code is acceptable: 1–64 ASCII letters, digits and `-`, so it is
+    /// safe in a URL, a file name and a header.
+    pub fn valid_code(code: &str) -> bool {
+        !code.is_empty()
+            && code.len() <= 64
+            && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    }
 }
 
 /// A major (专业) the school offers, with its 专业大类 as named in the school's catalogue.

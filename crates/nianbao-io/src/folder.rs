@@ -66,6 +66,16 @@ fn read_school(path: &Path) -> Result<School, ImportError> {
     if school.code.trim().is_empty() {
         return Err(ImportError::new(path, "学校代码不能为空").column("code"));
     }
+    if !School::valid_code(&school.code) {
+        return Err(ImportError::new(
+            path,
+            format!(
+                "学校代码「{}」只能由英文字母、数字和连字符（-）组成，最长 64 个字符",
+                school.code
+            ),
+        )
+        .column("code"));
+    }
     Ok(school)
 }
 

@@ -13,6 +13,23 @@ use crate::{Store, StoreError};
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
+/// A user as the account list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// A hash of a password nobody has, checked when a sign-in names an unknown user so that
+/// the answer takes as long as for a wrong password and names cannot be found by timing.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password("a password that no account has, only hashed for timing").unwrap_or_default()
+    })
+}
+
 /// A user as stored (without the password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -53,6 +70,16 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
     })
+}
+
+async fn user_id(conn: &mut sqlx::AnyConnection, name: &str) -> Result<i64, StoreError> {
+    sqlx::query("SELECT id FROM app_user WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::UnknownUser(name.to_string()))?
+        .try_get(0)
+        .map_err(StoreError::from)
 }
 
 pub(crate) fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
@@ -109,17 +136,91 @@ impl Store {
         name: &str,
         password: &str,
     ) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, school_code, department, password_hash FROM app_user WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, school_code, department, password_hash, disabled FROM app_user WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            // The same work as for a wrong password.
+            let _ = verify_password(password, dummy_hash());
+            return Ok(None);
+        };
         let hash: String = row.try_get("password_hash")?;
-        if verify_password(password, &hash) {
+        let disabled: i64 = row.try_get("disabled")?;
+        if verify_password(password, &hash) && disabled == 0 {
             Ok(Some(user_of(&row)?))
         } else {
             Ok(None)
         }
+    }
+
+    /// Every account with whether it is disabled, by name.
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, school_code, department, disabled, created_at FROM app_user ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Account {
+                    user: user_of(r)?,
+                    disabled: r.try_get::<i64, _>("disabled")? != 0,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Disables or enables an account; disabling ends its sessions.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = user_id(&mut tx, name).await?;
+        sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if disabled {
+            sqlx::query("DELETE FROM web_session WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password (an administrator's reset, or a change after the old password
+    /// was checked); every session of the account ends.
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
+        let hash = hash_password(password)?;
+        let mut tx = self.pool.begin().await?;
+        let id = user_id(&mut tx, name).await?;
+        sqlx::query("UPDATE app_user SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM web_session WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes one's own password, the old one checked first.
+    pub async fn change_password(
+        &self,
+        name: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        if self.authenticate(name, old).await?.is_none() {
+            return Err(StoreError::WrongPassword);
+        }
+        self.set_password(name, new).await
     }
 
     /// Every user, by name.

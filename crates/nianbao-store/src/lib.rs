@@ -8,11 +8,13 @@
 mod accounts;
 mod authoring;
 mod edits;
+mod school;
 mod sessions;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use accounts::Account;
 pub use accounts::{NewUser, User, hash_password, verify_password};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
@@ -20,6 +22,7 @@ pub use authoring::{
 };
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
+pub use school::Restructure;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -37,6 +40,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_users.sql"),
     include_str!("../migrations/sqlite/0004_web.sql"),
     include_str!("../migrations/sqlite/0005_authoring.sql"),
+    include_str!("../migrations/sqlite/0006_accounts.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -44,6 +48,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0003_users.sql"),
     include_str!("../migrations/postgres/0004_web.sql"),
     include_str!("../migrations/postgres/0005_authoring.sql"),
+    include_str!("../migrations/postgres/0006_accounts.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +92,16 @@ pub enum StoreError {
     EmptyComment,
     #[error("意见 {0} 不存在")]
     UnknownComment(i64),
+    #[error("学校信息已被他人修改（{0}），您的修改没有保存：请刷新页面后再改")]
+    StructureChanged(String),
+    #[error("学校代码「{0}」已被使用")]
+    SchoolExists(String),
+    #[error("学校代码「{0}」只能由英文字母、数字和连字符（-）组成，最长 64 个字符")]
+    BadSchoolCode(String),
+    #[error("用户「{0}」不存在")]
+    UnknownUser(String),
+    #[error("原密码不正确")]
+    WrongPassword,
     #[error("定稿快照 {0} 不存在：请用 `nianbao report --snapshots` 查看已有的定稿")]
     UnknownSnapshot(i64),
 }
@@ -247,39 +262,7 @@ impl Store {
         };
 
         let old_majors = load_majors(&mut tx, school_id).await?;
-        if old_majors != data.majors {
-            sqlx::query("DELETE FROM major WHERE school_id = $1")
-                .bind(school_id)
-                .execute(&mut *tx)
-                .await?;
-            for (position, major) in data.majors.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO major (school_id, position, name, category, department) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(school_id)
-                .bind(position as i64)
-                .bind(&major.name)
-                .bind(&major.category)
-                .bind(&major.department)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let describe = |m: &Major| format!("{}|{}|{}", m.name, m.category, m.department);
-            for major in &data.majors {
-                let old = old_majors.iter().find(|m| m.name == major.name);
-                if old != Some(major) {
-                    log.push(
-                        "major",
-                        &major.name,
-                        old.map(describe),
-                        Some(describe(major)),
-                    );
-                }
-            }
-            for old in old_majors.iter().filter(|m| data.major(&m.name).is_none()) {
-                log.push("major", &old.name, Some(describe(old)), None);
-            }
-        }
+        school::write_majors(&mut tx, school_id, &old_majors, &data.majors, &mut log).await?;
 
         let old_facts = load_facts(&mut tx, school_id).await?;
         let mut summary = SaveSummary::default();

@@ -44,7 +44,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, u.school_code, u.department, s.csrf_token \
              FROM web_session s JOIN app_user u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at >= $2",
+             WHERE s.token_hash = $1 AND s.expires_at >= $2 AND u.disabled = 0",
         )
         .bind(token_hash)
         .bind(now)

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -90,29 +90,30 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
     cookie
 }
 
-/// Counts failed sign-ins per key (an account name, an address) in a sliding window.
+/// Counts failed sign-ins per key in a sliding window. The keys are an account from one
+/// address (locked after a few failures) and an account from anywhere (locked after more,
+/// against guessing spread over many addresses). An address alone is never a key: behind a
+/// proxy every user shares one, and one person's typos must not lock everyone out.
 pub struct LoginLimiter {
-    max_failures: usize,
     window: Duration,
     failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
 impl LoginLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
+    pub fn new(window: Duration) -> LoginLimiter {
         LoginLimiter {
-            max_failures,
             window,
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// How long until `key` may try again, if it is locked out now.
-    pub fn locked_for(&self, key: &str) -> Option<Duration> {
+    /// How long until `key` may try again, if it has `limit` failures in the window.
+    pub fn locked_for(&self, key: &str, limit: usize) -> Option<Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let times = failures.get_mut(key)?;
         let now = Instant::now();
         times.retain(|t| now.duration_since(*t) < self.window);
-        if times.len() < self.max_failures {
+        if times.len() < limit {
             return None;
         }
         times
@@ -139,12 +140,23 @@ impl LoginLimiter {
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    /// Set after a password change.
+    changed: Option<String>,
+}
+
 pub async fn login_page(
     State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     let token = random_token();
-    let page = state.render_login(&token, None, "")?;
+    let notice = query
+        .changed
+        .is_some()
+        .then_some("密码已修改，请用新密码登录");
+    let page = state.render_login(&token, None, "", notice)?;
     Ok((jar.add(cookie(&state, LOGIN_COOKIE, token)), page).into_response())
 }
 
@@ -167,14 +179,19 @@ pub async fn login(
         return Err(WebError::Csrf);
     }
     let name = form.name.trim();
+    let config = &state.0.config;
     let account_key = format!("name:{name}");
-    let address_key = client.map(|addr| format!("ip:{}", ip_of(addr)));
-    let keys: Vec<&str> = std::iter::once(account_key.as_str())
-        .chain(address_key.as_deref())
-        .collect();
+    let pair_key = match client {
+        Some(addr) => format!("pair:{name}@{}", ip_of(addr)),
+        None => format!("pair:{name}@"),
+    };
+    let keys = [
+        (pair_key.as_str(), config.max_failed_logins),
+        (account_key.as_str(), config.max_failed_logins_per_account),
+    ];
     if let Some(wait) = keys
         .iter()
-        .filter_map(|k| state.0.limiter.locked_for(k))
+        .filter_map(|(k, limit)| state.0.limiter.locked_for(k, *limit))
         .max()
     {
         return Err(WebError::TooManyAttempts(
@@ -182,11 +199,11 @@ pub async fn login(
         ));
     }
     let Some(user) = state.store().authenticate(name, &form.password).await? else {
-        for key in &keys {
+        for (key, _) in &keys {
             state.0.limiter.record_failure(key);
         }
         let token = random_token();
-        let page = state.render_login(&token, Some("用户名或密码不正确"), name)?;
+        let page = state.render_login(&token, Some("用户名或密码不正确"), name, None)?;
         return Ok((
             axum::http::StatusCode::UNAUTHORIZED,
             jar.add(cookie(&state, LOGIN_COOKIE, token)),
@@ -194,7 +211,7 @@ pub async fn login(
         )
             .into_response());
     };
-    state.0.limiter.clear(&account_key);
+    state.0.limiter.clear(&pair_key);
     let token = random_token();
     let now = now_seconds();
     state
@@ -261,16 +278,20 @@ mod tests {
 
     #[test]
     fn the_limiter_locks_after_too_many_failures_and_clears_on_success() {
-        let limiter = LoginLimiter::new(3, Duration::from_secs(60));
+        let limiter = LoginLimiter::new(Duration::from_secs(60));
         for _ in 0..2 {
             limiter.record_failure("a");
         }
-        assert!(limiter.locked_for("a").is_none());
+        assert!(limiter.locked_for("a", 3).is_none());
         limiter.record_failure("a");
-        assert!(limiter.locked_for("a").is_some());
-        assert!(limiter.locked_for("b").is_none());
+        assert!(limiter.locked_for("a", 3).is_some());
+        assert!(
+            limiter.locked_for("a", 4).is_none(),
+            "a higher limit is not reached"
+        );
+        assert!(limiter.locked_for("b", 3).is_none());
         limiter.clear("a");
-        assert!(limiter.locked_for("a").is_none());
+        assert!(limiter.locked_for("a", 3).is_none());
     }
 
     #[test]

@@ -34,8 +34,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a sign-in lasts.
     pub session_hours: i64,
-    /// Failed sign-ins allowed per account (and per address) within `lockout_minutes`.
+    /// Failed sign-ins allowed for one account from one address within `lockout_minutes`.
     pub max_failed_logins: usize,
+    /// Failed sign-ins allowed for one account from all addresses together.
+    pub max_failed_logins_per_account: usize,
     pub lockout_minutes: u64,
     /// The largest Excel upload accepted.
     pub max_upload_bytes: usize,
@@ -47,6 +49,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             max_failed_logins: 5,
+            max_failed_logins_per_account: 20,
             lockout_minutes: 15,
             max_upload_bytes: nianbao_xlsx::Limits::default().max_upload_bytes,
         }
@@ -67,10 +70,8 @@ struct Inner {
 
 impl AppState {
     pub fn new(store: Store, definitions: Definitions, config: Config) -> AppState {
-        let limiter = LoginLimiter::new(
-            config.max_failed_logins,
-            std::time::Duration::from_secs(config.lockout_minutes * 60),
-        );
+        let limiter =
+            LoginLimiter::new(std::time::Duration::from_secs(config.lockout_minutes * 60));
         AppState(Arc::new(Inner {
             store,
             definitions,
@@ -195,8 +196,31 @@ pub fn router(state: AppState) -> Router {
             "/admin/users",
             get(pages::admin::users).post(pages::admin::add_user),
         )
+        .route("/admin/users/{name}", post(pages::admin::manage_user))
+        .route(
+            "/account/password",
+            get(pages::admin::password_page).post(pages::admin::change_password),
+        )
+        .route(
+            "/admin/schools",
+            get(pages::setup::schools).post(pages::setup::create_school),
+        )
+        .route(
+            "/schools/{code}/profile",
+            get(pages::setup::profile).post(pages::setup::save_profile),
+        )
+        .route("/schools/{code}/structure", get(pages::setup::structure))
+        .route(
+            "/schools/{code}/structure/departments",
+            post(pages::setup::department),
+        )
+        .route(
+            "/schools/{code}/structure/majors",
+            post(pages::setup::major),
+        )
+        .route("/schools/{code}/years/next", post(pages::setup::next_year))
         .route("/static/app.css", get(pages::stylesheet))
-        .route("/static/editor.js", get(pages::editor_script))
+        .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

@@ -19,6 +19,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("findings.html", include_str!("../templates/findings.html")),
     ("history.html", include_str!("../templates/history.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    ("schools.html", include_str!("../templates/schools.html")),
+    ("profile.html", include_str!("../templates/profile.html")),
+    (
+        "structure.html",
+        include_str!("../templates/structure.html"),
+    ),
     ("writing.html", include_str!("../templates/writing.html")),
     ("picker.html", include_str!("../templates/picker.html")),
     (
@@ -74,10 +81,11 @@ impl AppState {
         csrf: &str,
         error: Option<&str>,
         name: &str,
+        notice: Option<&str>,
     ) -> Result<Html<String>, WebError> {
         self.render(
             "login.html",
-            serde_json::json!({ "csrf": csrf, "error": error, "name": name }),
+            serde_json::json!({ "csrf": csrf, "error": error, "name": name, "notice": notice }),
         )
     }
 }

@@ -161,7 +161,7 @@ const CASES: &[Case] = &[
         expect: "SADDDDD",
     },
     Case {
-        pattern: "/static/editor.js",
+        pattern: "/static/app.js",
         method: "GET",
         expect: "AAAAAAA",
     },
@@ -274,6 +274,62 @@ const CASES: &[Case] = &[
         pattern: "/schools/{code}/snapshots/{id}/{file}",
         method: "GET",
         expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/admin/users/{name}",
+        method: "POST",
+        expect: "SADDDDD",
+    },
+    Case {
+        pattern: "/admin/schools",
+        method: "GET",
+        expect: "SADDDDD",
+    },
+    Case {
+        pattern: "/admin/schools",
+        method: "POST",
+        expect: "SDDDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/profile",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/profile",
+        method: "POST",
+        expect: "SAADDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/structure",
+        method: "GET",
+        expect: "SAAAADA",
+    },
+    Case {
+        pattern: "/schools/{code}/structure/departments",
+        method: "POST",
+        expect: "SAADDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/structure/majors",
+        method: "POST",
+        expect: "SAADDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/years/next",
+        method: "POST",
+        expect: "SAADDDD",
+    },
+    Case {
+        pattern: "/account/password",
+        method: "GET",
+        expect: "SAAAAAA",
+    },
+    // Changing one's password ends one's sessions: it comes last but for signing in and out.
+    Case {
+        pattern: "/account/password",
+        method: "POST",
+        expect: "SAAAAAA",
     },
     Case {
         pattern: "/login",
@@ -441,6 +497,7 @@ async fn every_route_checks_role_and_school() {
             .await
             .bytes;
 
+        let reader = h.signed_in("quality2").await;
         for (index, role) in ROLES.iter().enumerate() {
             let (mut client, csrf) = client_for(&h, role).await;
             for case in CASES {
@@ -463,6 +520,14 @@ async fn every_route_checks_role_and_school() {
                     .unwrap()
                     .map_or(0, |t| t.version)
                     .to_string();
+                // The set-up forms send back what the page showed; the walk reads it from
+                // the structure page of the school as a second quality officer, whose
+                // session no step of the walk ends.
+                let seen = || async {
+                    let mut reader = reader.clone();
+                    let page = reader.get(&format!("/schools/{code}/structure")).await;
+                    (page.input("seen_school"), page.input("seen_majors"))
+                };
                 let response = match (case.method, case.pattern) {
                     ("GET", "/schools/{code}/sections/{section}/template.xlsx") => {
                         // Department editors may use the per-major section only.
@@ -692,6 +757,134 @@ async fn every_route_checks_role_and_school() {
                             .post(
                                 &format!("/schools/{code}/cases/{doomed}/delete"),
                                 &[("csrf", &csrf), ("version", &version.to_string())],
+                            )
+                            .await
+                    }
+                    ("POST", "/admin/users/{name}") => {
+                        let victim = &h.users["quality2"];
+                        client
+                            .post(
+                                &format!("/admin/users/{victim}"),
+                                &[("csrf", &csrf), ("action", "enable"), ("password", "")],
+                            )
+                            .await
+                    }
+                    ("POST", "/admin/schools") => {
+                        let new_code = common::unique("new-school-");
+                        let r = client
+                            .post(
+                                "/admin/schools",
+                                &[
+                                    ("csrf", &csrf),
+                                    ("code", &new_code),
+                                    ("name", "新学校"),
+                                    ("province", "某省"),
+                                    ("city", "某市"),
+                                    ("district", "某区"),
+                                    ("report_year", "2025"),
+                                ],
+                            )
+                            .await;
+                        assert!(
+                            h.store.load_dataset(&new_code).await.is_err(),
+                            "{} {role}: no school created",
+                            h.label
+                        );
+                        r
+                    }
+                    ("POST", "/schools/{code}/profile") => {
+                        let (school, majors) = seen().await;
+                        let name = h.data().await.school.name;
+                        client
+                            .post(
+                                &format!("/schools/{code}/profile"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("seen_school", &school),
+                                    ("seen_majors", &majors),
+                                    ("name", &name),
+                                    ("phone", "023-12345678"),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/structure/departments") => {
+                        let (school, majors) = seen().await;
+                        client
+                            .post(
+                                &format!("/schools/{code}/structure/departments"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("seen_school", &school),
+                                    ("seen_majors", &majors),
+                                    ("action", "add"),
+                                    ("new_name", &common::unique("部门")),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/structure/majors") => {
+                        let (school, majors) = seen().await;
+                        let category = h.data().await.majors[0].category.clone();
+                        client
+                            .post(
+                                &format!("/schools/{code}/structure/majors"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("seen_school", &school),
+                                    ("seen_majors", &majors),
+                                    ("action", "add"),
+                                    ("new_name", &common::unique("专业")),
+                                    ("category", &category),
+                                    ("department", ""),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/years/next") => {
+                        let (school, majors) = seen().await;
+                        let before = h.data().await;
+                        let r = client
+                            .post(
+                                &format!("/schools/{code}/years/next"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("seen_school", &school),
+                                    ("seen_majors", &majors),
+                                ],
+                            )
+                            .await;
+                        let after = h.data().await;
+                        if after.school.report_year != before.school.report_year {
+                            // Back to 2025 for the rest of the walk.
+                            h.store
+                                .restructure(
+                                    code,
+                                    &nianbao_store::Restructure {
+                                        expected_school: after.school.clone(),
+                                        expected_majors: after.majors.clone(),
+                                        school: before.school.clone(),
+                                        majors: after.majors.clone(),
+                                        renamed_majors: Vec::new(),
+                                        renamed_departments: Vec::new(),
+                                    },
+                                    "setup",
+                                )
+                                .await
+                                .unwrap();
+                        }
+                        r
+                    }
+                    ("POST", "/account/password") => {
+                        client
+                            .post(
+                                "/account/password",
+                                &[
+                                    ("csrf", &csrf),
+                                    ("old", common::PASSWORD),
+                                    ("new", common::PASSWORD),
+                                    ("again", common::PASSWORD),
+                                ],
                             )
                             .await
                     }

@@ -181,10 +181,11 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .await
         .context("the findings page lists a warning that can be accepted")?;
     let key = warning
-        .find(Locator::Css("div.key code"))
+        .find(Locator::Css("input[name=key]"))
         .await?
-        .text()
-        .await?;
+        .attr("value")
+        .await?
+        .context("the acceptance form names its finding")?;
     let explanation = warning
         .find(Locator::Css("textarea[name=explanation]"))
         .await?;
@@ -201,7 +202,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .wait()
         .at_most(WAIT)
         .for_element(Locator::XPath(&format!(
-            "//li[.//div[@class='key']/code[normalize-space(.)='{key}']]//div[@class='accepted']"
+            "//li[.//input[@name='key'][@value='{key}']]//div[@class='accepted']"
         )))
         .await
         .with_context(|| format!("the warning {key} is shown as accepted"))?
@@ -231,7 +232,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
     let mut document = String::new();
     std::io::Read::read_to_string(&mut archive.by_name("word/document.xml")?, &mut document)?;
     let name = &browser.find(Locator::Css("p.school")).await?.text().await?;
-    let name = name.split('（').next().unwrap_or(name);
+    let name = name.split(" · ").next().unwrap_or(name);
     ensure!(
         document.contains(name),
         "the Word report names the school ({name})"

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::Dimension;
 use nianbao_core::{FactKey, Severity, evaluate_indicators, run_checks};
@@ -14,10 +14,16 @@ use super::{data_sections, departments, frame, readable_school};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
 
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
     let data = readable_school(&state, &session, &code).await?;
     let definitions = state.definitions();
@@ -122,6 +128,14 @@ pub async fn show(
         }),
     );
     context.insert("sections".into(), Value::Array(sections));
+    let notice = match query.done.as_deref() {
+        Some("year") => Some(format!(
+            "已开始 {year} 年度：各表单最右一列是新年度，旁边是上一年度的数据，供对照填写"
+        )),
+        Some("owner") => Some("负责部门已更新".to_string()),
+        _ => None,
+    };
+    context.insert("notice".into(), json!(notice));
     context.insert("departments".into(), json!(departments(&data)));
     context.insert("indicators".into(), Value::Array(rows));
     let (parts, open_comments, states) = super::writing::overview(&state, &session, &data).await?;
@@ -188,9 +202,9 @@ pub async fn assign_owner(
         .set_section_owner(&code, &form.section, Some(department), &session.user.name)
         .await?;
     let back = if form.back == "writing" {
-        format!("/schools/{code}/writing#part-{}", form.section)
+        format!("/schools/{code}/writing?done=owner#part-{}", form.section)
     } else {
-        format!("/schools/{code}")
+        format!("/schools/{code}?done=owner")
     };
     Ok(Redirect::to(&back).into_response())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::{Location, Severity, run_checks};
 use serde::Deserialize;
@@ -13,13 +13,24 @@ use super::{frame, readable_school};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
 
-fn describe(location: &Location, definitions: &nianbao_core::Definitions) -> String {
+/// Pseudo-elements a location may name that are not facts, with their Chinese names.
+const NOT_FACTS: [(&str, &str); 1] = [("major.category", "专业大类")];
+
+fn element_name<'a>(element: &'a str, definitions: &'a nianbao_core::Definitions) -> &'a str {
+    NOT_FACTS
+        .iter()
+        .find(|(code, _)| *code == element)
+        .map_or_else(|| definitions.elements.name(element), |(_, name)| name)
+}
+
+/// A location in people's words: "2025年 教职工总数 会计事务".
+pub(crate) fn describe(location: &Location, definitions: &nianbao_core::Definitions) -> String {
     let mut parts = Vec::new();
     if let Some(year) = location.year {
         parts.push(format!("{year}年"));
     }
     if let Some(element) = &location.element {
-        parts.push(definitions.elements.name(element).to_string());
+        parts.push(element_name(element, definitions).to_string());
     }
     if let Some(major) = &location.major {
         parts.push(major.clone());
@@ -30,10 +41,57 @@ fn describe(location: &Location, definitions: &nianbao_core::Definitions) -> Str
     parts.join(" ")
 }
 
+/// Where a location is fixed: the form cell of its fact, highlighted, or the majors page.
+pub(crate) fn link(
+    code: &str,
+    location: &Location,
+    section: &str,
+    definitions: &nianbao_core::Definitions,
+) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    match (&location.element, location.year) {
+        (Some(element), _) if element == "major.category" => format!(
+            "/schools/{code}/structure#major-{}",
+            encode(location.major.as_deref().unwrap_or_default())
+        ),
+        (Some(element), Some(year)) => {
+            let form = definitions
+                .elements
+                .get(element)
+                .map_or(section, |e| e.section.as_str());
+            let field = format!(
+                "{year}|{element}|{}",
+                location.major.as_deref().unwrap_or_default()
+            );
+            format!(
+                "/schools/{code}/sections/{form}?focus={}#focus",
+                encode(&field)
+            )
+        }
+        _ => format!("/schools/{code}/sections/{section}"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
     let data = readable_school(&state, &session, &code).await?;
     let definitions = state.definitions();
@@ -52,12 +110,15 @@ pub async fn show(
             "severity": format!("{:?}", finding.severity).to_lowercase(),
             "label": finding.severity.label(),
             "message": finding.message,
-            "locations": finding.locations.iter().map(|l| describe(l, definitions)).collect::<Vec<_>>(),
+            "locations": finding.locations.iter().map(|l| json!({
+                "text": describe(l, definitions),
+                "link": link(&code, l, &finding.section, definitions),
+            })).collect::<Vec<_>>(),
             "key": key,
             "acceptable": finding.severity != Severity::Error,
             "accepted": acceptance.map(|a| &a.explanation),
             "accepted_by": acceptance.map(|a| &a.actor),
-            "accepted_at": acceptance.map(|a| &a.accepted_at),
+            "accepted_at": acceptance.map(|a| nianbao_core::clock::beijing_time(&a.accepted_at)),
         });
         match groups.last_mut() {
             Some((section, items)) if *section == finding.section => items.push(item),
@@ -76,6 +137,12 @@ pub async fn show(
         .collect();
     let mut context = frame(&session, Some(&data));
     context.insert("groups".into(), Value::Array(groups));
+    if query.done.as_deref() == Some("accepted") {
+        context.insert(
+            "notice".into(),
+            json!("说明已保存，该警告已接受；说明会印在报告的数据说明中"),
+        );
+    }
     Ok(state.render("findings.html", context)?.into_response())
 }
 
@@ -111,5 +178,5 @@ pub async fn accept(
         .store()
         .accept(&code, finding, &form.explanation, &session.user.name)
         .await?;
-    Ok(Redirect::to(&format!("/schools/{code}/findings")).into_response())
+    Ok(Redirect::to(&format!("/schools/{code}/findings?done=accepted")).into_response())
 }

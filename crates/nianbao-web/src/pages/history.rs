@@ -13,10 +13,47 @@ use crate::{AppState, WebError, access};
 
 const SHOWN: i64 = 300;
 
-/// "2025 major.intake 会计事务" as "2025年 招生人数 会计事务".
+/// A finding's key ("staff.total-change:2025", "students.stock-flow:2024:电子商务") as
+/// the rule's title with its year and major.
+fn readable_finding(definitions: &Definitions, key: &str) -> String {
+    let mut parts = key.split(':');
+    let rule = parts.next().unwrap_or_default();
+    let title = definitions
+        .rules
+        .rules
+        .iter()
+        .find(|r| r.id == rule)
+        .map_or_else(
+            || {
+                if rule.starts_with("standard.") {
+                    "办学标准".to_string()
+                } else {
+                    "核查项".to_string()
+                }
+            },
+            |r| r.title.clone(),
+        );
+    let mut text = title;
+    for part in parts {
+        if part.chars().all(|c| c.is_ascii_digit()) {
+            text = format!("{part}年 {text}");
+        } else {
+            text = format!("{text}（{part}）");
+        }
+    }
+    text
+}
+
+/// "2025 major.intake 会计事务" as "2025年 招生人数 会计事务"; other records in words.
 fn readable_record(definitions: &Definitions, entity: &str, record: &str) -> String {
-    if entity != "fact" {
-        return record.to_string();
+    match entity {
+        "fact" | "note" => {}
+        "acceptance" => return readable_finding(definitions, record),
+        "text" | "part_state" | "section_owner" => return part_title(definitions, record),
+        "image" => return format!("图片 {}", record.trim_start_matches("images/")),
+        "snapshot" => return format!("定稿第 {record} 号"),
+        "school" => return "学校概况".to_string(),
+        _ => return record.to_string(),
     }
     let mut parts = record.splitn(3, ' ');
     match (parts.next(), parts.next()) {
@@ -32,14 +69,45 @@ fn readable_record(definitions: &Definitions, entity: &str, record: &str) -> Str
     }
 }
 
+/// A part's key or a text's path ("2.1", "sections/2.1.md", "front/preface.md") as the
+/// title people know it by.
+fn part_title(definitions: &Definitions, record: &str) -> String {
+    let name = record
+        .rsplit('/')
+        .next()
+        .unwrap_or(record)
+        .trim_end_matches(".md");
+    if record.starts_with("cases/") {
+        return format!("典型案例 {name}");
+    }
+    let fronts = [
+        ("publication", "年报公开形式及网址"),
+        ("declaration", "内容真实性责任声明"),
+        ("preface", "前言"),
+        ("back", "封底"),
+    ];
+    if let Some((_, title)) = fronts.iter().find(|(key, _)| *key == name) {
+        return title.to_string();
+    }
+    match definitions.section_title(name) {
+        Some(title) => format!("{name} {title}"),
+        None => name.to_string(),
+    }
+}
+
 fn entity_label(entity: &str) -> &str {
     match entity {
         "fact" => "数据",
         "note" => "数据注释",
-        "major" => "专业",
+        "major" | "major_name" => "专业",
+        "department" => "专业部",
         "school" => "学校信息",
         "acceptance" => "接受说明",
-        "section_owner" => "填报部门",
+        "section_owner" => "负责部门",
+        "text" => "报告文字",
+        "part_state" => "审阅状态",
+        "image" => "图片",
+        "snapshot" => "定稿",
         other => other,
     }
 }
@@ -48,6 +116,7 @@ fn entity_label(entity: &str) -> &str {
 pub struct HistoryQuery {
     /// One fact's changes only, as "2025 staff.total" or "2025 major.intake 会计事务".
     record: Option<String>,
+    done: Option<String>,
 }
 
 pub async fn show(
@@ -81,7 +150,7 @@ pub async fn show(
             };
             json!({
                 "id": c.id,
-                "changed_at": c.changed_at,
+                "changed_at": nianbao_core::clock::beijing_time(&c.changed_at),
                 "actor": c.actor,
                 "entity": entity_label(&c.entity),
                 "record": readable_record(definitions, &c.entity, &c.record),
@@ -93,6 +162,12 @@ pub async fn show(
         .collect();
     let mut context = frame(&session, Some(&data));
     context.insert("changes".into(), Value::Array(changes));
+    if query.done.as_deref() == Some("reverted") {
+        context.insert(
+            "notice".into(),
+            json!("已撤销这项修改：数据恢复为修改前的值（撤销本身也记入变更记录）"),
+        );
+    }
     context.insert(
         "record".into(),
         json!(
@@ -121,5 +196,5 @@ pub async fn revert(
         return Err(WebError::Forbidden);
     }
     state.store().revert(&code, id, &session.user.name).await?;
-    Ok(Redirect::to(&format!("/schools/{code}/history")).into_response())
+    Ok(Redirect::to(&format!("/schools/{code}/history?done=reverted")).into_response())
 }

@@ -9,6 +9,7 @@ pub mod findings;
 pub mod history;
 pub mod report;
 pub mod sections;
+pub mod setup;
 pub mod writing;
 
 use axum::extract::State;
@@ -116,10 +117,10 @@ pub async fn home(State(state): State<AppState>, session: Session) -> Result<Res
     Ok(state.render("home.html", context)?.into_response())
 }
 
-pub async fn editor_script() -> impl IntoResponse {
+pub async fn script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("../../templates/editor.js"),
+        include_str!("../../templates/app.js"),
     )
 }
 

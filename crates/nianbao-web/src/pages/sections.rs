@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::{Dimension, Element, ValueKind};
 use nianbao_core::definitions::Section;
-use nianbao_core::{Dataset, Definitions, FactKey, Major, Year, run_checks};
+use nianbao_core::{Dataset, Definitions, FactKey, Major, Severity, Year, run_checks};
 use nianbao_store::{Conflict, FactEdit, StoreError, User};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -134,6 +134,10 @@ struct Shown {
     problem: Option<String>,
     cell_errors: Vec<String>,
     notice: Option<String>,
+    /// The form field a finding's link points at ("2025|staff.total|").
+    focus: Option<String>,
+    /// Whether the page follows a save, when the findings it left are shown at the top.
+    after_save: bool,
 }
 
 async fn render(
@@ -148,12 +152,43 @@ async fn render(
     let owners = state.store().section_owners(&data.school.code).await?;
     let owner = owners.get(number).map(String::as_str);
     let years = form_years(data);
+    let accepted: HashMap<String, String> = state
+        .store()
+        .acceptances(&data.school.code)
+        .await?
+        .into_iter()
+        .map(|a| (a.key, a.explanation))
+        .collect();
+    let checks = run_checks(definitions, data);
+    // The cells that open findings point at, with the worst severity and the messages.
+    let mut flags: HashMap<String, (Severity, Vec<String>)> = HashMap::new();
+    for finding in checks
+        .iter()
+        .filter(|f| f.severity != Severity::Info && !accepted.contains_key(&f.key()))
+    {
+        for location in &finding.locations {
+            let (Some(element), Some(year)) = (&location.element, location.year) else {
+                continue;
+            };
+            let key = FactKey {
+                year,
+                element: element.clone(),
+                major: location.major.clone(),
+            };
+            let flag = flags
+                .entry(field_key(&key))
+                .or_insert((finding.severity, Vec::new()));
+            flag.0 = flag.0.min(finding.severity);
+            flag.1.push(finding.message.clone());
+        }
+    }
     let mut can_edit = false;
     let mut cell = |element: &Element, key: FactKey| {
         let name = field_key(&key);
         let current = shown_value(data, &key);
         let editable = may_edit(&session.user, element, &key, data, owner);
         can_edit |= editable;
+        let flag = flags.get(&name);
         (
             editable,
             json!({
@@ -164,6 +199,9 @@ async fn render(
                 "value": shown.entered.get(&name).cloned().unwrap_or_else(|| current.clone()),
                 "original": shown.originals.get(&name).cloned().unwrap_or(current),
                 "error": shown.errors.get(&name),
+                "flag": flag.map(|(severity, _)| format!("{severity}")),
+                "flag_text": flag.map(|(_, messages)| messages.join("；")),
+                "focus": shown.focus.as_deref() == Some(name.as_str()),
             }),
         )
     };
@@ -208,15 +246,9 @@ async fn render(
             }
         }
     }
-    let accepted: HashMap<String, String> = state
-        .store()
-        .acceptances(&data.school.code)
-        .await?
-        .into_iter()
-        .map(|a| (a.key, a.explanation))
-        .collect();
-    let findings: Vec<Value> = run_checks(definitions, data)
-        .into_iter()
+    let code = &data.school.code;
+    let findings: Vec<Value> = checks
+        .iter()
         .filter(|f| f.section == number)
         .map(|f| {
             json!({
@@ -224,9 +256,22 @@ async fn render(
                 "label": f.severity.label(),
                 "message": f.message,
                 "accepted": accepted.get(&f.key()),
+                "locations": f.locations.iter().map(|l| json!({
+                    "text": super::findings::describe(l, definitions),
+                    "link": super::findings::link(code, l, &f.section, definitions),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
+    let open_here = |severity: Severity| {
+        checks
+            .iter()
+            .filter(|f| f.section == number && f.severity == severity)
+            .filter(|f| !accepted.contains_key(&f.key()))
+            .count()
+    };
+    let open_errors = open_here(Severity::Error);
+    let open_warnings = open_here(Severity::Warning);
 
     let mut context = frame(session, Some(data));
     context.insert(
@@ -253,6 +298,12 @@ async fn render(
     context.insert("problem".into(), json!(shown.problem));
     context.insert("cell_errors".into(), json!(shown.cell_errors));
     context.insert("notice".into(), json!(shown.notice));
+    context.insert("open_errors".into(), json!(open_errors));
+    context.insert("open_warnings".into(), json!(open_warnings));
+    context.insert(
+        "after_save".into(),
+        json!(shown.after_save && open_errors + open_warnings > 0),
+    );
     Ok(context)
 }
 
@@ -264,6 +315,8 @@ fn shown_value(data: &Dataset, key: &FactKey) -> String {
 pub struct ShowQuery {
     saved: Option<usize>,
     uploaded: Option<usize>,
+    /// A form field to highlight, from a finding's link.
+    focus: Option<String>,
 }
 
 pub async fn show(
@@ -278,6 +331,7 @@ pub async fn show(
         (_, Some(n)) => Some(format!("Excel 模板已导入，共修改 {n} 项数据")),
         _ => None,
     };
+    let after_save = query.saved.is_some() || query.uploaded.is_some();
     let context = render(
         &state,
         &session,
@@ -285,6 +339,8 @@ pub async fn show(
         &number,
         Shown {
             notice,
+            focus: query.focus,
+            after_save,
             ..Shown::default()
         },
     )

@@ -132,6 +132,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<EditorQuery>,
 ) -> Result<Response, WebError> {
     let data = readable_school(&state, &session, &code).await?;
     let (parts, open, states) = overview(&state, &session, &data).await?;
@@ -140,6 +141,9 @@ pub async fn list(
     context.insert("open_comments".into(), Value::Array(open));
     context.insert("states".into(), states);
     context.insert("departments".into(), json!(super::departments(&data)));
+    if query.done.as_deref() == Some("owner") {
+        context.insert("notice".into(), json!("负责部门已更新"));
+    }
     Ok(state.render("writing.html", context)?.into_response())
 }
 

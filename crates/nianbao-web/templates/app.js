@@ -1,6 +1,7 @@
-// The report editor: live preview of the text with its bound values, the binding picker,
-// quoting a passage in a comment, a warning before leaving unsaved text, and confirmation
-// before actions that change or remove what others wrote.
+// The app's few scripts, on every page: confirmation before actions that change or remove
+// what others wrote; on the report editor, the live preview of the text with its bound
+// values, the binding picker, quoting a passage in a comment and a warning before leaving
+// unsaved text. Every page works without them.
 (function () {
   "use strict";
 
