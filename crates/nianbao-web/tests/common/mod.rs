@@ -146,6 +146,7 @@ impl Harness {
         Client {
             app: self.app.clone(),
             cookies: BTreeMap::new(),
+            address: None,
         }
     }
 
@@ -218,11 +219,24 @@ impl Response {
 pub struct Client {
     app: Router,
     pub cookies: BTreeMap<String, String>,
+    /// The address requests come from, as the server's connection would tell it.
+    address: Option<std::net::SocketAddr>,
 }
 
 impl Client {
+    /// The same client, its requests coming from `address`.
+    pub fn from(mut self, address: std::net::SocketAddr) -> Client {
+        self.address = Some(address);
+        self
+    }
+
     pub async fn send(&mut self, request: Request<Body>) -> Response {
         let mut request = request;
+        if let Some(address) = self.address {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(address));
+        }
         if !self.cookies.is_empty() {
             let cookie = self
                 .cookies
