@@ -201,7 +201,8 @@ enum UserAction {
         /// The department a 部门填报 user edits for.
         #[arg(long)]
         department: Option<String>,
-        /// The school the user works for (default: the only school in the store; none for a reviewer).
+        /// The school the user works for (default: the only school in the store; none for a
+        /// reviewer or an administrator, who then work across all schools).
         #[arg(long)]
         school: Option<String>,
     },
@@ -576,7 +577,8 @@ async fn users(db: &StoreLocation, action: UserAction) -> Result<ExitCode> {
         } => {
             let school = match (school, role) {
                 (Some(code), _) => Some(code),
-                (None, nianbao_core::Role::Reviewer) => None,
+                // A reviewer or an administrator without a school works across all of them.
+                (None, nianbao_core::Role::Reviewer | nianbao_core::Role::Admin) => None,
                 (None, _) => Some(pick_school(&store, None).await?),
             };
             if let (Some(code), Some(department)) = (&school, &department) {

@@ -112,6 +112,59 @@ fn entity_label(entity: &str) -> &str {
     }
 }
 
+/// The fields of a school's profile a change touched, in words, before and after.
+fn profile_change(old: Option<&str>, new: Option<&str>) -> (Option<String>, Option<String>) {
+    const LABELS: [(&str, &str); 13] = [
+        ("name", "名称"),
+        ("name_en", "英文名称"),
+        ("sponsor", "举办者"),
+        ("address", "地址"),
+        ("phone", "电话"),
+        ("website", "网址"),
+        ("designations", "荣誉称号"),
+        ("departments", "专业部"),
+        ("report_year", "报告年度"),
+        ("report_date", "报告日期"),
+        ("summary", "简介"),
+        ("org_unit", "所属地区"),
+        ("retired_majors", "停招专业"),
+    ];
+    let parse = |text: Option<&str>| {
+        text.and_then(|t| serde_json::from_str::<serde_json::Map<String, Value>>(t).ok())
+    };
+    let (Some(before), Some(after)) = (parse(old), parse(new)) else {
+        return (
+            old.map(|_| "（原概况）".into()),
+            new.map(|_| "（新建）".into()),
+        );
+    };
+    let shown = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => "（空）".to_string(),
+        Some(Value::String(s)) if s.is_empty() => "（空）".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join("、"),
+        Some(Value::Object(map)) => map
+            .values()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    };
+    let mut was = Vec::new();
+    let mut now = Vec::new();
+    for (key, label) in LABELS {
+        if before.get(key) != after.get(key) {
+            was.push(format!("{label}：{}", shown(before.get(key))));
+            now.push(format!("{label}：{}", shown(after.get(key))));
+        }
+    }
+    (Some(was.join("；")), Some(now.join("；")))
+}
+
 #[derive(Deserialize)]
 pub struct HistoryQuery {
     /// One fact's changes only, as "2025 staff.total" or "2025 major.intake 会计事务".
@@ -138,7 +191,12 @@ pub async fn show(
     };
     let changes: Vec<Value> = changes
         .into_iter()
-        .map(|c| {
+        .map(|mut c| {
+            if c.entity == "school" {
+                let (old, new) = profile_change(c.old_value.as_deref(), c.new_value.as_deref());
+                c.old_value = old;
+                c.new_value = new;
+            }
             let long = |v: Option<String>| {
                 v.map(|v| {
                     if v.chars().count() > 120 {
