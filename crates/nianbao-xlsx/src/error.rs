@@ -11,6 +11,8 @@ pub enum ScopeError {
     NothingToFill(String),
     #[error("模板至少要包含一个年份")]
     NoYears,
+    #[error("没有您可以填报的部分")]
+    EmptyWorkbook,
 }
 
 /// Why a template could not be written.
@@ -82,6 +84,22 @@ pub enum UploadError {
     TooManyCells { sheet: String, max: usize },
     #[error("{0}")]
     Scope(#[from] ScopeError),
+    #[error(
+        "工作簿中记录原值的隐藏工作表「基准值」已损坏（{0}），无法判断哪些单元格被修改过：请重新下载模板或工作簿，填入修改后再上传"
+    )]
+    DamagedBase(String),
+    #[error("这个文件是为「{made_for}」生成的，不能导入「{school}」的数据")]
+    OtherSchool { made_for: String, school: String },
+    #[error(
+        "这个文件是按 {made} 年的数据生成的，当前填报的是 {expected} 年：请重新下载模板或工作簿"
+    )]
+    OtherYears { made: String, expected: String },
+    #[error(
+        "工作表「{sheet}」不在您可以填报的范围内：请删除这个工作表，或使用本系统为您生成的工作簿"
+    )]
+    OutOfScope { sheet: String },
+    #[error("工作簿中没有任何可以导入的工作表（工作表名称应以部分编号开头，如「1.4 师资队伍」）")]
+    NoSheets,
     #[error("{}", cells_summary(.0))]
     Cells(Vec<CellError>),
 }

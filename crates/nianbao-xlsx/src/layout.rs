@@ -3,7 +3,7 @@
 
 use nianbao_core::{Definitions, Dimension, Element, Major, ValueKind, Year};
 
-use crate::TemplateScope;
+use crate::SectionScope;
 use crate::error::ScopeError;
 
 /// Row of the title (0-based, as the writer and calamine count).
@@ -43,7 +43,11 @@ pub(crate) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub fn new(defs: &'a Definitions, scope: &TemplateScope<'a>) -> Result<Plan<'a>, ScopeError> {
+    pub fn new(
+        defs: &'a Definitions,
+        scope: &SectionScope<'a>,
+        years: &[Year],
+    ) -> Result<Plan<'a>, ScopeError> {
         let section = defs
             .sections
             .iter()
@@ -55,7 +59,7 @@ impl<'a> Plan<'a> {
                 .filter(|e| e.section == section.number && e.dimension == dimension)
                 .collect::<Vec<_>>()
         };
-        let mut years = scope.years.clone();
+        let mut years = years.to_vec();
         years.sort_unstable();
         years.dedup();
         if years.is_empty() {
@@ -70,7 +74,11 @@ impl<'a> Plan<'a> {
         let plan = Plan {
             number: &section.number,
             title: &section.title,
-            school: in_section(Dimension::School),
+            school: if scope.school_level {
+                in_section(Dimension::School)
+            } else {
+                Vec::new()
+            },
             major: in_section(Dimension::Major),
             years,
             majors,

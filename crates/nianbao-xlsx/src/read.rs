@@ -1,5 +1,6 @@
-//! Reading a filled-in template back: locating the sheets and headers, matching rows to
-//! elements, majors and years, and checking every value against its element's kind.
+//! Reading a filled-in template or workbook back: locating the sheets and headers, matching
+//! rows to elements, majors and years, checking every value against its element's kind, and
+//! reading the hidden sheet of the values the file was made from.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
@@ -8,44 +9,128 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use calamine::{DataRef, Reader, Xlsx};
 use nianbao_core::{Definitions, Element, FactKey, ValueKind, Year};
 
-use crate::error::{CellError, UploadError};
+use crate::base::{BASE_SHEET, Base, parse_base};
+use crate::error::{CellError, ScopeError, UploadError};
 use crate::guard::checked_archive;
 use crate::layout::{
     HEADER_ROW, HEADER_SEARCH_ROWS, MAJOR_LABELS, MAJOR_SHEET_SUFFIX, Plan, SCHOOL_CODE_COLUMN,
     SCHOOL_LABELS, column_name, element_header, expected, year_header,
 };
-use crate::{CellValue, Limits, MAX_CELL_ERRORS, TemplateScope};
+use crate::{CellValue, Limits, MAX_CELL_ERRORS, TemplateScope, Upload, WorkbookScope};
 
 /// The most non-empty cells one sheet may hold; a template has a few hundred.
 const MAX_CELLS: usize = 100_000;
 /// The longest piece of a cell's text quoted back in a message.
 const MAX_QUOTED_CHARS: usize = 40;
 
+/// How strictly the sheets of a file are matched to its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One section's template: its sheets must be there; other sheets are not looked at.
+    Template,
+    /// A whole year's workbook: a section whose sheets are missing yields nothing, but a
+    /// sheet of a section (or part of one) outside the scope is refused rather than ignored.
+    Workbook,
+}
+
 /// Reads a filled-in template of `scope`'s section. Returns one value for every input cell of
-/// every row present (blank cells as `None`), or every problem found (up to
-/// [`MAX_CELL_ERRORS`]). Rows missing from the upload yield nothing.
+/// every row present (blank cells as `None`) and the values the file was made from, or every
+/// problem found (up to [`MAX_CELL_ERRORS`]). Rows missing from the upload yield nothing.
 pub fn read_upload(
     bytes: &[u8],
     defs: &Definitions,
     scope: &TemplateScope,
     limits: &Limits,
-) -> Result<Vec<CellValue>, UploadError> {
-    let plan = Plan::new(defs, scope)?;
+) -> Result<Upload, UploadError> {
+    let workbook = WorkbookScope::from(scope);
+    let plan = Plan::new(defs, &workbook.sections[0], &workbook.years)?;
+    read(bytes, defs, vec![plan], limits, Mode::Template)
+}
+
+/// Reads a filled-in workbook of many sections, as [`write_workbook`](crate::write_workbook)
+/// writes it. Sections whose sheets were deleted yield nothing; a sheet of a section the scope
+/// does not cover is refused.
+pub fn read_workbook(
+    bytes: &[u8],
+    defs: &Definitions,
+    scope: &WorkbookScope,
+    limits: &Limits,
+) -> Result<Upload, UploadError> {
+    let mut plans = Vec::new();
+    for section in &scope.sections {
+        match Plan::new(defs, section, &scope.years) {
+            Ok(plan) => plans.push(plan),
+            Err(ScopeError::NothingToFill(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if plans.is_empty() {
+        return Err(ScopeError::EmptyWorkbook.into());
+    }
+    read(bytes, defs, plans, limits, Mode::Workbook)
+}
+
+/// Only the values a file was made from (school, years and base values), or `None` when it
+/// has no base sheet: what a caller needs to know which years to read it for.
+pub fn read_base(bytes: &[u8], limits: &Limits) -> Result<Option<Base>, UploadError> {
+    let archive = checked_archive(bytes, limits)?;
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut book: Xlsx<_> = Xlsx::new(Cursor::new(&archive[..])).map_err(damaged)?;
+        if !book.sheet_names().iter().any(|n| n == BASE_SHEET) {
+            return Ok(None);
+        }
+        let sheet = read_sheet(&mut book, BASE_SHEET)?;
+        parse_base(&sheet).map(Some)
+    }))
+    .map_err(|_| UploadError::Damaged("工作簿内容无法解析".into()))?
+}
+
+/// The sheets found for one plan.
+struct Found {
+    school: Option<Sheet>,
+    major: Option<Sheet>,
+}
+
+fn read(
+    bytes: &[u8],
+    defs: &Definitions,
+    plans: Vec<Plan>,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<Upload, UploadError> {
     let archive = checked_archive(bytes, limits)?;
     // The archive is bounded by now; a parser panic on hostile content is still a refusal,
     // not a crash of the caller.
-    let (school, major) = catch_unwind(AssertUnwindSafe(|| load(&archive, &plan)))
+    let (found, base) = catch_unwind(AssertUnwindSafe(|| load(&archive, defs, &plans, mode)))
         .map_err(|_| UploadError::Damaged("工作簿内容无法解析".into()))??;
-    let mut values = Vec::new();
-    let mut errors = Errors::default();
-    if let Some(sheet) = &school {
-        read_school_sheet(sheet, &plan, &mut values, &mut errors);
+    let base = base.as_ref().map(parse_base).transpose()?;
+    if let (Some(base), Some(plan)) = (&base, plans.first())
+        && base.years != plan.years
+    {
+        let list = |years: &[Year]| {
+            years
+                .iter()
+                .map(Year::to_string)
+                .collect::<Vec<_>>()
+                .join("、")
+        };
+        return Err(UploadError::OtherYears {
+            made: list(&base.years),
+            expected: list(&plan.years),
+        });
     }
-    if let Some(sheet) = &major {
-        read_major_sheet(sheet, &plan, &mut values, &mut errors);
+    let mut cells = Vec::new();
+    let mut errors = Errors::default();
+    for (plan, sheets) in plans.iter().zip(&found) {
+        if let Some(sheet) = &sheets.school {
+            read_school_sheet(sheet, plan, &mut cells, &mut errors);
+        }
+        if let Some(sheet) = &sheets.major {
+            read_major_sheet(sheet, plan, &mut cells, &mut errors);
+        }
     }
     if errors.list.is_empty() {
-        Ok(values)
+        Ok(Upload { cells, base })
     } else {
         Err(UploadError::Cells(errors.list))
     }
@@ -53,7 +138,7 @@ pub fn read_upload(
 
 /// A cell's content as read.
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+pub(crate) enum Value {
     Number(f64),
     Text(String),
     Bool(bool),
@@ -65,8 +150,8 @@ enum Value {
 }
 
 #[derive(Debug, Clone)]
-struct Cell {
-    value: Value,
+pub(crate) struct Cell {
+    pub(crate) value: Value,
     /// Whether the cell holds a formula (its value is then the cached result, if any).
     formula: bool,
     /// Whether the cell's number format shows it as a percentage (0.85 shown as 85%).
@@ -84,25 +169,32 @@ impl Cell {
 }
 
 /// The non-empty cells of one sheet, by 0-based (row, column).
-struct Sheet {
-    name: String,
+pub(crate) struct Sheet {
+    pub(crate) name: String,
     cells: BTreeMap<(u32, u32), Cell>,
 }
 
 impl Sheet {
-    fn get(&self, row: u32, col: u32) -> Option<&Cell> {
+    pub(crate) fn get(&self, row: u32, col: u32) -> Option<&Cell> {
         self.cells.get(&(row, col))
     }
 
     /// The cells of one row, left to right.
-    fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Cell)> {
+    pub(crate) fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Cell)> {
         self.cells
             .range((row, 0)..=(row, u32::MAX))
             .map(|((_, col), cell)| (*col, cell))
     }
 
+    /// Every row that has a cell.
+    pub(crate) fn rows(&self) -> Vec<u32> {
+        let mut rows: Vec<u32> = self.cells.keys().map(|(r, _)| *r).collect();
+        rows.dedup();
+        rows
+    }
+
     /// Every row below `row` that has a cell.
-    fn rows_below(&self, row: u32) -> Vec<u32> {
+    pub(crate) fn rows_below(&self, row: u32) -> Vec<u32> {
         let mut rows: Vec<u32> = self
             .cells
             .range((row.saturating_add(1), 0)..)
@@ -113,7 +205,7 @@ impl Sheet {
     }
 
     /// A label cell's text, trimmed; numbers as Excel shows them; "" when empty.
-    fn label(&self, row: u32, col: u32) -> String {
+    pub(crate) fn label(&self, row: u32, col: u32) -> String {
         match self.get(row, col).map(|c| &c.value) {
             Some(Value::Text(text)) => text.trim().to_string(),
             Some(Value::Number(n)) => number_text(*n),
@@ -163,29 +255,81 @@ fn damaged(error: impl std::fmt::Display) -> UploadError {
     UploadError::Damaged(format!("工作簿内容无法解析（技术信息：{error}）"))
 }
 
-/// Opens the (already checked) archive and reads the sheets the plan expects.
-fn load(archive: &[u8], plan: &Plan) -> Result<(Option<Sheet>, Option<Sheet>), UploadError> {
+/// Opens the (already checked) archive and reads the sheets the plans expect, and the base
+/// sheet if there is one.
+fn load(
+    archive: &[u8],
+    defs: &Definitions,
+    plans: &[Plan],
+    mode: Mode,
+) -> Result<(Vec<Found>, Option<Sheet>), UploadError> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(archive)).map_err(damaged)?;
     let names = book.sheet_names();
-    let prefix = plan.sheet_prefix();
-    let major_name = plan.major_sheet_name();
-    let school = if plan.has_school_sheet() {
-        let name = find_sheet(&names, &plan.school_sheet_name(), &prefix, |n| {
-            n != major_name && !n.contains(MAJOR_SHEET_SUFFIX)
-        })?;
-        Some(read_sheet(&mut book, &name)?)
+    let mut used: Vec<String> = Vec::new();
+    let mut pick = |found: Result<String, UploadError>| -> Result<Option<String>, UploadError> {
+        match (found, mode) {
+            (Ok(name), _) => {
+                used.push(name.clone());
+                Ok(Some(name))
+            }
+            (Err(UploadError::MissingSheet { .. }), Mode::Workbook) => Ok(None),
+            (Err(other), _) => Err(other),
+        }
+    };
+    let mut chosen = Vec::new();
+    for plan in plans {
+        let prefix = plan.sheet_prefix();
+        let major_name = plan.major_sheet_name();
+        let school = if plan.has_school_sheet() {
+            pick(find_sheet(
+                &names,
+                &plan.school_sheet_name(),
+                &prefix,
+                |n| n != major_name && !n.contains(MAJOR_SHEET_SUFFIX),
+            ))?
+        } else {
+            None
+        };
+        let major = if plan.has_major_sheet() {
+            pick(find_sheet(&names, &major_name, &prefix, |n| {
+                n.contains(MAJOR_SHEET_SUFFIX)
+            }))?
+        } else {
+            None
+        };
+        chosen.push((school, major));
+    }
+    if mode == Mode::Workbook {
+        if used.is_empty() {
+            return Err(UploadError::NoSheets);
+        }
+        let sections: Vec<String> = defs
+            .sections
+            .iter()
+            .filter(|s| defs.elements.iter().any(|e| e.section == s.number))
+            .map(|s| format!("{} ", s.number))
+            .collect();
+        if let Some(other) = names.iter().find(|name| {
+            !used.contains(name) && sections.iter().any(|prefix| name.starts_with(prefix))
+        }) {
+            return Err(UploadError::OutOfScope {
+                sheet: other.clone(),
+            });
+        }
+    }
+    let mut found = Vec::new();
+    for (school, major) in chosen {
+        found.push(Found {
+            school: school.map(|n| read_sheet(&mut book, &n)).transpose()?,
+            major: major.map(|n| read_sheet(&mut book, &n)).transpose()?,
+        });
+    }
+    let base = if names.iter().any(|n| n == BASE_SHEET) {
+        Some(read_sheet(&mut book, BASE_SHEET)?)
     } else {
         None
     };
-    let major = if plan.has_major_sheet() {
-        let name = find_sheet(&names, &major_name, &prefix, |n| {
-            n.contains(MAJOR_SHEET_SUFFIX)
-        })?;
-        Some(read_sheet(&mut book, &name)?)
-    } else {
-        None
-    };
-    Ok((school, major))
+    Ok((found, base))
 }
 
 /// The sheet named `exact`, or else the one sheet whose name starts with the section number.
@@ -390,6 +534,8 @@ fn read_school_sheet(sheet: &Sheet, plan: &Plan, out: &mut Vec<CellValue>, error
                     Ok(value) => out.push(CellValue {
                         key: FactKey::school(*year, element.code.clone()),
                         value,
+                        sheet: sheet.name.clone(),
+                        cell: cell_name(row, *col),
                     }),
                     Err(message) => errors.add(sheet, row, *col, message),
                 }
@@ -473,6 +619,8 @@ fn read_major_sheet(sheet: &Sheet, plan: &Plan, out: &mut Vec<CellValue>, errors
                         Ok(value) => out.push(CellValue {
                             key: FactKey::major(year, element.code.clone(), major.name.clone()),
                             value,
+                            sheet: sheet.name.clone(),
+                            cell: cell_name(row, *col),
                         }),
                         Err(message) => errors.add(sheet, row, *col, message),
                     }
@@ -480,6 +628,11 @@ fn read_major_sheet(sheet: &Sheet, plan: &Plan, out: &mut Vec<CellValue>, errors
             }
         }
     }
+}
+
+/// A cell as Excel names it from its 0-based row and column: "D7".
+fn cell_name(row: u32, col: u32) -> String {
+    format!("{}{}", column_name(col), row.saturating_add(1))
 }
 
 /// Whether a row has anything in its label or input columns.

@@ -1,17 +1,18 @@
-//! Writing a section's template with rust_xlsxwriter.
+//! Writing a section's template, or a whole year's workbook, with rust_xlsxwriter.
 
-use nianbao_core::{Dataset, Definitions, ValueKind};
+use nianbao_core::{Dataset, Definitions, FactKey, ValueKind, Year};
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationRule, DocProperties, Format, FormatAlign, FormatBorder,
     ProtectionOptions, Workbook, Worksheet,
 };
 
-use crate::TemplateScope;
-use crate::error::XlsxError;
+use crate::base::write_base_sheet;
+use crate::error::{ScopeError, XlsxError};
 use crate::layout::{
     HEADER_ROW, INSTRUCTIONS, MAJOR_LABELS, NOTE_ROW, Plan, SCHOOL_LABELS, TITLE_ROW,
     element_header, expected, text_width, year_header,
 };
+use crate::{TemplateScope, WorkbookScope};
 
 type WriteResult<T> = Result<T, rust_xlsxwriter::XlsxError>;
 
@@ -81,26 +82,76 @@ impl Styles {
 }
 
 /// Writes the template of one section: its school-level sheet, and its per-major sheet when
-/// the section has per-major elements and the scope has majors.
+/// the section has per-major elements and the scope has majors; and the hidden sheet of the
+/// values it was made from.
 pub fn write_template(
     defs: &Definitions,
     data: &Dataset,
     scope: &TemplateScope,
 ) -> Result<Vec<u8>, XlsxError> {
-    let plan = Plan::new(defs, scope)?;
+    let workbook = WorkbookScope::from(scope);
+    let plan = Plan::new(defs, &workbook.sections[0], &workbook.years)?;
+    let title = plan.title_text(&data.school.name, "");
+    write_plans(data, &[plan], &workbook.years, title)
+}
+
+/// Writes one workbook for the whole year: the sheets of every section of the scope that has
+/// something to fill in, in the scope's order, as the sections' templates have them; and the
+/// hidden sheet of the values it was made from.
+pub fn write_workbook(
+    defs: &Definitions,
+    data: &Dataset,
+    scope: &WorkbookScope,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut plans = Vec::new();
+    for section in &scope.sections {
+        match Plan::new(defs, section, &scope.years) {
+            Ok(plan) => plans.push(plan),
+            Err(ScopeError::NothingToFill(_)) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if plans.is_empty() {
+        return Err(ScopeError::EmptyWorkbook.into());
+    }
+    let title = workbook_title(&data.school.name, &plans[0].years);
+    write_plans(data, &plans, &scope.years, title)
+}
+
+/// "示例学校 数据填报工作簿（2023年、2024年、2025年）"
+fn workbook_title(school: &str, years: &[Year]) -> String {
+    let years: Vec<String> = years.iter().map(|y| year_header(*y)).collect();
+    format!("{} 数据填报工作簿（{}）", school.trim(), years.join("、"))
+        .trim_start()
+        .to_string()
+}
+
+fn write_plans(
+    data: &Dataset,
+    plans: &[Plan],
+    years: &[Year],
+    title: String,
+) -> Result<Vec<u8>, XlsxError> {
     let styles = Styles::new();
     let mut workbook = Workbook::new();
     workbook.set_properties(
         &DocProperties::new()
-            .set_title(plan.title_text(&data.school.name, ""))
+            .set_title(title)
             .set_company(data.school.name.clone()),
     );
-    if plan.has_school_sheet() {
-        write_school_sheet(workbook.add_worksheet(), &plan, data, &styles)?;
+    let mut keys = Vec::new();
+    for plan in plans {
+        if plan.has_school_sheet() {
+            write_school_sheet(workbook.add_worksheet(), plan, data, &styles, &mut keys)?;
+        }
+        if plan.has_major_sheet() {
+            write_major_sheet(workbook.add_worksheet(), plan, data, &styles, &mut keys)?;
+        }
     }
-    if plan.has_major_sheet() {
-        write_major_sheet(workbook.add_worksheet(), &plan, data, &styles)?;
-    }
+    let mut years = years.to_vec();
+    years.sort_unstable();
+    years.dedup();
+    write_base_sheet(workbook.add_worksheet(), data, &years, &keys)?;
     Ok(workbook.save_to_buffer()?)
 }
 
@@ -177,6 +228,7 @@ fn write_school_sheet(
     plan: &Plan,
     data: &Dataset,
     styles: &Styles,
+    keys: &mut Vec<FactKey>,
 ) -> WriteResult<()> {
     sheet.set_name(plan.school_sheet_name())?;
     let mut headers: Vec<String> = SCHOOL_LABELS.iter().map(|s| s.to_string()).collect();
@@ -207,6 +259,7 @@ fn write_school_sheet(
         let format = styles.input(element.kind);
         for (j, year) in plan.years.iter().enumerate() {
             let col = first_year_col + j as u16;
+            keys.push(FactKey::school(*year, element.code.clone()));
             match data.value(*year, &element.code) {
                 Some(value) => sheet.write_number_with_format(row, col, value, format)?,
                 None => sheet.write_blank(row, col, format)?,
@@ -227,6 +280,7 @@ fn write_major_sheet(
     plan: &Plan,
     data: &Dataset,
     styles: &Styles,
+    keys: &mut Vec<FactKey>,
 ) -> WriteResult<()> {
     sheet.set_name(plan.major_sheet_name())?;
     let mut headers: Vec<String> = MAJOR_LABELS.iter().map(|s| s.to_string()).collect();
@@ -257,6 +311,11 @@ fn write_major_sheet(
             for (j, element) in plan.major.iter().enumerate() {
                 let col = first_col + j as u16;
                 let format = styles.input(element.kind);
+                keys.push(FactKey::major(
+                    *year,
+                    element.code.clone(),
+                    major.name.clone(),
+                ));
                 match data.major_value(*year, &element.code, &major.name) {
                     Some(value) => sheet.write_number_with_format(row, col, value, format)?,
                     None => sheet.write_blank(row, col, format)?,

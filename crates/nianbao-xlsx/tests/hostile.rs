@@ -17,7 +17,7 @@ fn scope() -> TemplateScope<'static> {
 }
 
 fn read(bytes: &[u8]) -> Result<Vec<nianbao_xlsx::CellValue>, UploadError> {
-    read_upload(bytes, defs(), &scope(), &Limits::default())
+    read_upload(bytes, defs(), &scope(), &Limits::default()).map(|upload| upload.cells)
 }
 
 fn template() -> &'static [u8] {

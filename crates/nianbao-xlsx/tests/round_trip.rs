@@ -15,7 +15,7 @@ fn year(y: i64) -> Year {
 }
 
 fn read(bytes: &[u8], scope: &nianbao_xlsx::TemplateScope) -> Result<Vec<CellValue>, UploadError> {
-    read_upload(bytes, defs(), scope, &Limits::default())
+    read_upload(bytes, defs(), scope, &Limits::default()).map(|upload| upload.cells)
 }
 
 fn cell_errors(result: Result<Vec<CellValue>, UploadError>) -> Vec<nianbao_xlsx::CellError> {
@@ -113,7 +113,20 @@ fn the_template_is_laid_out_for_people() {
     let scope = office_scope("1.5", data);
     let bytes = write_template(defs(), data, &scope).unwrap();
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(&bytes)).unwrap();
-    assert_eq!(book.sheet_names(), vec!["1.5 学生规模", "1.5 分专业"]);
+    assert_eq!(
+        book.sheet_names(),
+        vec!["1.5 学生规模", "1.5 分专业", nianbao_xlsx::BASE_SHEET]
+    );
+    let visible: Vec<_> = book
+        .sheets_metadata()
+        .iter()
+        .map(|s| (s.name.clone(), s.visible))
+        .collect();
+    assert_eq!(
+        visible[2].1,
+        calamine::SheetVisible::VeryHidden,
+        "{visible:?}"
+    );
 
     let school = book.worksheet_range("1.5 学生规模").unwrap();
     let text = |range: &calamine::Range<Data>, row: u32, col: u32| {
@@ -516,21 +529,18 @@ fn a_workbook_built_by_another_program_is_read_by_its_headers() {
     sheet.write_number(3, 5, 500).unwrap();
     let bytes = workbook.save_to_buffer().unwrap();
     let values = read(&bytes, &scope).unwrap();
+    let cell = |y: i64, value: Option<f64>, cell: &str| CellValue {
+        key: FactKey::school(year(y), "staff.total"),
+        value,
+        sheet: "1.4 师资队伍（副本）".into(),
+        cell: cell.into(),
+    };
     assert_eq!(
         values,
         vec![
-            CellValue {
-                key: FactKey::school(year(2023), "staff.total"),
-                value: None
-            },
-            CellValue {
-                key: FactKey::school(year(2024), "staff.total"),
-                value: None
-            },
-            CellValue {
-                key: FactKey::school(year(2025), "staff.total"),
-                value: Some(500.0)
-            },
+            cell(2023, None, "D4"),
+            cell(2024, None, "E4"),
+            cell(2025, Some(500.0), "F4"),
         ]
     );
 }

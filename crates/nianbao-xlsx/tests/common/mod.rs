@@ -180,3 +180,67 @@ pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     }
     out.finish().unwrap().into_inner()
 }
+
+/// A copy of a workbook cell by cell, as a spreadsheet program saving it again would write
+/// it: every sheet (hidden ones only with `keep_hidden`, and hidden again), with `change`
+/// applied to one cell (sheet name, 0-based row and column, new content).
+pub fn resave(
+    bytes: &[u8],
+    keep_hidden: bool,
+    change: Option<(&str, u32, u16, calamine::Data)>,
+) -> Vec<u8> {
+    use calamine::{Data, Reader, SheetVisible, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+    let sheets = book.sheets_metadata().to_vec();
+    let mut out = rust_xlsxwriter::Workbook::new();
+    for meta in sheets {
+        if meta.visible != SheetVisible::Visible && !keep_hidden {
+            continue;
+        }
+        let range = book.worksheet_range(&meta.name).unwrap();
+        let sheet = out.add_worksheet();
+        sheet.set_name(&meta.name).unwrap();
+        match meta.visible {
+            SheetVisible::Hidden => {
+                sheet.set_hidden(true);
+            }
+            SheetVisible::VeryHidden => {
+                sheet.set_very_hidden(true);
+            }
+            SheetVisible::Visible => {}
+        }
+        let mut cells: Vec<(u32, u16, Data)> = Vec::new();
+        if let Some((top, left)) = range.start() {
+            for (r, c, cell) in range.used_cells() {
+                cells.push((top + r as u32, (left + c as u32) as u16, cell.clone()));
+            }
+        }
+        if let Some((name, row, col, data)) = &change
+            && *name == meta.name
+        {
+            cells.retain(|(r, c, _)| (*r, *c) != (*row, *col));
+            cells.push((*row, *col, data.clone()));
+        }
+        for (row, col, cell) in cells {
+            match cell {
+                Data::String(s) => sheet.write_string(row, col, s),
+                Data::Float(f) => sheet.write_number(row, col, f),
+                Data::Int(i) => sheet.write_number(row, col, i as f64),
+                Data::Bool(b) => sheet.write_boolean(row, col, b),
+                _ => Ok(&mut *sheet),
+            }
+            .unwrap();
+        }
+    }
+    out.save_to_buffer().unwrap()
+}
+
+/// The sections of the definitions that have elements to fill in.
+pub fn data_sections() -> Vec<&'static str> {
+    defs()
+        .sections
+        .iter()
+        .filter(|s| defs().elements.iter().any(|e| e.section == s.number))
+        .map(|s| s.number.as_str())
+        .collect()
+}
