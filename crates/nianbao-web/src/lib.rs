@@ -115,6 +115,11 @@ pub fn router(state: AppState) -> Router {
             "/schools/{code}/sections/{section}/upload",
             post(pages::sections::upload),
         )
+        .route(
+            "/schools/{code}/workbook.xlsx",
+            get(pages::workbook::download),
+        )
+        .route("/schools/{code}/workbook", post(pages::workbook::upload))
         .route("/schools/{code}/findings", get(pages::findings::show))
         .route(
             "/schools/{code}/findings/accept",

@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case.html", include_str!("../templates/case.html")),
     ("final.html", include_str!("../templates/final.html")),
     ("snapshot.html", include_str!("../templates/snapshot.html")),
+    ("workbook.html", include_str!("../templates/workbook.html")),
 ];
 
 pub struct Views {

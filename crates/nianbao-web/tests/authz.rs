@@ -101,6 +101,16 @@ const CASES: &[Case] = &[
         expect: "SDAADDD",
     },
     Case {
+        pattern: "/schools/{code}/workbook.xlsx",
+        method: "GET",
+        expect: "SDAADDD",
+    },
+    Case {
+        pattern: "/schools/{code}/workbook",
+        method: "POST",
+        expect: "SDAADDD",
+    },
+    Case {
         pattern: "/schools/{code}/findings",
         method: "GET",
         expect: "SAAAADA",
@@ -494,6 +504,10 @@ async fn every_route_checks_role_and_school() {
         let (mut quality, _) = client_for(&h, "quality").await;
         let template = quality
             .get(&format!("/schools/{}/sections/1.5/template.xlsx", h.code))
+            .await
+            .bytes;
+        let workbook = quality
+            .get(&format!("/schools/{}/workbook.xlsx", h.code))
             .await
             .bytes;
 
@@ -942,6 +956,23 @@ async fn every_route_checks_role_and_school() {
                                 &format!("/schools/{code}/sections/1.5/upload"),
                                 &[("csrf", &csrf)],
                                 &template,
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/workbook") => {
+                        // Each user uploads the workbook they were given, or the quality
+                        // office's when they get none.
+                        let own = client.get(&format!("/schools/{code}/workbook.xlsx")).await;
+                        let bytes = if own.status == StatusCode::OK {
+                            own.bytes
+                        } else {
+                            workbook.clone()
+                        };
+                        client
+                            .upload(
+                                &format!("/schools/{code}/workbook"),
+                                &[("csrf", &csrf)],
+                                &bytes,
                             )
                             .await
                     }

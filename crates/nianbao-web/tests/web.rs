@@ -593,16 +593,16 @@ async fn each_fact_has_its_own_history() {
     );
 }
 
-/// A filled-in template of section 1.4 with `staff.total` of 2025 set to `value`.
+/// The template of section 1.4 made from `data`, with `staff.total` of 2025 then set to
+/// `value` as a person editing it in Excel would.
 fn template_with_staff(h: &Harness, data: &nianbao_core::Dataset, value: f64) -> Vec<u8> {
-    let mut edited = data.clone();
-    edited.set(staff_key(), value);
     let scope = nianbao_xlsx::TemplateScope {
         section: "1.4",
         years: vec![year(2023), year(2024), year(2025)],
         majors: Vec::new(),
     };
-    nianbao_xlsx::write_template(&h.definitions, &edited, &scope).unwrap()
+    let template = nianbao_xlsx::write_template(&h.definitions, data, &scope).unwrap();
+    common::edit_cell(&template, "1.4 师资队伍", "staff.total", "2025年", value)
 }
 
 #[tokio::test]
@@ -669,6 +669,166 @@ async fn an_uploaded_template_with_a_bad_cell_names_it_and_changes_nothing() {
                 .contains("Excel 模板已导入，共修改 1 项数据")
         );
         assert_eq!(h.data().await.facts[&staff_key()], 650.0);
+    }
+}
+
+/// Saves `staff.total` of 2025 through the section form as `client`.
+async fn save_staff(client: &mut common::Client, h: &Harness, value: &str) {
+    let path = format!("/schools/{}/sections/1.4", h.code);
+    let csrf = client.csrf(&path).await;
+    let original = h.data().await.facts[&staff_key()].to_string();
+    let r = client
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                (&format!("v|{STAFF}"), value),
+                (&format!("o|{STAFF}"), &original),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_stale_template_never_overwrites_a_newer_value() {
+    for h in Harness::all().await {
+        let mut first = h.signed_in("quality").await;
+        let mut second = h.signed_in("quality2").await;
+        let path = format!("/schools/{}/sections/1.4", h.code);
+        // 65 when the second user downloads the template.
+        save_staff(&mut first, &h, "65").await;
+        let template = second.get(&format!("{path}/template.xlsx")).await.bytes;
+        let csrf = second.csrf(&path).await;
+        // 75 through the form afterwards.
+        save_staff(&mut first, &h, "75").await;
+        let last = h
+            .store
+            .record_history(&h.code, "fact", "2025 staff.total", 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(last.actor, h.users["quality"]);
+
+        // The untouched template: nothing is overwritten, and the page says what was kept.
+        let untouched = second
+            .upload(&format!("{path}/upload"), &[("csrf", &csrf)], &template)
+            .await;
+        assert_eq!(
+            untouched.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            untouched.body
+        );
+        assert_eq!(h.data().await.facts[&staff_key()], 75.0, "{}", h.label);
+        let shown = second.get(untouched.location()).await;
+        assert!(
+            shown.body.contains("共修改 0 项数据")
+                && shown.body.contains("另有 1 项在文件生成后已被他人修改"),
+            "{}",
+            shown.body
+        );
+
+        // The same template with that cell changed from 65 to 70: refused, naming the cell,
+        // who changed it and when (Beijing time); the newer value stays.
+        let edited = common::edit_cell(&template, "1.4 师资队伍", "staff.total", "2025年", 70.0);
+        let refused = second
+            .upload(&format!("{path}/upload"), &[("csrf", &csrf)], &edited)
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        let when = nianbao_core::clock::beijing_time(&last.changed_at);
+        assert!(
+            refused.body.contains("「1.4 师资队伍」工作表 F")
+                && refused.body.contains("（教职工总数，2025年）")
+                && refused
+                    .body
+                    .contains(&format!("已由 {} 于 {when} 改为 75", h.users["quality"]))
+                && refused.body.contains("文件中原为 65，上传的是 70")
+                && refused.body.contains("数据库未作任何修改"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(h.data().await.facts[&staff_key()], 75.0, "{}", h.label);
+
+        // An edit of another cell in the same stale template is applied; 75 stays.
+        let external = FactKey::school(year(2025), "staff.external");
+        let other = common::edit_cell(&template, "1.4 师资队伍", "staff.external", "2025年", 3.0);
+        let applied = second
+            .upload(&format!("{path}/upload"), &[("csrf", &csrf)], &other)
+            .await;
+        assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+        let now = h.data().await;
+        assert_eq!(now.facts[&external], 3.0);
+        assert_eq!(now.facts[&staff_key()], 75.0, "{}", h.label);
+    }
+}
+
+#[tokio::test]
+async fn the_year_workbook_is_downloaded_and_uploaded_from_the_dashboard() {
+    for h in Harness::all().await {
+        let mut quality = h.signed_in("quality").await;
+        let dashboard = format!("/schools/{}", h.code);
+        let page = quality.get(&dashboard).await;
+        assert!(page.body.contains("id=\"workbook-link\""), "{}", page.body);
+        let csrf = page.csrf();
+        let workbook = quality
+            .get(&format!("/schools/{}/workbook.xlsx", h.code))
+            .await;
+        assert_eq!(workbook.status, StatusCode::OK);
+        let before = h.data().await;
+        let edited = common::edit_cell(
+            &workbook.bytes,
+            "1.4 师资队伍",
+            "staff.total",
+            "2025年",
+            612.0,
+        );
+        let r = quality
+            .upload(
+                &format!("/schools/{}/workbook", h.code),
+                &[("csrf", &csrf)],
+                &edited,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("工作簿已导入，共修改 1 项数据"),
+            "{}",
+            r.body
+        );
+        let mut expected = before.clone();
+        expected.set(staff_key(), 612.0);
+        assert_eq!(h.data().await.facts, expected.facts, "{}", h.label);
+
+        // A department's workbook holds its own majors' sheets only; the quality office's
+        // workbook, with sheets the department may not fill, is refused whole.
+        let mut department = h.signed_in("department").await;
+        let page = department.get(&dashboard).await;
+        assert!(page.body.contains("id=\"workbook-link\""));
+        let csrf = page.csrf();
+        let own = department
+            .get(&format!("/schools/{}/workbook.xlsx", h.code))
+            .await;
+        assert_eq!(own.status, StatusCode::OK);
+        let r = department
+            .upload(
+                &format!("/schools/{}/workbook", h.code),
+                &[("csrf", &csrf)],
+                &workbook.bytes,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("不在您可以填报的范围内"), "{}", r.body);
+        assert_eq!(h.data().await.facts, expected.facts, "{}", h.label);
+
+        let mut reviewer = h.signed_in("school_reviewer").await;
+        assert!(
+            !reviewer
+                .get(&dashboard)
+                .await
+                .body
+                .contains("workbook-link")
+        );
     }
 }
 

@@ -10,6 +10,8 @@ pub mod history;
 pub mod report;
 pub mod sections;
 pub mod setup;
+mod uploads;
+pub mod workbook;
 pub mod writing;
 
 use axum::extract::State;

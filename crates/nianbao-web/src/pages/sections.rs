@@ -15,6 +15,7 @@ use nianbao_store::{Conflict, FactEdit, StoreError, User};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::uploads::{self, Outcome};
 use super::{data_sections, form_years, frame, readable_school};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
@@ -88,7 +89,7 @@ fn shown(value: Option<f64>) -> String {
 }
 
 /// Whether the user may change this fact of the dataset.
-fn may_edit(
+pub(super) fn may_edit(
     user: &User,
     element: &Element,
     key: &FactKey,
@@ -317,6 +318,10 @@ pub struct ShowQuery {
     uploaded: Option<usize>,
     /// A form field to highlight, from a finding's link.
     focus: Option<String>,
+    /// After an upload: untouched cells whose fact someone changed since (kept as stored).
+    kept: Option<usize>,
+    /// After an upload of a file without the values it was made from.
+    nobase: Option<u8>,
 }
 
 pub async fn show(
@@ -328,7 +333,10 @@ pub async fn show(
     let data = readable_school(&state, &session, &code).await?;
     let notice = match (query.saved, query.uploaded) {
         (Some(n), _) => Some(format!("已保存，共修改 {n} 项数据")),
-        (_, Some(n)) => Some(format!("Excel 模板已导入，共修改 {n} 项数据")),
+        (_, Some(n)) => Some(format!(
+            "Excel 模板已导入，{}",
+            Outcome::summary(n, query.kept.unwrap_or(0), query.nobase.is_none())
+        )),
         _ => None,
     };
     let after_save = query.saved.is_some() || query.uploaded.is_some();
@@ -463,7 +471,11 @@ pub async fn save(
 }
 
 /// The majors of the dataset whose per-major facts the user may edit.
-fn editable_majors<'a>(user: &User, elements: &[&Element], data: &'a Dataset) -> Vec<&'a Major> {
+pub(super) fn editable_majors<'a>(
+    user: &User,
+    elements: &[&Element],
+    data: &'a Dataset,
+) -> Vec<&'a Major> {
     let Some(element) = elements.iter().find(|e| e.dimension == Dimension::Major) else {
         return Vec::new();
     };
@@ -474,7 +486,7 @@ fn editable_majors<'a>(user: &User, elements: &[&Element], data: &'a Dataset) ->
 }
 
 /// Whether the user may edit anything in the section (and so use its template).
-fn may_edit_section(
+pub(super) fn may_edit_section(
     user: &User,
     elements: &[&Element],
     data: &Dataset,
@@ -569,84 +581,35 @@ pub async fn upload(
         max_upload_bytes: state.0.config.max_upload_bytes,
         ..nianbao_xlsx::Limits::default()
     };
-    let refused = |problem: String, cell_errors: Vec<String>| Shown {
-        problem: Some(problem),
-        cell_errors,
-        ..Shown::default()
-    };
-    let shown = match nianbao_xlsx::read_upload(&file, definitions, &scope, &limits) {
-        Err(nianbao_xlsx::UploadError::Cells(cells)) => refused(
-            format!("上传的模板有 {} 处错误，数据库未作任何修改：", cells.len()),
-            cells.iter().map(ToString::to_string).collect(),
-        ),
-        Err(e) => refused(
-            format!("上传的文件未能导入，数据库未作任何修改：{e}"),
-            Vec::new(),
-        ),
-        Ok(values) => {
-            let mut edits = Vec::new();
-            let mut denied = Vec::new();
-            for cell in values {
-                let expected = data.facts.get(&cell.key).copied();
-                if expected.map(f64::to_bits) == cell.value.map(f64::to_bits) {
-                    continue;
-                }
-                let element = check_cell(&elements, &scope.years, &data, &cell.key)?;
-                if !may_edit(&session.user, element, &cell.key, &data, owner) {
-                    denied.push(format!(
-                        "「{}」{}年{}：您无权修改这一项",
-                        element.name,
-                        cell.key.year,
-                        cell.key
-                            .major
-                            .as_deref()
-                            .map(|m| format!("（{m}）"))
-                            .unwrap_or_default()
-                    ));
-                    continue;
-                }
-                edits.push(FactEdit {
-                    key: cell.key,
-                    expected,
-                    value: cell.value,
-                });
-            }
-            if !denied.is_empty() {
-                refused(
-                    format!(
-                        "上传的模板改动了您无权修改的 {} 项，数据库未作任何修改：",
-                        denied.len()
-                    ),
-                    denied,
-                )
-            } else {
-                match state
-                    .store()
-                    .edit_facts(&code, &edits, &session.user.name)
-                    .await
-                {
-                    Ok(_) => {
-                        return Ok(Redirect::to(&format!(
-                            "/schools/{code}/sections/{number}?uploaded={}",
-                            edits.len()
-                        ))
-                        .into_response());
-                    }
-                    Err(StoreError::Conflict(conflict)) => {
-                        refused(conflict_message(definitions, &conflict), Vec::new())
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+    let read = nianbao_xlsx::read_upload(&file, definitions, &scope, &limits);
+    let (status, shown) = match uploads::apply(&state, &session.user, &data, &owners, read).await? {
+        Outcome::Applied {
+            changed,
+            kept,
+            with_base,
+        } => {
+            let nobase = if with_base { "" } else { "&nobase=1" };
+            return Ok(Redirect::to(&format!(
+                "/schools/{code}/sections/{number}?uploaded={changed}&kept={kept}{nobase}"
+            ))
+            .into_response());
         }
+        Outcome::Refused {
+            status,
+            problem,
+            cells,
+        } => (
+            status,
+            Shown {
+                problem: Some(problem),
+                cell_errors: cells,
+                ..Shown::default()
+            },
+        ),
     };
     let fresh = state.store().load_dataset(&code).await?;
     let context = render(&state, &session, &fresh, &number, shown).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        state.render("section.html", context)?,
-    )
-        .into_response())
+    Ok((status, state.render("section.html", context)?).into_response())
 }
 
 #[cfg(test)]

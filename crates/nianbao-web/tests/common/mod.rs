@@ -323,3 +323,59 @@ impl Client {
         self.get(path).await.csrf()
     }
 }
+
+/// A workbook saved again by a spreadsheet program, with the cell in `sheet` on the row
+/// whose column B is `code` and in the column headed `column` set to `value`. Every sheet
+/// is copied, hidden ones too (and hidden again), as Excel and WPS keep them.
+pub fn edit_cell(bytes: &[u8], sheet: &str, code: &str, column: &str, value: f64) -> Vec<u8> {
+    use calamine::{Data, Reader, SheetVisible, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheets = book.sheets_metadata().to_vec();
+    let mut out = rust_xlsxwriter::Workbook::new();
+    let mut edited = false;
+    for meta in sheets {
+        let range = book.worksheet_range(&meta.name).unwrap();
+        let target = (meta.name == sheet).then(|| {
+            let row = range
+                .rows()
+                .position(|r| r.get(1).is_some_and(|c| c.to_string() == code))
+                .unwrap_or_else(|| panic!("no row {code} in {sheet}"));
+            let col = range
+                .rows()
+                .find_map(|r| r.iter().position(|c| c.to_string() == column))
+                .unwrap_or_else(|| panic!("no column {column} in {sheet}"));
+            (row, col)
+        });
+        let written = out.add_worksheet();
+        written.set_name(&meta.name).unwrap();
+        match meta.visible {
+            SheetVisible::Hidden => {
+                written.set_hidden(true);
+            }
+            SheetVisible::VeryHidden => {
+                written.set_very_hidden(true);
+            }
+            SheetVisible::Visible => {}
+        }
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (r, c, cell) in range.used_cells() {
+            let (row, col) = (top + r as u32, (left + c as u32) as u16);
+            let cell = if target == Some((r, c)) {
+                edited = true;
+                Data::Float(value)
+            } else {
+                cell.clone()
+            };
+            match cell {
+                Data::String(s) => written.write_string(row, col, s),
+                Data::Float(f) => written.write_number(row, col, f),
+                Data::Int(i) => written.write_number(row, col, i as f64),
+                Data::Bool(b) => written.write_boolean(row, col, b),
+                _ => Ok(&mut *written),
+            }
+            .unwrap();
+        }
+    }
+    assert!(edited, "the cell {sheet} {code} {column} was written");
+    out.save_to_buffer().unwrap()
+}
