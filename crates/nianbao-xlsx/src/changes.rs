@@ -33,6 +33,31 @@ pub struct CellChange {
     pub cell: String,
 }
 
+impl Changes {
+    /// What applying these changes did, in a sentence: see [`summary`].
+    pub fn summary(&self) -> String {
+        summary(self.edits.len(), self.kept, self.with_base)
+    }
+}
+
+/// What an applied upload did, for the person who uploaded it: "共修改 3 项数据", what was
+/// kept because someone changed it since the file was made, and whether the file lacked the
+/// values it was made from.
+pub fn summary(changed: usize, kept: usize, with_base: bool) -> String {
+    let mut text = format!("共修改 {changed} 项数据");
+    if kept > 0 {
+        text.push_str(&format!(
+            "；另有 {kept} 项在文件生成后已被他人修改、文件中未改动，保留了数据库中的新值"
+        ));
+    }
+    if !with_base {
+        text.push_str(
+            "。这个文件没有记录生成时的原值（不是本系统生成的，或复制到了新的工作簿），已逐项与导入时数据库中的数值比较",
+        );
+    }
+    text
+}
+
 impl CellChange {
     /// Whether the store no longer holds the value this edit expects.
     pub fn is_stale(&self, current: &Dataset) -> bool {

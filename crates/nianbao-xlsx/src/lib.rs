@@ -35,7 +35,7 @@ mod read;
 mod write;
 
 pub use base::{BASE_SHEET, Base};
-pub use changes::{CellChange, Changes, stale_message};
+pub use changes::{CellChange, Changes, stale_message, summary};
 pub use error::{CellError, ScopeError, UploadError, XlsxError};
 pub use read::{read_base, read_upload, read_workbook};
 pub use write::{write_template, write_workbook};

@@ -3,6 +3,7 @@
 
 mod output;
 mod sample;
+mod workbook;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -114,6 +115,11 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// The whole year's data as one Excel workbook: export it to fill in, import it back.
+    Workbook {
+        #[command(subcommand)]
+        action: workbook::WorkbookAction,
     },
     /// Manage the accounts that sign in to the web app.
     User {
@@ -531,6 +537,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::User { action } => users(db, action).await,
+        Command::Workbook { action } => workbook::run(db, &definitions, action).await,
         Command::Serve {
             addr,
             secure_cookies,

@@ -335,7 +335,7 @@ pub async fn show(
         (Some(n), _) => Some(format!("已保存，共修改 {n} 项数据")),
         (_, Some(n)) => Some(format!(
             "Excel 模板已导入，{}",
-            Outcome::summary(n, query.kept.unwrap_or(0), query.nobase.is_none())
+            nianbao_xlsx::summary(n, query.kept.unwrap_or(0), query.nobase.is_none())
         )),
         _ => None,
     };

@@ -41,22 +41,6 @@ impl Outcome {
             cells,
         }
     }
-
-    /// The line a page shows after a successful upload, e.g. "共修改 3 项数据".
-    pub(crate) fn summary(changed: usize, kept: usize, with_base: bool) -> String {
-        let mut text = format!("共修改 {changed} 项数据");
-        if kept > 0 {
-            text.push_str(&format!(
-                "；另有 {kept} 项在文件生成后已被他人修改、文件中未改动，保留了数据库中的新值"
-            ));
-        }
-        if !with_base {
-            text.push_str(
-                "。这个文件没有记录生成时的原值（不是本系统生成的，或复制到了新的工作簿），已逐项与上传时数据库中的数值比较",
-            );
-        }
-        text
-    }
 }
 
 /// Applies what was read from an upload to the school of `data` (loaded at the start of the

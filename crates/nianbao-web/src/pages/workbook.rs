@@ -133,7 +133,7 @@ pub async fn upload(
                 "notice".into(),
                 json!(format!(
                     "工作簿已导入，{}",
-                    Outcome::summary(changed, kept, with_base)
+                    nianbao_xlsx::summary(changed, kept, with_base)
                 )),
             );
             StatusCode::OK
