@@ -180,7 +180,7 @@ pub struct IndicatorResult {
     pub year: Year,
     /// The exact value; `None` when an input was not reported.
     pub value: Option<f64>,
-    /// The value rounded to the indicator's decimals, as printed.
+    /// The value rounded to the indicator's decimals, as printed (with thousands separators).
     pub display: Option<String>,
     pub unit: String,
     pub decimals: u32,
@@ -279,7 +279,7 @@ pub fn evaluate_indicators(
                 name: indicator.name.clone(),
                 year,
                 value,
-                display: value.map(|v| number::fixed(v, indicator.decimals)),
+                display: value.map(|v| number::Style::exactly(indicator.decimals).format(v)),
                 unit: indicator.unit.clone(),
                 decimals: indicator.decimals,
                 section: indicator.section.clone(),

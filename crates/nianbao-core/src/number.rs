@@ -1,4 +1,99 @@
 //! Rounding and printing numbers the way a Chinese report prints them.
+//!
+//! [`Style`] is the one place that decides how a printed number looks — thousands separators
+//! and decimals — per kind of element ([`Style::of`]); the report's tables and its text both
+//! print through it, so a figure reads the same wherever it appears ("2,887", "4,181.30").
+
+use crate::catalogue::ValueKind;
+
+/// Whether printed numbers separate thousands with commas ("9,313"): one setting for every
+/// number the report prints, in tables and in text alike.
+pub const THOUSANDS_SEPARATOR: bool = true;
+
+/// How many decimals a printed number shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decimals {
+    /// Always this many: 2 → "4,181.30", "12.00".
+    Exactly(u32),
+    /// As many as the value has, up to this many, without trailing zeros: 2 → "96.8", "100".
+    UpTo(u32),
+    /// None for a whole value, else exactly this many: 2 → "1,927", "4,181.30".
+    WholeOrExactly(u32),
+}
+
+/// How a number is printed: its decimals, and whether thousands are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub decimals: Decimals,
+    pub thousands: bool,
+}
+
+impl Style {
+    /// Counts (人, 个, 项, 册 …): whole numbers, "2,887".
+    pub const COUNT: Style = Style::new(Decimals::Exactly(0));
+    /// Amounts (万元, m²): none for a whole value, else two decimals, "4,181.30".
+    pub const AMOUNT: Style = Style::new(Decimals::WholeOrExactly(2));
+    /// Percentages, changes and ratios as entered, up to two decimals: "96.8", "98.62", "100".
+    pub const PERCENT: Style = Style::new(Decimals::UpTo(2));
+    /// Shares and growth rates the report computes itself: one decimal, "31.7".
+    pub const COMPUTED_PERCENT: Style = Style::new(Decimals::Exactly(1));
+    /// A number of unknown kind in the text (`num` without decimals): printed as an amount,
+    /// which prints a count (always whole) exactly as [`Style::COUNT`] does.
+    pub const NUMBER: Style = Style::AMOUNT;
+
+    pub const fn new(decimals: Decimals) -> Style {
+        Style {
+            decimals,
+            thousands: THOUSANDS_SEPARATOR,
+        }
+    }
+
+    /// A fixed number of decimals, asked for explicitly (`num(2)`, an indicator's decimals).
+    pub const fn exactly(decimals: u32) -> Style {
+        Style::new(Decimals::Exactly(decimals))
+    }
+
+    /// The style of an element's values.
+    pub fn of(kind: ValueKind) -> Style {
+        match kind {
+            ValueKind::Count => Style::COUNT,
+            ValueKind::Amount => Style::AMOUNT,
+            ValueKind::Percent | ValueKind::Change | ValueKind::Ratio => Style::PERCENT,
+        }
+    }
+
+    /// Prints a value in this style.
+    pub fn format(self, value: f64) -> String {
+        let text = match self.decimals {
+            Decimals::Exactly(d) => fixed(value, d),
+            Decimals::UpTo(d) => {
+                let text = fixed(value, d);
+                if text.contains('.') {
+                    text.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    text
+                }
+            }
+            Decimals::WholeOrExactly(d) => {
+                if round_to(value, d).fract() == 0.0 {
+                    fixed(value, 0)
+                } else {
+                    fixed(value, d)
+                }
+            }
+        };
+        // A value that rounds to zero prints as "0", never "-0".
+        let text = match text.strip_prefix('-') {
+            Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+            _ => text,
+        };
+        if self.thousands {
+            group_thousands(&text)
+        } else {
+            text
+        }
+    }
+}
 
 /// Rounds half away from zero to `decimals` places, as printed figures are rounded.
 pub fn round_to(value: f64, decimals: u32) -> f64 {
@@ -37,10 +132,14 @@ pub fn plain(value: f64) -> String {
 
 /// Prints a value with thousands separators and `decimals` places (9313 → "9,313").
 pub fn grouped(value: f64, decimals: u32) -> String {
-    let text = fixed(value, decimals);
+    group_thousands(&fixed(value, decimals))
+}
+
+/// Inserts commas between groups of three digits of a printed number's whole part.
+fn group_thousands(text: &str) -> String {
     let (sign, digits) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
+        None => ("", text),
     };
     let (whole, fraction) = match digits.split_once('.') {
         Some((w, f)) => (w, Some(f)),
@@ -86,5 +185,34 @@ mod tests {
         assert_eq!(grouped(-1234567.0, 0), "-1,234,567");
         assert_eq!(grouped(12.0, 1), "12.0");
         assert_eq!(plain(0.1 + 0.2), "0.3");
+    }
+
+    #[test]
+    fn each_kind_prints_in_its_style() {
+        let count = Style::of(ValueKind::Count);
+        assert_eq!(count.format(2887.0), "2,887");
+        assert_eq!(count.format(12.0), "12");
+        let amount = Style::of(ValueKind::Amount);
+        assert_eq!(amount.format(4181.3), "4,181.30");
+        assert_eq!(amount.format(1927.0), "1,927");
+        assert_eq!(amount.format(329800.11), "329,800.11");
+        assert_eq!(amount.format(7571.999), "7,572");
+        let percent = Style::of(ValueKind::Percent);
+        assert_eq!(percent.format(96.8), "96.8");
+        assert_eq!(percent.format(98.62), "98.62");
+        assert_eq!(percent.format(100.0), "100");
+        assert_eq!(percent.format(5.0649), "5.06");
+        assert_eq!(Style::of(ValueKind::Change).format(-16.87), "-16.87");
+        assert_eq!(Style::COMPUTED_PERCENT.format(31.66), "31.7");
+        assert_eq!(Style::exactly(2).format(8130.25), "8,130.25");
+        assert_eq!(Style::exactly(1).format(-0.04), "0.0");
+        assert_eq!(Style::NUMBER.format(-1234567.0), "-1,234,567");
+    }
+
+    #[test]
+    fn a_count_prints_the_same_in_the_count_and_the_number_style() {
+        for value in [0.0, 7.0, 999.0, 1000.0, 2887.0, 1_234_567.0] {
+            assert_eq!(Style::COUNT.format(value), Style::NUMBER.format(value));
+        }
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use nianbao_core::indicator::IndicatorResult;
-use nianbao_core::{Dataset, Definitions, Year, evaluate_indicators, number};
+use nianbao_core::number::Style;
+use nianbao_core::{Dataset, Definitions, Year, evaluate_indicators};
 
 use crate::outline::AppendixTable;
 use crate::tables::{Cell, HeaderCell, Table};
@@ -60,9 +61,11 @@ pub fn build(
                                 }
                                 None => {
                                     let element = definitions.elements.get(item);
+                                    let style =
+                                        element.map_or(Style::NUMBER, |e| Style::of(e.kind));
                                     let values = years
                                         .iter()
-                                        .map(|y| data.value(*y, item).map(number::plain))
+                                        .map(|y| data.value(*y, item).map(|v| style.format(v)))
                                         .collect();
                                     (
                                         element.map(|e| e.name.clone()).unwrap_or_default(),

@@ -1,17 +1,23 @@
 //! The report as a Word document (docx-rs) that the quality office edits in Word or WPS:
 //! A4, real paragraph styles (正文 in 宋体; 标题 1–3 in 黑体 with outline levels so the
 //! 目录 field can be rebuilt), captions with SEQ fields (图/表/典型案例) so the 图目录,
-//! 表目录 and 案例目录 fields can be rebuilt too, page numbers in the footer, tables with
-//! merged header cells, and charts embedded as PNG.
+//! 表目录 and 案例目录 fields can be rebuilt too, tables with merged header cells, and
+//! charts embedded as PNG.
+//!
+//! Three sections: the cover (one page, no page number), the front matter numbered I, II, …
+//! and the body numbered 1, 2, … from chapter 1. The core properties name the report as its
+//! title and the school as its author; they are dated with the final's snapshot time (so a
+//! final is the same file byte for byte however often it is written) or a draft's
+//! generation time.
 
 use std::io::Cursor;
 
 use docx_rs::{
     AlignmentType, BreakType, Docx, FieldCharType, Footer, Header, Hyperlink, HyperlinkType,
     InstrPAGEREF, InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin, PageNum,
-    Paragraph as DocxParagraph, Pic, Run, RunFonts, Shading, SpecialIndentType, Style, StyleType,
-    StyleWithLevel, Styles, Tab, TabLeaderType, TabValueType, Table as DocxTable, TableCell,
-    TableRow, VAlignType, VMergeType, WidthType,
+    PageNumType, PageSize, Paragraph as DocxParagraph, Pic, Run, RunFonts, Section, Shading,
+    SpecialIndentType, Style, StyleType, StyleWithLevel, Styles, Tab, TabLeaderType, TabValueType,
+    Table as DocxTable, TableCell, TableRow, VAlignType, VMergeType, WidthType,
 };
 
 use crate::error::ReportError;
@@ -109,72 +115,195 @@ fn styles() -> Styles {
         .add_style(toc(3))
 }
 
-/// Renders the document as a .docx file.
+/// Renders the document as a .docx file; a draft is dated now.
 pub fn render(doc: &Document) -> Result<Vec<u8>, ReportError> {
+    let now = nianbao_core::clock::stored_time(time::OffsetDateTime::now_utc());
+    render_at(doc, &now)
+}
+
+/// Renders the document as a .docx file. `generated_at` (RFC 3339, UTC, e.g.
+/// "2026-01-05T08:30:00Z") dates a draft; a final is dated by its snapshot and ignores it.
+/// Apart from those dates the bytes depend on the document alone.
+pub fn render_at(doc: &Document, generated_at: &str) -> Result<Vec<u8>, ReportError> {
+    let created = match &doc.status {
+        Status::Final(mark) => mark.created_at.as_str(),
+        Status::Draft => generated_at,
+    };
     let mut writer = Writer {
         bookmark: 0,
         pictures: rasterise(doc)?,
     };
+    // Every page, the cover included, says a draft is a draft.
+    let draft_mark = || {
+        Header::new().add_paragraph(
+            DocxParagraph::new().align(AlignmentType::Right).add_run(
+                Run::new()
+                    .add_text(DRAFT_MARK)
+                    .bold()
+                    .size(28)
+                    .color("B41E1E")
+                    .fonts(fonts(HEADING_FONT)),
+            ),
+        )
+    };
+    let page_number = || {
+        Footer::new().add_paragraph(
+            DocxParagraph::new()
+                .align(AlignmentType::Center)
+                .add_page_num(PageNum::new()),
+        )
+    };
+    let a4 = |section: Section| {
+        section
+            .page_size(PageSize::new().size(PAGE_W, PAGE_H))
+            .page_margin(margin())
+    };
+    let (front, body) = doc.blocks.split_at(body_start(&doc.blocks));
+
+    // The cover: no page number. (docx-rs applies only one of a section's own headers and
+    // footers, so the front matter inherits the draft mark from the cover, as Word does for
+    // a section without its own header.)
+    let mut cover_section = a4(Section::new());
+    if doc.status.is_draft() {
+        cover_section = cover_section.header(draft_mark());
+    }
+    for paragraph in cover(doc) {
+        cover_section = cover_section.add_paragraph(paragraph);
+    }
+    // The front matter: pages I, II, … (the Roman format is set below).
+    let mut front_section = a4(Section::new())
+        .footer(page_number())
+        .page_num_type(PageNumType::new().start(1));
+    for item in writer.blocks(doc, &without_first_page_break(front))? {
+        front_section = match item {
+            Item::Paragraph(p) => front_section.add_paragraph(*p),
+            Item::Table(t) => front_section.add_table(*t),
+        };
+    }
+    // The body, from chapter 1: pages 1, 2, ….
     let mut docx = Docx::new()
         .styles(styles())
         .page_size(PAGE_W, PAGE_H)
-        .page_margin(PageMargin {
-            top: MARGIN_Y,
-            left: MARGIN_X,
-            bottom: MARGIN_Y,
-            right: MARGIN_X,
-            header: 851,
-            footer: 992,
-            gutter: 0,
-        })
-        .footer(
-            Footer::new().add_paragraph(
-                DocxParagraph::new()
-                    .align(AlignmentType::Center)
-                    .add_page_num(PageNum::new()),
-            ),
-        )
-        .first_footer(Footer::new().add_paragraph(DocxParagraph::new()))
-        .title_pg();
-    match &doc.status {
-        Status::Draft => {
-            // Every page, the cover included, says it is a draft.
-            let mark = || {
-                Header::new().add_paragraph(
-                    DocxParagraph::new().align(AlignmentType::Right).add_run(
-                        Run::new()
-                            .add_text(DRAFT_MARK)
-                            .bold()
-                            .size(28)
-                            .color("B41E1E")
-                            .fonts(fonts(HEADING_FONT)),
-                    ),
-                )
-            };
-            docx = docx.header(mark()).first_header(mark());
-        }
-        Status::Final(mark) => {
-            docx = docx
-                .created_at(&mark.created_at)
-                .updated_at(&mark.created_at);
-        }
+        .page_margin(margin())
+        .add_section(cover_section)
+        .add_section(front_section)
+        .footer(page_number())
+        .page_num_type(PageNumType::new().start(1));
+    if doc.status.is_draft() {
+        docx = docx.header(draft_mark());
     }
-    for paragraph in cover(doc) {
-        docx = docx.add_paragraph(paragraph);
-    }
-    for item in writer.blocks(doc, &doc.blocks)? {
+    for item in writer.blocks(doc, &without_first_page_break(body))? {
         docx = match item {
             Item::Paragraph(p) => docx.add_paragraph(*p),
             Item::Table(t) => docx.add_table(*t),
         };
     }
+    let mut xml = docx.build();
+    let mut next_id = 1;
+    xml.document = renumber_paragraphs(&roman_front_matter(&xml.document)?, &mut next_id);
+    for part in xml.headers.iter_mut().chain(xml.footers.iter_mut()) {
+        *part = renumber_paragraphs(part, &mut next_id);
+    }
+    xml.doc_props.core = core_properties(&doc.title, &doc.cover.school, created).into_bytes();
     let mut out = Cursor::new(Vec::new());
-    docx.build()
-        .pack(&mut out)
+    xml.pack(&mut out)
         .map_err(|e| ReportError::Docx(e.to_string()))?;
     Ok(out.into_inner())
 }
 
+fn margin() -> PageMargin {
+    PageMargin {
+        top: MARGIN_Y,
+        left: MARGIN_X,
+        bottom: MARGIN_Y,
+        right: MARGIN_X,
+        header: 851,
+        footer: 992,
+        gutter: 0,
+    }
+}
+
+/// Where the body starts: the heading of chapter 1 (the first numbered chapter heading).
+fn body_start(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .position(|b| matches!(b, Block::Heading(h) if h.level == 1 && h.number.is_some()))
+        .unwrap_or(blocks.len())
+}
+
+/// The blocks of a section, whose first heading needs no page break of its own: the section
+/// already starts on a new page.
+fn without_first_page_break(blocks: &[Block]) -> Vec<Block> {
+    let mut blocks = blocks.to_vec();
+    if let Some(Block::Heading(h)) = blocks.first_mut() {
+        h.page_break = false;
+    }
+    blocks
+}
+
+/// Numbers the front matter's pages I, II, …: docx-rs writes the section's `w:pgNumType`
+/// without a format, so the attribute is added to the first one (the cover section has none;
+/// the front matter's comes before the body's).
+fn roman_front_matter(document: &[u8]) -> Result<Vec<u8>, ReportError> {
+    const TAG: &[u8] = b"<w:pgNumType";
+    let at = document
+        .windows(TAG.len())
+        .position(|w| w == TAG)
+        .ok_or_else(|| ReportError::Docx("前置部分缺少页码设置".into()))?;
+    let mut out = Vec::with_capacity(document.len() + 24);
+    out.extend_from_slice(&document[..at + TAG.len()]);
+    out.extend_from_slice(br#" w:fmt="upperRoman""#);
+    out.extend_from_slice(&document[at + TAG.len()..]);
+    Ok(out)
+}
+
+/// Numbers the paragraphs' `w14:paraId` in order of appearance, from `next` on. docx-rs
+/// takes them from a per-thread counter that nothing resets between documents, so two
+/// renders in one thread (a web server's) would otherwise differ in these ids alone.
+fn renumber_paragraphs(part: &[u8], next: &mut u32) -> Vec<u8> {
+    const ATTR: &[u8] = b"w14:paraId=\"";
+    let mut out = Vec::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(at) = rest.windows(ATTR.len()).position(|w| w == ATTR) {
+        let value = at + ATTR.len();
+        let Some(length) = rest[value..].iter().position(|b| *b == b'"') else {
+            break;
+        };
+        out.extend_from_slice(&rest[..value]);
+        out.extend_from_slice(format!("{:08x}", *next).as_bytes());
+        *next += 1;
+        rest = &rest[value + length..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// `docProps/core.xml`: the report's title, the school as author, and when it was made.
+fn core_properties(title: &str, school: &str, created: &str) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+            r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
+            r#"<dc:title>{title}</dc:title><dc:creator>{school}</dc:creator><cp:lastModifiedBy>{school}</cp:lastModifiedBy>"#,
+            r#"<cp:revision>1</cp:revision>"#,
+            r#"<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>"#,
+            r#"<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>"#,
+            r#"</cp:coreProperties>"#
+        ),
+        title = escape(title),
+        school = escape(school),
+        created = escape(created),
+    )
+}
+
+/// The cover page, laid out to fit one A4 page with room for a two-line school name and
+/// designations: single line spacing and fixed space above each line.
 fn cover(doc: &Document) -> Vec<DocxParagraph> {
     let c = &doc.cover;
     let line = |text: &str, size: usize, bold: bool, font: &str, before: u32| {
@@ -186,10 +315,16 @@ fn cover(doc: &Document) -> Vec<DocxParagraph> {
             .align(AlignmentType::Center)
             .first_line_chars(0)
             .indent(None, Some(SpecialIndentType::FirstLine(0)), None, None)
-            .line_spacing(LineSpacing::new().before(before))
+            .line_spacing(
+                LineSpacing::new()
+                    .line_rule(LineSpacingType::Auto)
+                    .line(240)
+                    .before(before)
+                    .after(0),
+            )
             .add_run(run)
     };
-    let mut out = vec![line(&c.school, 44, true, HEADING_FONT, 2400)];
+    let mut out = vec![line(&c.school, 44, true, HEADING_FONT, 1600)];
     if !c.school_en.is_empty() {
         out.push(line(&c.school_en, 18, false, BODY_FONT, 120));
     }
@@ -200,14 +335,12 @@ fn cover(doc: &Document) -> Vec<DocxParagraph> {
         HEADING_FONT,
         480,
     ));
-    out.push(line(&c.title, 56, true, HEADING_FONT, 2400).add_run(Run::new()));
+    out.push(line(&c.title, 56, true, HEADING_FONT, 1600));
     if !c.status.is_empty() {
         out.push(line(&c.status, 32, false, HEADING_FONT, 240));
     }
-    out.push(line(&c.school, 30, false, HEADING_FONT, 4800));
-    out.push(
-        line(&c.date, 30, false, HEADING_FONT, 120).add_run(Run::new().add_break(BreakType::Page)),
-    );
+    out.push(line(&c.school, 30, false, HEADING_FONT, 3600));
+    out.push(line(&c.date, 30, false, HEADING_FONT, 120));
     out
 }
 
@@ -656,4 +789,130 @@ fn picture(f: &Figure) -> Result<Pic, ReportError> {
     let scale = (f64::from(max_w) / natural_w).min(1.0);
     let (ew, eh) = ((natural_w * scale) as u32, (natural_h * scale) as u32);
     Ok(Pic::new_with_dimensions(png, w, h).size(ew, eh))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::model::{Cover, FinalMark, Heading, Paragraph};
+
+    fn heading(text: &str, number: Option<&str>) -> Block {
+        Block::Heading(Heading {
+            level: 1,
+            number: number.map(str::to_string),
+            text: text.into(),
+            id: text.into(),
+            in_toc: number.is_some(),
+            page_break: true,
+        })
+    }
+
+    fn document(status: Status) -> Document {
+        Document {
+            title: "示例学校 2025 年度质量年度报告".into(),
+            cover: Cover {
+                school: "示例学校 & 附属中心".into(),
+                school_en: String::new(),
+                designations: vec!["国家级重点中等职业学校".into()],
+                title: "2025 年度质量年度报告".into(),
+                status: String::new(),
+                date: "2026 年 1 月 5 日".into(),
+            },
+            blocks: vec![
+                heading("前言", None),
+                Block::Paragraph(Paragraph::new(vec![Inline::plain("前言正文")])),
+                heading("学校概况", Some("1")),
+                Block::Paragraph(Paragraph::new(vec![Inline::plain("正文")])),
+                heading("人才培养", Some("2")),
+            ],
+            status,
+            gaps: Vec::new(),
+        }
+    }
+
+    fn part(docx: &[u8], name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(Cursor::new(docx)).unwrap();
+        let mut text = String::new();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+
+    #[test]
+    fn core_properties_name_the_report_the_school_and_the_time() {
+        let draft = render_at(&document(Status::Draft), "2026-01-05T08:30:00Z").unwrap();
+        let core = part(&draft, "docProps/core.xml");
+        assert!(
+            core.contains("<dc:title>示例学校 2025 年度质量年度报告</dc:title>"),
+            "{core}"
+        );
+        assert!(core.contains("<dc:creator>示例学校 &amp; 附属中心</dc:creator>"));
+        assert!(core.contains(">2026-01-05T08:30:00Z</dcterms:created>"));
+        assert!(core.contains(">2026-01-05T08:30:00Z</dcterms:modified>"));
+        assert!(
+            !core.contains("unknown") && !core.contains("1970"),
+            "{core}"
+        );
+
+        // A draft's other bytes depend on the document alone.
+        let again = render_at(&document(Status::Draft), "2026-01-05T08:30:00Z").unwrap();
+        for name in ["word/document.xml", "word/header1.xml", "word/footer1.xml"] {
+            assert_eq!(part(&draft, name), part(&again, name), "{name}");
+        }
+        assert!(draft == again, "the same bytes");
+
+        // A final is dated by its snapshot, whatever time it is written at.
+        let final_doc = document(Status::Final(FinalMark {
+            snapshot: 3,
+            hash: "ab".into(),
+            created_at: "2026-01-20T02:00:00Z".into(),
+        }));
+        let first = render_at(&final_doc, "2026-02-01T00:00:00Z").unwrap();
+        let later = render_at(&final_doc, "2027-03-01T00:00:00Z").unwrap();
+        assert!(first == later, "the same bytes");
+        assert!(
+            part(&first, "docProps/core.xml").contains(">2026-01-20T02:00:00Z</dcterms:created>")
+        );
+        assert!(render(&final_doc).unwrap() == first, "the same bytes");
+    }
+
+    #[test]
+    fn the_front_matter_is_numbered_in_roman_and_the_body_from_one() {
+        let docx = render_at(&document(Status::Draft), "2026-01-05T08:30:00Z").unwrap();
+        let xml = part(&docx, "word/document.xml");
+        let sections: Vec<&str> = xml.split("<w:sectPr>").skip(1).collect();
+        assert_eq!(sections.len(), 3, "cover, front matter, body");
+        let (cover, front, body) = (sections[0], sections[1], sections[2]);
+        assert!(!cover.contains("footerReference") && !cover.contains("pgNumType"));
+        assert!(
+            cover.contains("headerReference"),
+            "the draft mark on the cover"
+        );
+        assert!(front.contains("footerReference"));
+        assert!(front.contains(r#"<w:pgNumType w:fmt="upperRoman" w:start="1" />"#));
+        assert!(body.contains(r#"<w:pgNumType w:start="1" />"#));
+        // The front matter ends before chapter 1, which starts the body's section.
+        let chapter = xml.find("1. 学校概况").unwrap();
+        let front_end = xml.find("upperRoman").unwrap();
+        assert!(xml.find("前言正文").unwrap() < front_end && front_end < chapter);
+        // A section starts on a new page already: its first heading breaks no page, later
+        // chapters still do.
+        assert_eq!(xml.matches("<w:pageBreakBefore />").count(), 1, "{xml}");
+
+        let final_doc = document(Status::Final(FinalMark {
+            snapshot: 1,
+            hash: "ab".into(),
+            created_at: "2026-01-20T02:00:00Z".into(),
+        }));
+        let xml = part(&render(&final_doc).unwrap(), "word/document.xml");
+        assert!(
+            !xml.contains("headerReference"),
+            "a final has no draft mark"
+        );
+    }
 }

@@ -1,6 +1,39 @@
-//! Phrases a Chinese report writes around numbers.
+//! Phrases a Chinese report writes around numbers, and each element's values printed in
+//! the style of its kind ([`nianbao_core::number::Style`]), for tables and text alike.
 
-use nianbao_core::number;
+use std::collections::BTreeMap;
+
+use nianbao_core::number::{self, Decimals, Style};
+use nianbao_core::{Definitions, ValueKind};
+
+/// Element code → kind: how each element's values print.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kinds(BTreeMap<String, ValueKind>);
+
+impl Kinds {
+    pub fn new(definitions: &Definitions) -> Kinds {
+        Kinds(
+            definitions
+                .elements
+                .iter()
+                .map(|e| (e.code.clone(), e.kind))
+                .collect(),
+        )
+    }
+
+    /// The style of an element's values; an element not in the catalogue prints as a
+    /// number of unknown kind.
+    pub fn style(&self, code: &str) -> Style {
+        self.0
+            .get(code)
+            .map_or(Style::NUMBER, |kind| Style::of(*kind))
+    }
+
+    /// A value of an element as the report prints it: "2,887", "4,181.30", "96.8".
+    pub fn print(&self, code: &str, value: f64) -> String {
+        self.style(code).format(value)
+    }
+}
 
 /// "同比增加 12 人" / "同比减少 224 人" / "与上年持平", choosing the word from the sign.
 pub fn year_change(now: f64, before: f64, unit: &str) -> String {
@@ -11,10 +44,8 @@ pub fn year_change(now: f64, before: f64, unit: &str) -> String {
         let word = if difference > 0.0 { "增加" } else { "减少" };
         // The difference is exact at the precision of its operands; anything past it is float noise.
         let decimals = number::printed_decimals(now).max(number::printed_decimals(before));
-        format!(
-            "同比{word}{}{unit}",
-            number::grouped(difference.abs(), decimals)
-        )
+        let style = Style::new(Decimals::Exactly(decimals));
+        format!("同比{word}{}{unit}", style.format(difference.abs()))
     }
 }
 

@@ -43,7 +43,7 @@ use nianbao_core::{Acceptance, Dataset, Definitions, Finding, Year};
 pub use assemble::EMPTY_PART;
 pub use content::Content;
 pub use error::ReportError;
-pub use format::{chinese_date, year_change};
+pub use format::{Kinds, chinese_date, year_change};
 pub use model::{Document, FinalMark, Status};
 pub use output::write_files;
 

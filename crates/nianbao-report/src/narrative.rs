@@ -21,12 +21,13 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use nianbao_core::indicator::IndicatorResult;
-use nianbao_core::{Dataset, Definitions, Year, number};
+use nianbao_core::number::Style;
+use nianbao_core::{Dataset, Definitions, Year};
 
 use crate::charts::{self, ChartData};
 use crate::content::Content;
 use crate::error::ReportError;
-use crate::format::year_change;
+use crate::format::{Kinds, year_change};
 use crate::markdown;
 use crate::model::{Block, Figure};
 use crate::tables;
@@ -38,6 +39,8 @@ struct Shared {
     names: BTreeMap<String, String>,
     /// Chinese name → element code.
     codes: BTreeMap<String, String>,
+    /// How each element's values print in tables.
+    kinds: Kinds,
     year: Year,
     years: Vec<Year>,
     indicators: Vec<IndicatorResult>,
@@ -87,6 +90,7 @@ impl Narrative {
                 .iter()
                 .map(|e| (e.name.clone(), e.code.clone()))
                 .collect(),
+            kinds: Kinds::new(definitions),
             year,
             years: years.to_vec(),
             indicators: indicators.to_vec(),
@@ -379,9 +383,9 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
         "table",
         move |id: String| -> Result<String, minijinja::Error> {
             let table = match id.as_str() {
-                "staff" => tables::staff_table(&s.data, &s.years, 0),
-                "students" => tables::students_table(&s.data, &s.years, 0),
-                "further" => tables::further_table(&s.data, &s.years, 0),
+                "staff" => tables::staff_table(&s.data, &s.kinds, &s.years, 0),
+                "students" => tables::students_table(&s.data, &s.kinds, &s.years, 0),
+                "further" => tables::further_table(&s.data, &s.kinds, &s.years, 0),
                 other => {
                     return Err(undefined(format!(
                         "没有名为「{other}」的表格（可用：staff、students、further）"
@@ -429,19 +433,24 @@ fn add_functions(env: &mut Environment<'static>, shared: &Arc<Shared>) {
     );
 }
 
-fn decimals(value: Option<u32>, default: u32) -> u32 {
-    value.unwrap_or(default).min(6)
+/// The style a filter prints in: the decimals asked for (`num(2)`), else its default from
+/// the one number-format rule ([`Style`]), so text prints a figure as the tables do.
+fn style(asked: Option<u32>, default: Style) -> Style {
+    match asked {
+        Some(d) => Style::exactly(d.min(6)),
+        None => default,
+    }
 }
 
 fn add_filters(env: &mut Environment<'static>, shared: &Arc<Shared>) {
     env.add_filter("num", |value: f64, d: Option<u32>| {
-        number::grouped(value, decimals(d, 0))
+        style(d, Style::NUMBER).format(value)
     });
     env.add_filter("wan", |value: f64, d: Option<u32>| {
-        number::grouped(value / 10_000.0, decimals(d, 2))
+        style(d, Style::AMOUNT).format(value / 10_000.0)
     });
     env.add_filter("pct", |value: f64, d: Option<u32>| {
-        format!("{}%", number::fixed(value, decimals(d, 1)))
+        format!("{}%", style(d, Style::PERCENT).format(value))
     });
     let s = shared.clone();
     env.add_filter(
@@ -454,7 +463,7 @@ fn add_filters(env: &mut Environment<'static>, shared: &Arc<Shared>) {
             }
             Ok(format!(
                 "{}%",
-                number::fixed(100.0 * part / whole, decimals(d, 1))
+                style(d, Style::COMPUTED_PERCENT).format(100.0 * part / whole)
             ))
         },
     );
@@ -469,7 +478,7 @@ fn add_filters(env: &mut Environment<'static>, shared: &Arc<Shared>) {
                 return Err(gap(&s, "上一年度为 0，无法计算增幅".to_string()));
             }
             let rate = 100.0 * (now - before) / before;
-            let shown = number::fixed(rate.abs(), decimals(d, 1));
+            let shown = style(d, Style::COMPUTED_PERCENT).format(rate.abs());
             if shown.trim_start_matches(['0', '.']).is_empty() {
                 Ok("与上年持平".into())
             } else if rate > 0.0 {

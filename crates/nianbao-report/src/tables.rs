@@ -1,9 +1,10 @@
 //! The report's data tables (表 1 师资队伍情况, 表 2 学生情况统计表, 表 3 学生升学情况统计表),
 //! built cell by cell from the dataset, with their multi-row headers.
 
-use nianbao_core::number;
 use nianbao_core::{Dataset, Year};
 use serde::Serialize;
+
+use crate::format::Kinds;
 
 /// A header cell that may span several columns or rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,9 +32,10 @@ impl Cell {
         }
     }
 
-    fn value(value: Option<f64>) -> Cell {
+    /// A value of element `code`, printed in its kind's style; empty when there is none.
+    fn value(kinds: &Kinds, code: &str, value: Option<f64>) -> Cell {
         Cell {
-            text: value.map(number::plain).unwrap_or_default(),
+            text: value.map(|v| kinds.print(code, v)).unwrap_or_default(),
             rowspan: 1,
             label: false,
         }
@@ -114,7 +116,7 @@ pub const STUDENT_GROUPS: &[(&str, &str, &str)] = &[
 ];
 
 /// 表 1: one row per year, with two header rows whose groups span their sub-columns.
-pub fn staff_table(data: &Dataset, years: &[Year], number: usize) -> Table {
+pub fn staff_table(data: &Dataset, kinds: &Kinds, years: &[Year], number: usize) -> Table {
     let mut top = vec![header("年份", 1, 2)];
     let mut second = Vec::new();
     let mut i = 0;
@@ -144,7 +146,7 @@ pub fn staff_table(data: &Dataset, years: &[Year], number: usize) -> Table {
             row.extend(
                 STAFF_COLUMNS
                     .iter()
-                    .map(|(_, _, code)| Cell::value(data.value(year, code))),
+                    .map(|(_, _, code)| Cell::value(kinds, code, data.value(year, code))),
             );
             row
         })
@@ -160,7 +162,7 @@ pub fn staff_table(data: &Dataset, years: &[Year], number: usize) -> Table {
 
 /// 表 2: one row per major grouped by 专业大类, three years of intake, enrolment and
 /// graduates, and the school's reported totals in the 合计 row.
-pub fn students_table(data: &Dataset, years: &[Year], number: usize) -> Table {
+pub fn students_table(data: &Dataset, kinds: &Kinds, years: &[Year], number: usize) -> Table {
     let mut top = vec![header("专业大类", 1, 2), header("专业名称", 1, 2)];
     let mut second = Vec::new();
     for (label, _, _) in STUDENT_GROUPS {
@@ -181,7 +183,7 @@ pub fn students_table(data: &Dataset, years: &[Year], number: usize) -> Table {
                 row.extend(
                     years
                         .iter()
-                        .map(|&y| Cell::value(data.major_value(y, code, &major.name))),
+                        .map(|&y| Cell::value(kinds, code, data.major_value(y, code, &major.name))),
                 );
             }
             rows.push(row);
@@ -192,7 +194,7 @@ pub fn students_table(data: &Dataset, years: &[Year], number: usize) -> Table {
         total.extend(
             years
                 .iter()
-                .map(|&y| Cell::value(data.value(y, total_code))),
+                .map(|&y| Cell::value(kinds, total_code, data.value(y, total_code))),
         );
     }
     rows.push(total);
@@ -206,7 +208,7 @@ pub fn students_table(data: &Dataset, years: &[Year], number: usize) -> Table {
 }
 
 /// 表 3: one row per year with further-education figures; the rate is printed with "%".
-pub fn further_table(data: &Dataset, years: &[Year], number: usize) -> Table {
+pub fn further_table(data: &Dataset, kinds: &Kinds, years: &[Year], number: usize) -> Table {
     let mut top = vec![header("年度", 1, 1)];
     top.extend(FURTHER_COLUMNS.iter().map(|(label, _)| header(label, 1, 1)));
     let rows = years
@@ -219,7 +221,7 @@ pub fn further_table(data: &Dataset, years: &[Year], number: usize) -> Table {
         .map(|&year| {
             let mut row = vec![Cell::label(year.to_string())];
             for (_, code) in FURTHER_COLUMNS {
-                let mut cell = Cell::value(data.value(year, code));
+                let mut cell = Cell::value(kinds, code, data.value(year, code));
                 if *code == "further.rate" && !cell.text.is_empty() {
                     cell.text.push('%');
                 }

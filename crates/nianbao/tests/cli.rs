@@ -384,8 +384,17 @@ fn cell_text(element: scraper::ElementRef<'_>) -> String {
     element.text().collect::<String>().trim().to_string()
 }
 
-fn number_cell(value: Option<f64>) -> String {
-    value.map(nianbao_core::number::plain).unwrap_or_default()
+/// A table cell of element `code` as the number-format rule prints its kind.
+fn number_cell(code: &str, value: Option<f64>) -> String {
+    let kind = Definitions::builtin()
+        .unwrap()
+        .elements
+        .get(code)
+        .unwrap()
+        .kind;
+    value
+        .map(|v| nianbao_core::number::Style::of(kind).format(v))
+        .unwrap_or_default()
 }
 
 #[test]
@@ -415,7 +424,7 @@ fn report_tables_equal_the_dataset_cell_for_cell() {
         assert_eq!(row[0], format!("{year}年度"));
         let expected: Vec<String> = nianbao_report::tables::STAFF_COLUMNS
             .iter()
-            .map(|(_, _, code)| number_cell(data.value(*year, code)))
+            .map(|(_, _, code)| number_cell(code, data.value(*year, code)))
             .collect();
         assert_eq!(&row[1..], expected.as_slice(), "表1 {year}");
     }
@@ -432,7 +441,7 @@ fn report_tables_equal_the_dataset_cell_for_cell() {
             expected.extend(
                 years
                     .iter()
-                    .map(|y| number_cell(data.major_value(*y, code, &major.name))),
+                    .map(|y| number_cell(code, data.major_value(*y, code, &major.name))),
             );
         }
         assert_eq!(values, expected.as_slice(), "表2 {}", major.name);
@@ -445,7 +454,11 @@ fn report_tables_equal_the_dataset_cell_for_cell() {
         "students.enrolled_total",
         "students.graduates_total",
     ] {
-        expected.extend(years.iter().map(|y| number_cell(data.value(*y, code))));
+        expected.extend(
+            years
+                .iter()
+                .map(|y| number_cell(code, data.value(*y, code))),
+        );
     }
     assert_eq!(&total[total.len() - 9..], expected.as_slice());
 
@@ -457,7 +470,7 @@ fn report_tables_equal_the_dataset_cell_for_cell() {
         let expected: Vec<String> = nianbao_report::tables::FURTHER_COLUMNS
             .iter()
             .map(|(_, code)| {
-                let text = number_cell(data.value(year, code));
+                let text = number_cell(code, data.value(year, code));
                 if *code == "further.rate" {
                     format!("{text}%")
                 } else {

@@ -41,12 +41,19 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Whether an external program is installed; in CI (`NIANBAO_REQUIRE_BROWSER=1`, set with
+/// the document tools) a missing one fails the test instead of skipping it.
 fn tool(name: &str) -> bool {
-    Command::new("sh")
+    let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {name}"))
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
+        "{name} is required here (CI installs poppler-utils and LibreOffice)"
+    );
+    found
 }
 
 fn sample() -> Dataset {
@@ -56,11 +63,12 @@ fn sample() -> Dataset {
 /// Every cell text of Tables 1–3 as the report prints them.
 fn table_cells(data: &Dataset) -> BTreeSet<String> {
     let years = nianbao_report::table_years(data, Year::new(2025).unwrap());
+    let kinds = nianbao_report::Kinds::new(&Definitions::builtin().unwrap());
     let mut cells = BTreeSet::new();
     for table in [
-        tables::staff_table(data, &years, 1),
-        tables::students_table(data, &years, 2),
-        tables::further_table(data, &years, 3),
+        tables::staff_table(data, &kinds, &years, 1),
+        tables::students_table(data, &kinds, &years, 2),
+        tables::further_table(data, &kinds, &years, 3),
     ] {
         for row in &table.rows {
             for cell in row {
@@ -71,7 +79,7 @@ fn table_cells(data: &Dataset) -> BTreeSet<String> {
         }
     }
     assert!(
-        cells.contains("9313") && cells.contains("2887"),
+        cells.contains("9,313") && cells.contains("2,887"),
         "{cells:?}"
     );
     cells
@@ -222,10 +230,43 @@ fn pdf_holds_every_table_number_and_heading() {
     assert!(all.contains("典型案例1：") && all.contains("图1："));
 }
 
+/// Upper-case Roman numerals, as Word prints page numbers in the `upperRoman` format.
+fn roman(mut n: usize) -> String {
+    let mut out = String::new();
+    for (value, letters) in [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")] {
+        while n >= value {
+            out.push_str(letters);
+            n -= value;
+        }
+    }
+    out
+}
+
+/// The text of each page of a PDF, by pdftotext.
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let info = Command::new("pdfinfo").arg(pdf).output().unwrap();
+    let count: usize = String::from_utf8_lossy(&info.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    (1..=count)
+        .map(|page| {
+            let out = Command::new("pdftotext")
+                .args(["-layout", "-f", &page.to_string(), "-l", &page.to_string()])
+                .arg(pdf)
+                .arg("-")
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn libreoffice_converts_the_docx() {
-    if !tool("soffice") {
-        eprintln!("跳过：未安装 soffice（libreoffice-writer-nogui）");
+    if !tool("soffice") || !tool("pdftotext") || !tool("pdfinfo") {
+        eprintln!("跳过：未安装 soffice（libreoffice-writer-nogui）或 poppler-utils");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -252,6 +293,107 @@ fn libreoffice_converts_the_docx() {
             .map(|m| m.len() > 10_000)
             .unwrap_or(false)
     );
+
+    // The cover is one page; the front matter is numbered I, II, …; the body from 1 at
+    // chapter 1. Each page's number is its last line.
+    let pages = pdf_pages(&pdf);
+    let data = sample();
+    let last_line = |page: &str| {
+        page.lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let cover = squeeze(&pages[0]);
+    assert!(
+        cover.contains(&squeeze(&data.school.name)) && cover.contains("征求意见稿"),
+        "{cover}"
+    );
+    assert!(
+        cover.contains(&squeeze(&nianbao_report::chinese_date(
+            &data.school.report_date
+        ))),
+        "the whole cover, its date included, is on page 1: {cover}"
+    );
+    assert!(
+        squeeze(&pages[1]).contains("年报公开形式及网址"),
+        "page 2 starts the front matter: {}",
+        pages[1]
+    );
+    let chapter = pages
+        .iter()
+        .position(|p| squeeze(p).contains("1.学校概况1.1基本情况"))
+        .expect("chapter 1 starts a page");
+    assert!(chapter > 2, "front matter before chapter 1");
+    for (index, page) in pages.iter().enumerate().skip(1) {
+        let expected = if index < chapter {
+            roman(index)
+        } else {
+            (index - chapter + 1).to_string()
+        };
+        assert_eq!(last_line(page), expected, "page {}", index + 1);
+    }
+}
+
+/// The report's title, author and dates in the Word document's core properties.
+#[test]
+fn the_word_document_names_its_title_and_the_school() {
+    let mut archive =
+        zip::ZipArchive::new(fs::File::open(demo().join("out/report.docx")).unwrap()).unwrap();
+    let mut core = String::new();
+    archive
+        .by_name("docProps/core.xml")
+        .unwrap()
+        .read_to_string(&mut core)
+        .unwrap();
+    let data = sample();
+    assert!(
+        core.contains(&format!(
+            "<dc:title>{} 2025 年度质量年度报告</dc:title>",
+            data.school.name
+        )),
+        "{core}"
+    );
+    assert!(core.contains(&format!("<dc:creator>{}</dc:creator>", data.school.name)));
+    assert!(
+        !core.contains("unknown") && !core.contains("1970-01-01"),
+        "{core}"
+    );
+}
+
+/// One number-format rule: a figure prints the same in the text and in the tables.
+#[test]
+fn figures_print_alike_in_text_and_tables() {
+    let html = fs::read_to_string(demo().join("out/report.html")).unwrap();
+    let page = scraper::Html::parse_document(&html);
+    let texts = |css: &str| -> Vec<String> {
+        let selector = scraper::Selector::parse(css).unwrap();
+        page.select(&selector)
+            .map(|e| e.text().collect::<String>().trim().to_string())
+            .collect()
+    };
+    let cells = texts("td");
+    let prose = texts("p").join("\n");
+    let data = sample();
+    let definitions = Definitions::builtin().unwrap();
+    let year = Year::new(2025).unwrap();
+    for code in [
+        "further.total",
+        "funding.projects",
+        "funding.personnel",
+        "students.enrolled_total",
+        "training.social",
+    ] {
+        let kind = definitions.elements.get(code).unwrap().kind;
+        let printed = nianbao_core::number::Style::of(kind).format(data.value(year, code).unwrap());
+        assert!(cells.contains(&printed), "{code}: no table cell {printed}");
+        assert!(
+            prose.contains(&printed),
+            "{code}: the text does not print {printed}"
+        );
+    }
+    assert!(cells.contains(&"2,887".to_string()) && prose.contains("4,181.30"));
 }
 
 #[test]
