@@ -7,7 +7,10 @@
 //! `table("staff")`, `chart("standards", caption?)`, `figure("images/x.png", "caption")`.
 //! Filters: `num(decimals)`, `wan(decimals)` (元 → 万元), `pct(decimals)`,
 //! `share(whole, decimals=)`, `change(before, unit)`, `growth(before, decimals)`,
-//! `cn_date`.
+//! `cn_date`. Without decimals a filter prints as the one number-format rule
+//! ([`nianbao_core::number::Style`]) says, the rule the tables print with: `num` a count
+//! whole and an amount with two decimals unless whole ("2,887", "4,181.30"), `pct` a
+//! percentage as entered ("96.8%").
 //!
 //! Elements and indicators are named by their code or by their Chinese name
 //! (`v("教职工总数")`, `ind("生师比")`), so a school's own text reads in its own words. An
