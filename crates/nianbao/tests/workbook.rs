@@ -78,11 +78,17 @@ fn edit_cell(bytes: &[u8], sheet: &str, code: &str, column: &str, value: f64) ->
         let target = (meta.name == sheet).then(|| {
             let row = range
                 .rows()
-                .position(|r| r.get(1).is_some_and(|c| c.to_string() == code))
+                .position(|r| {
+                    r.get(1)
+                        .is_some_and(|c| matches!(c, Data::String(s) if s == code))
+                })
                 .unwrap();
             let col = range
                 .rows()
-                .find_map(|r| r.iter().position(|c| c.to_string() == column))
+                .find_map(|r| {
+                    r.iter()
+                        .position(|c| matches!(c, Data::String(s) if s == column))
+                })
                 .unwrap();
             (row, col)
         });
