@@ -13,11 +13,11 @@
 use std::io::Cursor;
 
 use docx_rs::{
-    AlignmentType, BreakType, Docx, FieldCharType, Footer, Header, Hyperlink, HyperlinkType,
-    InstrPAGEREF, InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin, PageNum,
-    PageNumType, PageSize, Paragraph as DocxParagraph, Pic, Run, RunFonts, Section, Shading,
-    SpecialIndentType, Style, StyleType, StyleWithLevel, Styles, Tab, TabLeaderType, TabValueType,
-    Table as DocxTable, TableCell, TableRow, VAlignType, VMergeType, WidthType,
+    AlignmentType, BreakType, Docx, FieldCharType, Footer, Header, Hyperlink, HyperlinkData,
+    HyperlinkType, InstrPAGEREF, InstrText, InstrToC, LineSpacing, LineSpacingType, PageMargin,
+    PageNum, PageNumType, PageSize, Paragraph as DocxParagraph, Pic, Run, RunFonts, Section,
+    Shading, SpecialIndentType, Style, StyleType, StyleWithLevel, Styles, Tab, TabLeaderType,
+    TabValueType, Table as DocxTable, TableCell, TableRow, VAlignType, VMergeType, WidthType,
 };
 
 use crate::error::ReportError;
@@ -131,6 +131,7 @@ pub fn render_at(doc: &Document, generated_at: &str) -> Result<Vec<u8>, ReportEr
     };
     let mut writer = Writer {
         bookmark: 0,
+        links: 0,
         pictures: rasterise(doc)?,
     };
     // Every page, the cover included, says a draft is a draft.
@@ -352,6 +353,8 @@ enum Item {
 
 struct Writer {
     bookmark: usize,
+    /// External links written so far, which name their relationships.
+    links: usize,
     /// Every figure's picture, rasterised ahead, in order of appearance.
     pictures: std::collections::VecDeque<Pic>,
 }
@@ -386,7 +389,14 @@ fn rasterise(doc: &Document) -> Result<std::collections::VecDeque<Pic>, ReportEr
     for part in results {
         out.extend(part?);
     }
-    Ok(out)
+    // docx-rs names pictures from a process-wide counter, taken here by whichever thread ran
+    // first; named by their place in the document instead, a render is the same bytes every
+    // time.
+    Ok(out
+        .into_iter()
+        .enumerate()
+        .map(|(index, pic)| pic.id(format!("rIdImage{}", index + 1)))
+        .collect())
 }
 
 fn bookmark_name(id: &str) -> String {
@@ -396,33 +406,6 @@ fn bookmark_name(id: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     format!("_Toc_{name}")
-}
-
-fn runs(paragraph: DocxParagraph, runs: &[Inline]) -> DocxParagraph {
-    let mut p = paragraph;
-    for inline in runs {
-        let mut lines = inline.text.split('\n').peekable();
-        while let Some(text) = lines.next() {
-            let mut run = Run::new().add_text(text);
-            if inline.bold {
-                run = run.bold();
-            }
-            if inline.italic {
-                run = run.italic();
-            }
-            if lines.peek().is_some() {
-                run = run.add_break(BreakType::TextWrapping);
-            }
-            p = match &inline.link {
-                Some(url) if url.starts_with("http") => p.add_hyperlink(
-                    Hyperlink::new(url, HyperlinkType::External)
-                        .add_run(run.color("1F4E9A").underline("single")),
-                ),
-                _ => p.add_run(run),
-            };
-        }
-    }
-    p
 }
 
 /// A SEQ field that Word counts captions with: `图 {SEQ 图}`.
@@ -440,6 +423,44 @@ impl Writer {
     fn next_bookmark(&mut self) -> usize {
         self.bookmark += 1;
         self.bookmark
+    }
+
+    /// An external link, its relationship named by its place in the document (docx-rs
+    /// would take a number from a process-wide counter, different on every render).
+    fn link(&mut self, url: &str) -> Hyperlink {
+        self.links += 1;
+        let mut link = Hyperlink::new(url, HyperlinkType::External);
+        if let HyperlinkData::External { rid, .. } = &mut link.link {
+            *rid = format!("rIdHyperlink{}", self.links);
+        }
+        link
+    }
+
+    fn runs(&mut self, paragraph: DocxParagraph, runs: &[Inline]) -> DocxParagraph {
+        let mut p = paragraph;
+        for inline in runs {
+            let mut lines = inline.text.split('\n').peekable();
+            while let Some(text) = lines.next() {
+                let mut run = Run::new().add_text(text);
+                if inline.bold {
+                    run = run.bold();
+                }
+                if inline.italic {
+                    run = run.italic();
+                }
+                if lines.peek().is_some() {
+                    run = run.add_break(BreakType::TextWrapping);
+                }
+                p = match &inline.link {
+                    Some(url) if url.starts_with("http") => p.add_hyperlink(
+                        self.link(url)
+                            .add_run(run.color("1F4E9A").underline("single")),
+                    ),
+                    _ => p.add_run(run),
+                };
+            }
+        }
+        p
     }
 
     /// A caption paragraph "label N：text" with a SEQ field and a bookmark for the lists.
@@ -492,7 +513,7 @@ impl Writer {
                         Align::Right => DocxParagraph::new().align(AlignmentType::Right),
                         Align::Left => DocxParagraph::new().align(AlignmentType::Left),
                     };
-                    out.push(Item::Paragraph(Box::new(runs(base, &p.runs))));
+                    out.push(Item::Paragraph(Box::new(self.runs(base, &p.runs))));
                 }
                 Block::List { ordered, items } => {
                     for (i, item) in items.iter().enumerate() {
@@ -504,7 +525,7 @@ impl Writer {
                         let p = DocxParagraph::new()
                             .indent(Some(420), Some(SpecialIndentType::Hanging(280)), None, None)
                             .add_run(Run::new().add_text(bullet));
-                        out.push(Item::Paragraph(Box::new(runs(p, item))));
+                        out.push(Item::Paragraph(Box::new(self.runs(p, item))));
                     }
                 }
                 Block::Table(t) => {
@@ -798,6 +819,21 @@ mod tests {
     use super::*;
     use crate::model::{Cover, FinalMark, Heading, Paragraph};
 
+    fn chart(number: usize) -> Block {
+        Block::Figure(Box::new(Figure {
+            number,
+            caption: format!("图题{number}"),
+            image: Image::Chart {
+                svg: format!(
+                    r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="{}" height="20" fill="#8b1a1a"/></svg>"##,
+                    number * 5
+                ),
+                width: 40.0,
+                height: 20.0,
+            },
+        }))
+    }
+
     fn heading(text: &str, number: Option<&str>) -> Block {
         Block::Heading(Heading {
             level: 1,
@@ -879,6 +915,36 @@ mod tests {
             part(&first, "docProps/core.xml").contains(">2026-01-20T02:00:00Z</dcterms:created>")
         );
         assert!(render(&final_doc).unwrap() == first, "the same bytes");
+    }
+
+    #[test]
+    fn pictures_and_links_are_named_by_their_place_so_every_render_is_the_same() {
+        let mut doc = document(Status::Final(FinalMark {
+            snapshot: 1,
+            hash: "ab".into(),
+            created_at: "2026-01-20T02:00:00Z".into(),
+        }));
+        let link = Inline {
+            text: "学校网站".into(),
+            link: Some("https://example.cn/".into()),
+            ..Inline::default()
+        };
+        doc.blocks
+            .push(Block::Paragraph(Paragraph::new(vec![link])));
+        doc.blocks.extend((1..=6).map(chart));
+        let first = render(&doc).unwrap();
+        // Other renders in between move docx-rs's process-wide counters along.
+        let mut other = doc.clone();
+        other.blocks.truncate(3);
+        other.blocks.push(chart(1));
+        render(&other).unwrap();
+        let again = render(&doc).unwrap();
+        assert!(first == again, "the same bytes");
+        let rels = part(&first, "word/_rels/document.xml.rels");
+        for n in 1..=6 {
+            assert!(rels.contains(&format!("Id=\"rIdImage{n}\"")), "{rels}");
+        }
+        assert!(rels.contains("Id=\"rIdHyperlink1\""), "{rels}");
     }
 
     #[test]
