@@ -33,7 +33,7 @@ impl std::fmt::Display for Conflict {
         let shown = |v: Option<f64>| v.map_or("（空）".to_string(), |v| v.to_string());
         write!(f, "「{}」", fact_record(&self.key))?;
         if let (Some(by), Some(at)) = (&self.changed_by, &self.changed_at) {
-            write!(f, "已由 {by} 于 {at} ")?;
+            write!(f, "已由 {by} 于 {} ", nianbao_core::clock::beijing_time(at))?;
         } else {
             write!(f, "已被他人")?;
         }

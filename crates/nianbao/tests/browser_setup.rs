@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, open_browser, page_text, screenshot, sign_in, sign_out,
-    start_chromedriver, start_server, wait_for,
+    browser_available, cli, click_and_wait, mark_leaving, new_page, open_browser, page_text,
+    screenshot, sign_in, sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -74,13 +74,10 @@ async fn fill(browser: &Client, css: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn click(browser: &Client, css: &str) -> Result<()> {
-    wait_for(browser, css).await?.click().await?;
-    Ok(())
-}
-
-async fn notice(browser: &Client) -> Result<String> {
-    Ok(wait_for(browser, "p.notice").await?.text().await?)
+/// Submits with the element at `css` and waits for the notice the next page shows.
+async fn submit(browser: &Client, css: &str, notice: &str) -> Result<()> {
+    click_and_wait(browser, css).await?;
+    wait_until_text(browser, "p.notice", notice).await
 }
 
 /// The page is no wider than the window: only tables scroll sideways, inside their box.
@@ -113,17 +110,12 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
     fill(browser, "input[name=city]", "青山市").await?;
     fill(browser, "input[name=district]", "河东区").await?;
     fill(browser, "input[name=report_year]", "2025").await?;
-    click(browser, "#create-school").await?;
-    ensure!(
-        notice(browser).await?.contains("学校已创建"),
-        "the school is created"
-    );
+    submit(browser, "#create-school", "学校已创建").await?;
 
     // Two departments and a major.
     for department in ["信息技术部", "财经商贸部"] {
         fill(browser, "#department-name", department).await?;
-        click(browser, "#add-department-button").await?;
-        ensure!(notice(browser).await?.contains("专业部已更新"));
+        submit(browser, "#add-department-button", "专业部已更新").await?;
     }
     fill(browser, "#major-name", MAJOR).await?;
     wait_for(browser, "#major-category")
@@ -134,8 +126,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
         .await?
         .select_by_value("信息技术部")
         .await?;
-    click(browser, "#add-major-button").await?;
-    ensure!(notice(browser).await?.contains("专业已更新"));
+    submit(browser, "#add-major-button", "专业已更新").await?;
     let majors = wait_for(browser, "#majors").await?.text().await?;
     ensure!(
         majors.contains(MAJOR) && majors.contains("2021 年版") && majors.contains("信息技术部"),
@@ -172,26 +163,21 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
             .await?
             .send_keys(PASSWORD)
             .await?;
-        form.find(Locator::Css("button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        ensure!(
-            notice(browser).await?.contains("账号已创建"),
-            "{name} created"
-        );
+        submit(browser, "#new-user button[type=submit]", "账号已创建").await?;
     }
 
     // 2026 starts from 2025.
     browser
         .goto(&format!("{base}/schools/{CODE}/structure"))
         .await?;
-    click(browser, "#next-year-button").await?;
+    mark_leaving(browser).await?;
+    wait_for(browser, "#next-year-button")
+        .await?
+        .click()
+        .await?;
     browser.accept_alert().await?;
-    ensure!(
-        notice(browser).await?.contains("已开始 2026 年度"),
-        "the new year is started"
-    );
+    new_page(browser).await?;
+    wait_until_text(browser, "p.notice", "已开始 2026 年度").await?;
     sign_out(browser).await?;
 
     // The department fills in its section on a phone.
@@ -217,11 +203,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
     }
     fits(browser, "the section form").await?;
     screenshot(browser, "section-form-phone").await?;
-    click(browser, "#section-form button[type=submit]").await?;
-    ensure!(
-        notice(browser).await?.contains("已保存"),
-        "the department's figures are saved"
-    );
+    submit(browser, "#section-form button[type=submit]", "已保存").await?;
     sign_out(browser).await?;
     browser.set_window_size(1280, 1024).await?;
 
@@ -232,7 +214,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
         .await?;
     fill(browser, "input[aria-label='招生人数合计 2026年']", "120").await?;
     fill(browser, "input[aria-label='在校生人数合计 2026年']", "380").await?;
-    click(browser, "#section-form button[type=submit]").await?;
+    click_and_wait(browser, "#section-form button[type=submit]").await?;
     let banner = wait_for(browser, "#after-save").await?.text().await?;
     ensure!(
         banner.contains("招生人数合计应等于各专业招生人数之和"),
@@ -250,6 +232,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
         "no internal codes: {text}"
     );
     screenshot(browser, "findings").await?;
+    mark_leaving(browser).await?;
     browser
         .find(Locator::XPath(
             "//li[contains(., '招生人数合计应等于各专业招生人数之和')]//div[@class='where']/a[contains(., '2026年 招生人数合计')]",
@@ -258,6 +241,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
         .context("the finding links to the 2026 total")?
         .click()
         .await?;
+    new_page(browser).await?;
     let cell = wait_for(browser, "td.focus input#focus").await?;
     ensure!(
         cell.attr("aria-label").await?.as_deref() == Some("招生人数合计 2026年"),
@@ -274,8 +258,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
     );
     cell.clear().await?;
     cell.send_keys("130").await?;
-    click(browser, "#section-form button[type=submit]").await?;
-    ensure!(notice(browser).await?.contains("已保存"));
+    submit(browser, "#section-form button[type=submit]", "已保存").await?;
     ensure!(
         browser.find(Locator::Css("#after-save")).await.is_err()
             || !page_text(browser)

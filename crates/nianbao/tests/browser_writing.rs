@@ -19,8 +19,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    WAIT, browser_available, cli, open_browser, page_text, screenshot, sign_in, sign_out,
-    start_chromedriver, start_server, wait_for, wait_for_download,
+    browser_available, cli, click_and_wait, mark_leaving, new_page, open_browser, page_text,
+    screenshot, sign_in, sign_out, start_chromedriver, start_server, wait_for, wait_for_download,
+    wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -181,10 +182,13 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .await?
         .select_by_value(DEPARTMENT_NAME)
         .await?;
+    mark_leaving(browser).await?;
     row.find(Locator::Css("button[type=submit]"))
         .await?
         .click()
         .await?;
+    new_page(browser).await?;
+    wait_until_text(browser, "p.notice", "负责部门已更新").await?;
     let row = wait_for(browser, "#part-2\\.2").await?;
     ensure!(
         row.find(Locator::Css("option[selected]"))
@@ -215,12 +219,12 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         "a character count: {chars}"
     );
     screenshot(browser, "section-editor").await?;
-    wait_for(browser, "#save").await?.click().await?;
+    click_and_wait(browser, "#save").await?;
     wait_until_text(browser, "p.notice", "已保存").await?;
     ensure!(state_of(browser).await? == "草稿", "saved as 草稿");
 
     // A typical case with a photo.
-    wait_for(browser, "#new-case").await?.click().await?;
+    click_and_wait(browser, "#new-case").await?;
     wait_for(browser, "#case-title")
         .await?
         .send_keys(CASE_TITLE)
@@ -229,7 +233,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .await?
         .send_keys("学校与本地企业共建实训室，学生在真实项目中完成数据标注训练。")
         .await?;
-    wait_for(browser, "#save-case").await?.click().await?;
+    click_and_wait(browser, "#save-case").await?;
     wait_until_text(browser, "p.notice", "案例已保存").await?;
     let file = photo(dir);
     wait_for(browser, "#photo-file")
@@ -240,7 +244,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .await?
         .send_keys(CAPTION)
         .await?;
-    wait_for(browser, "#upload-photo").await?.click().await?;
+    click_and_wait(browser, "#upload-photo").await?;
     wait_until_text(browser, "p.notice", "照片已上传").await?;
     let shown = wait_for(browser, ".photos figcaption")
         .await?
@@ -252,7 +256,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
     );
 
     browser.goto(&part).await?;
-    wait_for(browser, "#submit-review").await?.click().await?;
+    click_and_wait(browser, "#submit-review").await?;
     wait_until_text(browser, "#part-state", "待审").await?;
     sign_out(browser).await?;
 
@@ -263,7 +267,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
         .await?
         .send_keys(REASON)
         .await?;
-    wait_for(browser, "#return").await?.click().await?;
+    click_and_wait(browser, "#return").await?;
     wait_until_text(browser, "#part-state", "草稿").await?;
     sign_out(browser).await?;
 
@@ -280,9 +284,9 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
     );
     let text = wait_for(browser, "#text").await?;
     text.send_keys(FIX).await?;
-    wait_for(browser, "#save").await?.click().await?;
+    click_and_wait(browser, "#save").await?;
     wait_until_text(browser, "p.notice", "已保存").await?;
-    wait_for(browser, "#submit-review").await?.click().await?;
+    click_and_wait(browser, "#submit-review").await?;
     wait_until_text(browser, "#part-state", "待审").await?;
     browser.set_window_size(390, 844).await?;
     screenshot(browser, "section-editor-phone").await?;
@@ -292,7 +296,7 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
     // The reviewer approves.
     sign_in(browser, base, REVIEWER, PASSWORD).await?;
     browser.goto(&part).await?;
-    wait_for(browser, "#approve").await?.click().await?;
+    click_and_wait(browser, "#approve").await?;
     wait_until_text(browser, "#part-state", "已定稿").await?;
     sign_out(browser).await?;
 
@@ -315,7 +319,9 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
             .await?
             .send_keys("经核对，数据属实：学校本年度新进教师较多，规模仍在发展中。")
             .await?;
+        mark_leaving(browser).await?;
         form.find(Locator::Css("button")).await?.click().await?;
+        new_page(browser).await?;
         wait_for(browser, "h1").await?;
     }
     browser
@@ -329,8 +335,10 @@ async fn walk_through(browser: &Client, base: &str, dir: &Path, downloads: &Path
             .await?;
         anyhow::bail!("the report should be ready for the final: {left}");
     }
+    mark_leaving(browser).await?;
     wait_for(browser, "#make-final").await?.click().await?;
     browser.accept_alert().await?;
+    new_page(browser).await?;
     wait_for(browser, "#final-made").await?;
     screenshot(browser, "final").await?;
     wait_for(browser, "#final-pdf").await?.click().await?;
@@ -355,28 +363,6 @@ async fn insert_binding(browser: &Client, name: &str, label: &str) -> Result<()>
         .with_context(|| format!("the picker offers {name} {label}"))?;
     button.click().await?;
     Ok(())
-}
-
-/// Waits until the element's text (spaces removed) contains `wanted` (spaces removed).
-async fn wait_until_text(browser: &Client, css: &str, wanted: &str) -> Result<()> {
-    let wanted: String = wanted.split_whitespace().collect();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Ok(element) = browser.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-            && text
-                .split_whitespace()
-                .collect::<String>()
-                .contains(&wanted)
-        {
-            return Ok(());
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "`{css}` never showed 「{wanted}」"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
 }
 
 fn check_pdf(pdf: &Path) -> Result<()> {

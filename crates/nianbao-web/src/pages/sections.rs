@@ -114,7 +114,7 @@ fn conflict_message(definitions: &Definitions, conflict: &Conflict) -> String {
         .map(|m| format!("（{m}）"))
         .unwrap_or_default();
     let who = match (&conflict.changed_by, &conflict.changed_at) {
-        (Some(by), Some(at)) => format!("已由 {by} 于 {at} "),
+        (Some(by), Some(at)) => format!("已由 {by} 于 {} ", nianbao_core::clock::beijing_time(at)),
         _ => "已被他人".to_string(),
     };
     let value = |v: Option<f64>| v.map_or("空".to_string(), nianbao_core::number::plain);

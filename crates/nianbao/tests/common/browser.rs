@@ -257,3 +257,60 @@ pub async fn screenshot(browser: &Client, name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Clicks what submits a form (or follows a link) and waits until the next page has
+/// replaced this one, so nothing is read from the page being left.
+pub async fn click_and_wait(browser: &Client, css: &str) -> Result<()> {
+    mark_leaving(browser).await?;
+    wait_for(browser, css).await?.click().await?;
+    new_page(browser).await
+}
+
+/// Marks the page as being left, for [`new_page`] to wait until another replaced it.
+pub async fn mark_leaving(browser: &Client) -> Result<()> {
+    browser
+        .execute("document.documentElement.dataset.leaving = '1';", vec![])
+        .await?;
+    Ok(())
+}
+
+/// Waits until the page marked as being left is gone (after an alert was accepted, say).
+pub async fn new_page(browser: &Client) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = browser
+            .execute(
+                "return document.readyState === 'complete' && !document.documentElement.dataset.leaving;",
+                vec![],
+            )
+            .await;
+        if matches!(left, Ok(serde_json::Value::Bool(true))) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the next page did not load within {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the element's text (spaces removed) contains `wanted` (spaces removed).
+pub async fn wait_until_text(browser: &Client, css: &str, wanted: &str) -> Result<()> {
+    let wanted: String = wanted.split_whitespace().collect();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+            && text
+                .split_whitespace()
+                .collect::<String>()
+                .contains(&wanted)
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("`{css}` never showed 「{wanted}」");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
