@@ -17,10 +17,18 @@ pub enum Role {
     Department,
     /// 只读审阅: reads everything, changes nothing (an education commission's reviewer).
     Reviewer,
+    /// 心理辅导员: the only role that reads and keeps the psychological archive.
+    Counsellor,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Quality, Role::Department, Role::Reviewer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Quality,
+        Role::Department,
+        Role::Reviewer,
+        Role::Counsellor,
+    ];
 
     /// The stable code stored in the database.
     pub fn code(self) -> &'static str {
@@ -29,6 +37,7 @@ impl Role {
             Role::Quality => "quality",
             Role::Department => "department",
             Role::Reviewer => "reviewer",
+            Role::Counsellor => "counsellor",
         }
     }
 
@@ -39,6 +48,7 @@ impl Role {
             Role::Quality => "质量办",
             Role::Department => "部门填报",
             Role::Reviewer => "只读审阅",
+            Role::Counsellor => "心理辅导员",
         }
     }
 
@@ -57,7 +67,7 @@ impl fmt::Display for Role {
 /// A role name that is neither a code nor a Chinese label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "未知的角色「{0}」，应为 admin（管理员）、quality（质量办）、department（部门填报）或 reviewer（只读审阅）"
+    "未知的角色「{0}」，应为 admin（管理员）、quality（质量办）、department（部门填报）、reviewer（只读审阅）或 counsellor（心理辅导员）"
 )]
 pub struct UnknownRole(pub String);
 

@@ -59,6 +59,18 @@ pub struct Element {
     /// The report section (e.g. "1.4") the element belongs to.
     #[serde(default)]
     pub section: String,
+    /// The school register that computes the element ("bases", "training", "psych",
+    /// "courses"); `None` for a figure the school enters. A computed element is never typed
+    /// into a form, a template or a dataset folder: its facts come from the register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<String>,
+}
+
+impl Element {
+    /// Whether the element's facts are computed from a register rather than entered.
+    pub fn is_computed(&self) -> bool {
+        self.register.is_some()
+    }
 }
 
 /// Every element, by code.
@@ -187,6 +199,7 @@ mod tests {
             kind: ValueKind::Count,
             dimension: Dimension::School,
             section: String::new(),
+            register: None,
         };
         let mut catalogue = ElementCatalogue::new(vec![element("staff.total")]).unwrap();
         assert!(catalogue.insert(element("staff.total.x")).is_err());

@@ -157,6 +157,7 @@ impl Definitions {
                     kind: ValueKind::Ratio,
                     dimension: Default::default(),
                     section: indicator.section.clone(),
+                    register: None,
                 })
                 .map_err(|code| DefinitionError::DuplicateElement {
                     file: sources.indicators.0.clone(),

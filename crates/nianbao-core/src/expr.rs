@@ -686,6 +686,7 @@ mod tests {
             kind: ValueKind::Count,
             dimension,
             section: String::new(),
+            register: None,
         };
         ElementCatalogue::new(vec![
             e("staff.total", "教职工总数", Dimension::School),

@@ -356,6 +356,13 @@ impl YearReader<'_> {
                 format!("「{}」按专业填报，应写在 {STUDENTS_FILE} 中", element.name),
             ));
         }
+        if element.is_computed() {
+            return Err(self.error(
+                value.span(),
+                code,
+                format!("「{}」由学校的登记系统计算，不能在数据文件中填写", element.name),
+            ));
+        }
         let Some(number) = number else {
             return Err(self.error(value.span(), code, format!("「{}」应为数值", element.name)));
         };

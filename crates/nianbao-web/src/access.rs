@@ -29,7 +29,7 @@ pub fn can_edit_fact(
                 Dimension::School => department.is_some() && section_owner == department,
             }
         }
-        Role::Admin | Role::Reviewer => false,
+        Role::Admin | Role::Reviewer | Role::Counsellor => false,
     }
 }
 
@@ -44,7 +44,7 @@ pub fn can_write_part(user: &User, owner: Option<&str>) -> bool {
     match user.role {
         Role::Quality => true,
         Role::Department => user.department.is_some() && user.department.as_deref() == owner,
-        Role::Admin | Role::Reviewer => false,
+        Role::Admin | Role::Reviewer | Role::Counsellor => false,
     }
 }
 
@@ -54,7 +54,7 @@ pub fn can_review(user: &User) -> bool {
     match user.role {
         Role::Quality => true,
         Role::Reviewer => user.school_code.is_some(),
-        Role::Admin | Role::Department => false,
+        Role::Admin | Role::Department | Role::Counsellor => false,
     }
 }
 
@@ -63,7 +63,7 @@ pub fn can_comment(user: &User) -> bool {
     match user.role {
         Role::Quality | Role::Department => true,
         Role::Reviewer => user.school_code.is_some(),
-        Role::Admin => false,
+        Role::Admin | Role::Counsellor => false,
     }
 }
 
@@ -100,6 +100,7 @@ mod tests {
             kind: ValueKind::Count,
             dimension,
             section: "1.5".into(),
+            register: None,
         }
     }
 

@@ -56,7 +56,9 @@ impl<'a> Plan<'a> {
         let in_section = |dimension: Dimension| {
             defs.elements
                 .iter()
-                .filter(|e| e.section == section.number && e.dimension == dimension)
+                .filter(|e| {
+                    e.section == section.number && e.dimension == dimension && !e.is_computed()
+                })
                 .collect::<Vec<_>>()
         };
         let mut years = years.to_vec();

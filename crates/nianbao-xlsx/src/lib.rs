@@ -32,12 +32,14 @@ mod error;
 mod guard;
 mod layout;
 mod read;
+mod rows;
 mod write;
 
 pub use base::{BASE_SHEET, Base};
 pub use changes::{CellChange, Changes, stale_message, summary};
 pub use error::{CellError, ScopeError, UploadError, XlsxError};
 pub use read::{read_base, read_upload, read_workbook};
+pub use rows::{MAX_SHEET_CELLS, SheetCell, SheetRows, read_sheet_rows};
 pub use write::{write_template, write_workbook};
 
 use nianbao_core::{FactKey, Major, Year};

@@ -75,7 +75,7 @@ pub(crate) fn data_sections(definitions: &Definitions) -> Vec<(&Section, Vec<&El
             let elements: Vec<&Element> = definitions
                 .elements
                 .iter()
-                .filter(|e| e.section == section.number)
+                .filter(|e| e.section == section.number && !e.is_computed())
                 .collect();
             (section, elements)
         })
