@@ -360,7 +360,10 @@ impl YearReader<'_> {
             return Err(self.error(
                 value.span(),
                 code,
-                format!("「{}」由学校的登记系统计算，不能在数据文件中填写", element.name),
+                format!(
+                    "「{}」由学校的登记系统计算，不能在数据文件中填写",
+                    element.name
+                ),
             ));
         }
         let Some(number) = number else {

@@ -9,6 +9,7 @@ mod accounts;
 mod authoring;
 mod edits;
 mod school;
+mod registers;
 mod sessions;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use authoring::{
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 pub use school::Restructure;
+pub use registers::{AccessEntry, PsychAccess, PsychArchiveEntry};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -41,6 +43,8 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0004_web.sql"),
     include_str!("../migrations/sqlite/0005_authoring.sql"),
     include_str!("../migrations/sqlite/0006_accounts.sql"),
+    include_str!("../migrations/sqlite/0010_registers.sql"),
+    include_str!("../migrations/sqlite/0011_psych_archive.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -49,6 +53,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_web.sql"),
     include_str!("../migrations/postgres/0005_authoring.sql"),
     include_str!("../migrations/postgres/0006_accounts.sql"),
+    include_str!("../migrations/postgres/0010_registers.sql"),
+    include_str!("../migrations/postgres/0011_psych_archive.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +110,22 @@ pub enum StoreError {
     WrongPassword,
     #[error("定稿快照 {0} 不存在：请用 `nianbao report --snapshots` 查看已有的定稿")]
     UnknownSnapshot(i64),
+    #[error("{0}")]
+    Import(Box<nianbao_systems::ImportErrors>),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Seal(#[from] nianbao_systems::psych::SealError),
+    #[error(
+        "心理档案密钥与本校建档时使用的密钥不一致：请使用原来的密钥文件或 NIANBAO_PSYCH_KEY，档案未被读取或改动"
+    )]
+    WrongKey,
+    #[error("只有本校的心理辅导员可以查看、导入或导出心理档案")]
+    NotCounsellor,
+    #[error(
+        "查看、导入或导出心理档案须说明事由，事由应为以下之一（可在其后加「：」写明详情）：{0}"
+    )]
+    ReasonRequired(String),
 }
 
 /// A school as listed by the store.

@@ -113,7 +113,9 @@ mod tests {
         sheet.write_number(1, 1, 12.5).unwrap();
         let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 3, 1).unwrap();
         let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-        sheet.write_datetime_with_format(1, 2, &date, &format).unwrap();
+        sheet
+            .write_datetime_with_format(1, 2, &date, &format)
+            .unwrap();
         let bytes = book.save_to_buffer().unwrap();
         let rows = read_sheet_rows(&bytes, "设备", &Limits::default()).unwrap();
         assert_eq!(rows.sheet, "设备");
