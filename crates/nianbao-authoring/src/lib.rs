@@ -202,7 +202,10 @@ impl<'a> Authoring<'a> {
         year: Year,
         overlay: Option<Content>,
     ) -> Result<Draft, AuthoringError> {
-        let data = self.store.load_dataset(code).await?;
+        let data = self
+            .store
+            .load_dataset_with_registers(code, self.definitions)
+            .await?;
         let acceptances = self.store.acceptances(code).await?;
         let mut content = self.content(code, year).await?;
         if let Some(overlay) = overlay {
@@ -256,7 +259,10 @@ impl<'a> Authoring<'a> {
         let snapshot = Snapshot {
             year,
             created_at: created_at.to_string(),
-            data: self.store.load_dataset(code).await?,
+            data: self
+                .store
+                .load_dataset_with_registers(code, self.definitions)
+                .await?,
             acceptances: self.store.acceptances(code).await?,
             sources: Sources::builtin(),
             content: self.content(code, year).await?,

@@ -2,6 +2,7 @@
 //! Every command works on one store (`--db`, a SQLite file by default).
 
 mod output;
+mod registers;
 mod sample;
 mod workbook;
 
@@ -144,6 +145,14 @@ enum Command {
     },
     /// 积分制学生发展：积分体系、名册、积分流水、八维画像、评优与推荐。
     Points(nianbao_points::cli::PointsArgs),
+    /// 实训基地与设备台账：基地、设备、使用记录的导入导出与查看，利用率，报告 2.6 节与办学条件的设备数据。
+    Bases(registers::BasesArgs),
+    /// 社会培训登记：培训班、按培训对象的培训人次、职业技能等级认定的导入导出与查看，报告 3.1—3.3 节的数据。
+    Training(registers::TrainingArgs),
+    /// 心理健康档案（一人一档）：仅心理辅导员可读，加密保存，每次查阅留痕；报告只用汇总人数。
+    Psych(registers::PsychArgs),
+    /// 课程质量闭环：课程、选课、监测、评价、反馈与改进措施的导入导出与查看，报告 2.3 节的数据。
+    Courses(registers::CoursesArgs),
 }
 
 #[derive(Subcommand)]
@@ -342,6 +351,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Points(args) => {
             nianbao_points::cli::run(args, &location.db, location.url.as_deref()).await
         }
+        Command::Bases(args) => registers::bases(db, &definitions, args, &actor()).await,
+        Command::Training(args) => registers::training(db, &definitions, args, &actor()).await,
+        Command::Psych(args) => registers::psych(db, &definitions, args).await,
+        Command::Courses(args) => registers::courses(db, &definitions, args, &actor()).await,
         Command::Init => {
             open_store(db).await?;
             println!("数据库已就绪：{}", db.describe());
@@ -399,7 +412,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { school, format } => {
             let store = open_store(db).await?;
             let data = store
-                .load_dataset(&pick_school(&store, school).await?)
+                .load_dataset_with_registers(&pick_school(&store, school).await?, &definitions)
                 .await?;
             let findings = run_checks(&definitions, &data);
             let accepted = store.acceptances(&data.school.code).await?;
@@ -424,7 +437,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let store = open_store(db).await?;
             let data = store
-                .load_dataset(&pick_school(&store, school).await?)
+                .load_dataset_with_registers(&pick_school(&store, school).await?, &definitions)
                 .await?;
             let year = pick_year(&data, year)?;
             let results = evaluate_indicators(&definitions, &data, year);
@@ -502,7 +515,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let store = open_store(db).await?;
             let data = store
-                .load_dataset(&pick_school(&store, school).await?)
+                .load_dataset_with_registers(&pick_school(&store, school).await?, &definitions)
                 .await?;
             let findings = run_checks(&definitions, &data);
             let Some(finding) = findings.iter().find(|f| f.key() == key) else {
@@ -852,7 +865,9 @@ async fn demo(db: &StoreLocation, out: &Path, definitions: &Definitions) -> Resu
         summary.changed,
         summary.removed
     );
-    let data = store.load_dataset(&data.school.code).await?;
+    let data = store
+        .load_dataset_with_registers(&data.school.code, definitions)
+        .await?;
     let findings = run_checks(definitions, &data);
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     println!(

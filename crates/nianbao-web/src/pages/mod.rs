@@ -26,8 +26,8 @@ use crate::access;
 use crate::auth::Session;
 use crate::{AppState, WebError};
 
-/// Loads a school's dataset if the user may read it: 403 before the store is asked, so a
-/// user cannot learn which other schools exist.
+/// Loads a school's dataset, with its registers' figures, if the user may read it: 403
+/// before the store is asked, so a user cannot learn which other schools exist.
 pub(crate) async fn readable_school(
     state: &AppState,
     session: &Session,
@@ -36,7 +36,10 @@ pub(crate) async fn readable_school(
     if !access::can_read_school(&session.user, code) {
         return Err(WebError::Forbidden);
     }
-    Ok(state.store().load_dataset(code).await?)
+    Ok(state
+        .store()
+        .load_dataset_with_registers(code, state.definitions())
+        .await?)
 }
 
 /// The context every page's frame (base.html) needs.
