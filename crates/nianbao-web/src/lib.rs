@@ -41,6 +41,8 @@ pub struct Config {
     pub lockout_minutes: u64,
     /// The largest Excel upload accepted.
     pub max_upload_bytes: usize,
+    /// The psychological archive's key; without it the archive cannot be opened.
+    pub psych_key: Option<Arc<nianbao_systems::psych::Key>>,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             max_failed_logins_per_account: 20,
             lockout_minutes: 15,
             max_upload_bytes: nianbao_xlsx::Limits::default().max_upload_bytes,
+            psych_key: None,
         }
     }
 }
@@ -66,18 +69,23 @@ struct Inner {
     views: view::Views,
     limiter: LoginLimiter,
     config: Config,
+    /// The registers' vocabularies, checked against the definitions once.
+    vocabulary: Result<nianbao_systems::Vocabulary, String>,
 }
 
 impl AppState {
     pub fn new(store: Store, definitions: Definitions, config: Config) -> AppState {
         let limiter =
             LoginLimiter::new(std::time::Duration::from_secs(config.lockout_minutes * 60));
+        let vocabulary =
+            nianbao_systems::Vocabulary::builtin(&definitions).map_err(|e| e.to_string());
         AppState(Arc::new(Inner {
             store,
             definitions,
             views: view::Views::new(),
             limiter,
             config,
+            vocabulary,
         }))
     }
 
@@ -87,6 +95,21 @@ impl AppState {
 
     fn definitions(&self) -> &Definitions {
         &self.0.definitions
+    }
+
+    fn vocabulary(&self) -> Result<&nianbao_systems::Vocabulary, WebError> {
+        self.0
+            .vocabulary
+            .as_ref()
+            .map_err(|e| WebError::Internal(e.clone()))
+    }
+
+    fn psych_key(&self) -> Option<&nianbao_systems::psych::Key> {
+        self.0.config.psych_key.as_deref()
+    }
+
+    fn max_upload_bytes(&self) -> usize {
+        self.0.config.max_upload_bytes
     }
 }
 
@@ -197,6 +220,58 @@ pub fn router(state: AppState) -> Router {
             post(pages::cases::delete),
         )
         .route("/schools/{code}/images/{name}", get(pages::cases::image))
+        .route("/schools/{code}/registers", get(pages::registers::overview))
+        .route("/schools/{code}/bases", get(pages::registers::bases))
+        .route(
+            "/schools/{code}/bases/import",
+            post(pages::registers::import_bases),
+        )
+        .route(
+            "/schools/{code}/bases/export/{kind}",
+            get(pages::registers::export_bases),
+        )
+        .route("/schools/{code}/training", get(pages::registers::training))
+        .route(
+            "/schools/{code}/training/import",
+            post(pages::registers::import_training),
+        )
+        .route(
+            "/schools/{code}/training/export/{kind}",
+            get(pages::registers::export_training),
+        )
+        .route("/schools/{code}/courses", get(pages::registers::courses))
+        .route(
+            "/schools/{code}/courses/import",
+            post(pages::registers::import_courses),
+        )
+        .route(
+            "/schools/{code}/courses/export/{kind}",
+            get(pages::registers::export_courses),
+        )
+        .route(
+            "/schools/{code}/courses/{course}",
+            get(pages::registers::course),
+        )
+        .route(
+            "/schools/{code}/courses/actions/{action}/close",
+            post(pages::registers::close_action),
+        )
+        .route("/schools/{code}/psych", get(pages::psych::summary))
+        .route(
+            "/schools/{code}/psych/archives",
+            get(pages::psych::archives),
+        )
+        .route(
+            "/schools/{code}/psych/archives/{id}",
+            get(pages::psych::archive),
+        )
+        .route("/schools/{code}/psych/import", post(pages::psych::import))
+        .route("/schools/{code}/psych/export", post(pages::psych::export))
+        .route(
+            "/schools/{code}/psych/access",
+            get(pages::psych::access_log),
+        )
+        .route("/schools/{code}/psych/purge", post(pages::psych::purge))
         .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::add_user),

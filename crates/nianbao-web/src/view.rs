@@ -40,6 +40,39 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("final.html", include_str!("../templates/final.html")),
     ("snapshot.html", include_str!("../templates/snapshot.html")),
     ("workbook.html", include_str!("../templates/workbook.html")),
+    (
+        "registers.html",
+        include_str!("../templates/registers.html"),
+    ),
+    (
+        "register_import.html",
+        include_str!("../templates/register_import.html"),
+    ),
+    (
+        "year_picker.html",
+        include_str!("../templates/year_picker.html"),
+    ),
+    ("bases.html", include_str!("../templates/bases.html")),
+    ("training.html", include_str!("../templates/training.html")),
+    ("courses.html", include_str!("../templates/courses.html")),
+    ("course.html", include_str!("../templates/course.html")),
+    ("psych.html", include_str!("../templates/psych.html")),
+    (
+        "psych_reason.html",
+        include_str!("../templates/psych_reason.html"),
+    ),
+    (
+        "psych_archives.html",
+        include_str!("../templates/psych_archives.html"),
+    ),
+    (
+        "psych_archive.html",
+        include_str!("../templates/psych_archive.html"),
+    ),
+    (
+        "psych_access.html",
+        include_str!("../templates/psych_access.html"),
+    ),
 ];
 
 pub struct Views {

@@ -8,6 +8,65 @@ use axum::http::StatusCode;
 use common::{Client, Harness};
 use nianbao_authoring::{Authoring, CaseEdit, PhotoUpload};
 use nianbao_core::{FactKey, Severity, WritingState, Year};
+use nianbao_systems::Mode;
+use nianbao_systems::bases::BasesKind;
+use nianbao_systems::courses::CoursesKind;
+use nianbao_systems::psych::{PsychKind, Sealer};
+use nianbao_systems::table::Columns;
+use nianbao_systems::training::TrainingKind;
+
+/// The student in the psychological archive of the walk: no one but the counsellor may
+/// see the name, on any page.
+const STUDENT: &str = "甄心怡";
+
+fn screening_csv(record: &str) -> String {
+    format!(
+        "记录编号,学号,姓名,班级,量表,筛查日期,得分,风险等级,备注\n{record},S9000001,{STUDENT},汽修2301,SCL-90,2025-03-10,187.25,高风险,自述失眠\n"
+    )
+}
+
+fn csv_table(text: &str, columns: &Columns) -> nianbao_systems::table::Table {
+    nianbao_systems::table::read_file(
+        "setup.csv",
+        text.as_bytes(),
+        "",
+        columns,
+        &nianbao_xlsx::Limits::default(),
+    )
+    .unwrap()
+}
+
+/// A workbook of one sheet holding the rows of `text` (CSV).
+fn sheet(name: &str, columns: &Columns, text: &str) -> Vec<u8> {
+    let mut lines = text.lines();
+    let headers: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut sheet = nianbao_systems::table::Sheet::new(name, columns);
+    sheet.headers = columns
+        .all()
+        .into_iter()
+        .filter(|h| headers.contains(h))
+        .collect();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        sheet.rows.push(
+            sheet
+                .headers
+                .iter()
+                .map(|h| {
+                    let at = headers.iter().position(|x| x == h).unwrap();
+                    nianbao_systems::table::Out::Text(cells[at].to_string())
+                })
+                .collect(),
+        );
+    }
+    sheet.to_xlsx().unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
 
 /// The part the department is assigned in the walk, and its text's path.
 const PART: &str = "2.2";
@@ -41,7 +100,7 @@ fn case_edit(title: &str) -> CaseEdit<'_> {
     }
 }
 
-const ROLES: [&str; 7] = [
+const ROLES: [&str; 8] = [
     "anonymous",
     "admin",
     "quality",
@@ -49,6 +108,7 @@ const ROLES: [&str; 7] = [
     "reviewer",
     "outsider",
     "school_reviewer",
+    "counsellor",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,7 +122,8 @@ enum Expect {
 /// One request of the walk: its route pattern (as in the router), method and what each of
 /// ROLES should get, written as one letter per role: S(ign in), A(llow), D(eny). The
 /// reviewer is a commission's (bound to no school, reads only); the school reviewer reviews
-/// the school's report text.
+/// the school's report text; the counsellor reads the school and alone keeps its
+/// psychological archive.
 struct Case {
     pattern: &'static str,
     method: &'static str,
@@ -73,32 +134,32 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/",
         method: "GET",
-        expect: "SAAAAAA",
+        expect: "SAAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "GET",
-        expect: "AAAAAAA",
+        expect: "AAAAAAAA",
     },
     Case {
         pattern: "/static/app.css",
         method: "GET",
-        expect: "AAAAAAA",
+        expect: "AAAAAAAA",
     },
     Case {
         pattern: "/schools/{code}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/template.xlsx",
         method: "GET",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook.xlsx",
@@ -113,177 +174,272 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/schools/{code}/findings",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/history",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/report",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/report.docx",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/report.pdf",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/admin/users",
         method: "GET",
-        expect: "SADDDDD",
+        expect: "SADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/owners",
         method: "POST",
-        expect: "SDADDDD",
+        expect: "SDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/upload",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/findings/accept",
         method: "POST",
-        expect: "SDADDDD",
+        expect: "SDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/history/{id}/revert",
         method: "POST",
-        expect: "SDADDDD",
+        expect: "SDADDDDD",
     },
     Case {
         pattern: "/admin/users",
         method: "POST",
-        expect: "SADDDDD",
+        expect: "SADDDDDD",
     },
     Case {
         pattern: "/static/app.js",
         method: "GET",
-        expect: "AAAAAAA",
+        expect: "AAAAAAAA",
     },
     Case {
         pattern: "/schools/{code}/writing",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/preview",
         method: "POST",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/state",
         method: "POST",
-        expect: "SDADDDA",
+        expect: "SDADDDAD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/comments",
         method: "POST",
-        expect: "SDAADDA",
+        expect: "SDAADDAD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/history",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/revert",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/comments/{id}/resolve",
         method: "POST",
-        expect: "SDAADDA",
+        expect: "SDAADDAD",
     },
     Case {
         pattern: "/schools/{code}/cases/new",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/cases",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos/{index}/delete",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/move",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/delete",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/images/{name}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "POST",
-        expect: "SDADDDD",
+        expect: "SDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}/{file}",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/registers",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/bases",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/bases/export/{kind}",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/training",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/training/export/{kind}",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/courses",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/courses/export/{kind}",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/courses/{course}",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych",
+        method: "GET",
+        expect: "SAAAADAA",
+    },
+    Case {
+        pattern: "/schools/{code}/bases/import",
+        method: "POST",
+        expect: "SDADDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/training/import",
+        method: "POST",
+        expect: "SDADDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/courses/import",
+        method: "POST",
+        expect: "SDADDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/courses/actions/{action}/close",
+        method: "POST",
+        expect: "SDADDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/archives",
+        method: "GET",
+        expect: "SDDDDDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/archives/{id}",
+        method: "GET",
+        expect: "SDDDDDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/access",
+        method: "GET",
+        expect: "SDDDDDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/import",
+        method: "POST",
+        expect: "SDDDDDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/export",
+        method: "POST",
+        expect: "SDDDDDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/psych/purge",
+        method: "POST",
+        expect: "SDDDDDDA",
     },
     Case {
         pattern: "/admin/users/{name}",
@@ -344,12 +500,12 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/login",
         method: "POST",
-        expect: "AAAAAAA",
+        expect: "AAAAAAAA",
     },
     Case {
         pattern: "/logout",
         method: "POST",
-        expect: "SAAAAAA",
+        expect: "SAAAAAAA",
     },
 ];
 
@@ -501,6 +657,52 @@ async fn every_route_checks_role_and_school() {
                 .await
                 .unwrap()
         };
+        // The registers: a course to show, and a psychological archive of one student.
+        let vocabulary = nianbao_systems::Vocabulary::builtin(&h.definitions).unwrap();
+        let course = nianbao_systems::courses::read(
+            CoursesKind::Courses,
+            &csv_table(
+                "课程编号,课程名称,课程级别,学时,建设年份\nK1,汽车电气,省级,64,2023\n",
+                CoursesKind::Courses.columns(),
+            ),
+            &vocabulary.courses,
+        )
+        .unwrap();
+        h.store
+            .import_courses(&h.code, course, Mode::Upsert, &vocabulary, "setup")
+            .await
+            .unwrap();
+        let counsellor = h.user("counsellor").await;
+        let sealer = Sealer::new(&h.psych_key, &h.code);
+        let access = nianbao_store::PsychAccess {
+            user: &counsellor,
+            reason: "档案整理",
+        };
+        let screening = nianbao_systems::psych::records::read(
+            PsychKind::Screenings,
+            &csv_table(&screening_csv("P0"), PsychKind::Screenings.columns()),
+            &vocabulary.psych,
+        )
+        .unwrap();
+        h.store
+            .import_psych(
+                &h.code,
+                PsychKind::Screenings,
+                screening,
+                Mode::Upsert,
+                &sealer,
+                &access,
+                &vocabulary,
+            )
+            .await
+            .unwrap();
+        let archive = h
+            .store
+            .psych_archives(&h.code, &sealer, &access, &vocabulary)
+            .await
+            .unwrap()[0]
+            .id;
+        let mut actions = 0;
         let (mut quality, _) = client_for(&h, "quality").await;
         let template = quality
             .get(&format!("/schools/{}/sections/1.5/template.xlsx", h.code))
@@ -585,6 +787,154 @@ async fn every_route_checks_role_and_school() {
                             assert_eq!(&r.bytes[..2], &[0xFF, 0xD8], "{} {role}: a JPEG", h.label);
                         }
                         r
+                    }
+                    ("GET", "/schools/{code}/courses/{course}") => {
+                        client.get(&format!("/schools/{code}/courses/K1")).await
+                    }
+                    ("GET", "/schools/{code}/bases/export/{kind}") => {
+                        client
+                            .get(&format!("/schools/{code}/bases/export/equipment"))
+                            .await
+                    }
+                    ("GET", "/schools/{code}/training/export/{kind}") => {
+                        client
+                            .get(&format!("/schools/{code}/training/export/classes"))
+                            .await
+                    }
+                    ("GET", "/schools/{code}/courses/export/{kind}") => {
+                        client
+                            .get(&format!("/schools/{code}/courses/export/courses"))
+                            .await
+                    }
+                    ("GET", "/schools/{code}/psych/archives") => {
+                        let r = client
+                            .get(&format!("/schools/{code}/psych/archives?reason=%E7%BB%9F%E8%AE%A1%E6%A0%B8%E5%AF%B9"))
+                            .await;
+                        if r.status == StatusCode::OK {
+                            assert!(r.body.contains(STUDENT), "{} {role}: the list", h.label);
+                        }
+                        r
+                    }
+                    ("GET", "/schools/{code}/psych/archives/{id}") => {
+                        let r = client
+                            .get(&format!("/schools/{code}/psych/archives/{archive}?reason=%E7%BB%9F%E8%AE%A1%E6%A0%B8%E5%AF%B9"))
+                            .await;
+                        if r.status == StatusCode::OK {
+                            assert!(
+                                r.body.contains(STUDENT) && r.body.contains("187.25"),
+                                "{} {role}: the archive",
+                                h.label
+                            );
+                        }
+                        r
+                    }
+                    ("POST", "/schools/{code}/bases/import") => {
+                        let sheet = sheet(
+                            BasesKind::Bases.label(),
+                            BasesKind::Bases.columns(),
+                            "基地编号,基地名称,级别,年开放学时\nB1,汽车实训中心,国家级,1000\n",
+                        );
+                        client
+                            .upload(
+                                &format!("/schools/{code}/bases/import"),
+                                &[("csrf", &csrf), ("kind", "bases")],
+                                &sheet,
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/training/import") => {
+                        let sheet = sheet(
+                            TrainingKind::Classes.label(),
+                            TrainingKind::Classes.columns(),
+                            "班级编号,培训项目,培训对象,开班日期,结业日期,学时,参训人数\nC1,电工,退役军人,2025-04-01,2025-04-20,80,30\n",
+                        );
+                        client
+                            .upload(
+                                &format!("/schools/{code}/training/import"),
+                                &[("csrf", &csrf), ("kind", "classes")],
+                                &sheet,
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/courses/import") => {
+                        let sheet = sheet(
+                            CoursesKind::Enrolments.label(),
+                            CoursesKind::Enrolments.columns(),
+                            "课程编号,学期,选课人数\nK1,2025-2026-1,620\n",
+                        );
+                        client
+                            .upload(
+                                &format!("/schools/{code}/courses/import"),
+                                &[("csrf", &csrf), ("kind", "enrolments")],
+                                &sheet,
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/courses/actions/{action}/close") => {
+                        actions += 1;
+                        let action = format!("A{actions}");
+                        let import = nianbao_systems::courses::read(
+                            CoursesKind::Actions,
+                            &csv_table(
+                                &format!("措施编号,课程编号,改进措施,责任人,截止日期,状态\n{action},K1,增加互动,王老师,2025-11-30,进行中\n"),
+                                CoursesKind::Actions.columns(),
+                            ),
+                            &vocabulary.courses,
+                        )
+                        .unwrap();
+                        h.store
+                            .import_courses(code, import, Mode::Upsert, &vocabulary, "setup")
+                            .await
+                            .unwrap();
+                        client
+                            .post(
+                                &format!("/schools/{code}/courses/actions/{action}/close"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("evidence", "教研记录"),
+                                    ("date", "2025-11-20"),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/psych/import") => {
+                        let sheet = sheet(
+                            PsychKind::Screenings.label(),
+                            PsychKind::Screenings.columns(),
+                            &screening_csv(&format!("P-{role}")),
+                        );
+                        client
+                            .upload(
+                                &format!("/schools/{code}/psych/import"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("kind", "screenings"),
+                                    ("reason", "统计核对"),
+                                ],
+                                &sheet,
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/psych/export") => {
+                        let r = client
+                            .post(
+                                &format!("/schools/{code}/psych/export"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("kind", "screenings"),
+                                    ("reason", "统计核对"),
+                                ],
+                            )
+                            .await;
+                        if r.status == StatusCode::OK {
+                            assert_eq!(&r.bytes[..2], b"PK", "{} {role}: a workbook", h.label);
+                        }
+                        r
+                    }
+                    ("POST", "/schools/{code}/psych/purge") => {
+                        client
+                            .post(&format!("/schools/{code}/psych/purge"), &[("csrf", &csrf)])
+                            .await
                     }
                     ("GET", pattern) => {
                         let path = pattern
@@ -1025,6 +1375,15 @@ async fn every_route_checks_role_and_school() {
                     ("POST", "/logout") => client.post("/logout", &[("csrf", &csrf)]).await,
                     other => panic!("no request for {other:?}"),
                 };
+                if *role != "counsellor" {
+                    assert!(
+                        !response.body.contains(STUDENT) && !contains(&response.bytes, STUDENT),
+                        "{} {role}: {} {} shows a student of the psychological archive",
+                        h.label,
+                        case.method,
+                        case.pattern
+                    );
+                }
                 let got = if case.pattern == "/logout" && *role != "anonymous" {
                     // Signing out ends on the sign-in page: allowed if the session is gone.
                     let after = client.get("/").await;

@@ -135,6 +135,9 @@ enum Command {
         /// Mark cookies Secure; use when the app is reached over HTTPS.
         #[arg(long)]
         secure_cookies: bool,
+        /// 心理档案密钥文件；也可设置 NIANBAO_PSYCH_KEY。没有密钥时心理档案无法打开。
+        #[arg(long, env = "NIANBAO_PSYCH_KEY_FILE")]
+        psych_key_file: Option<PathBuf>,
     },
     /// Show the newest changes to a school's data.
     History {
@@ -554,11 +557,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             addr,
             secure_cookies,
+            psych_key_file,
         } => {
             let store = open_store(db).await?;
             eprintln!("数据库：{}", db.describe());
             let config = nianbao_web::Config {
                 secure_cookies,
+                psych_key: registers::server_key(psych_key_file.as_deref())?,
                 ..nianbao_web::Config::default()
             };
             let state = nianbao_web::AppState::new(store, definitions, config);

@@ -646,6 +646,16 @@ fn load_key(file: Option<&Path>) -> Result<Key> {
     }
 }
 
+/// The web app's key: from the key file or NIANBAO_PSYCH_KEY if either is given; without
+/// one the app serves everything but the archive itself.
+pub fn server_key(file: Option<&Path>) -> Result<Option<std::sync::Arc<Key>>> {
+    if file.is_none() && std::env::var_os("NIANBAO_PSYCH_KEY").is_none() {
+        eprintln!("心理档案：未配置密钥，档案无法打开（--psych-key-file 或 NIANBAO_PSYCH_KEY）");
+        return Ok(None);
+    }
+    Ok(Some(std::sync::Arc::new(load_key(file)?)))
+}
+
 /// Writes a new key to a file only its owner can read; never overwrites.
 fn write_key_file(path: &Path) -> Result<()> {
     use std::io::Write;

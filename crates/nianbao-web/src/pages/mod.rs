@@ -7,6 +7,8 @@ pub mod cases;
 pub mod dashboard;
 pub mod findings;
 pub mod history;
+pub mod psych;
+pub mod registers;
 pub mod report;
 pub mod sections;
 pub mod setup;

@@ -24,6 +24,8 @@ pub struct Harness {
     /// Role name ("quality", "department", …) → user name.
     pub users: BTreeMap<&'static str, String>,
     pub label: &'static str,
+    /// The psychological archive's key the app was given.
+    pub psych_key: std::sync::Arc<nianbao_systems::psych::Key>,
 }
 
 /// A string unique to this test run.
@@ -90,12 +92,28 @@ impl Harness {
         Harness::with_config(store, dir, label, nianbao_web::Config::default()).await
     }
 
+    /// The user of a role as the store holds it.
+    pub async fn user(&self, role: &str) -> nianbao_store::User {
+        self.store
+            .users()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.name == self.users[role])
+            .unwrap()
+    }
+
     pub async fn with_config(
         store: Store,
         dir: tempfile::TempDir,
         label: &'static str,
-        config: nianbao_web::Config,
+        mut config: nianbao_web::Config,
     ) -> Harness {
+        let psych_key = match &config.psych_key {
+            Some(key) => key.clone(),
+            None => std::sync::Arc::new(nianbao_systems::psych::Key::generate().unwrap().0),
+        };
+        config.psych_key = Some(psych_key.clone());
         let definitions = Definitions::builtin().unwrap();
         let code = unique("web");
         let data = sample(&definitions, &code);
@@ -107,7 +125,7 @@ impl Harness {
             .unwrap();
         let (own, _) = two_departments(&data);
         let mut users = BTreeMap::new();
-        let accounts: [(&'static str, Role, Option<&str>, Option<&str>); 7] = [
+        let accounts: [(&'static str, Role, Option<&str>, Option<&str>); 8] = [
             ("admin", Role::Admin, Some(&code), None),
             ("quality", Role::Quality, Some(&code), None),
             ("quality2", Role::Quality, Some(&code), None),
@@ -115,6 +133,7 @@ impl Harness {
             ("reviewer", Role::Reviewer, None, None),
             ("outsider", Role::Quality, Some(&other_code), None),
             ("school_reviewer", Role::Reviewer, Some(&code), None),
+            ("counsellor", Role::Counsellor, Some(&code), None),
         ];
         for (role, kind, school, department) in accounts {
             let name = unique(&format!("{role}-"));
@@ -139,6 +158,7 @@ impl Harness {
             code,
             users,
             label,
+            psych_key,
         }
     }
 
