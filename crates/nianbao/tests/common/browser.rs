@@ -86,10 +86,16 @@ pub fn cli(db: &Path, args: &[&str], stdin: Option<&str>) -> String {
 
 /// Starts `nianbao serve` on a free port; returns the process, its base URL and its log.
 pub fn start_server(db: &Path) -> (Running, String, Arc<Mutex<Vec<String>>>) {
+    start_server_with(db, &[])
+}
+
+/// Starts `nianbao serve` with more arguments (e.g. `--psych-key-file`).
+pub fn start_server_with(db: &Path, extra: &[&str]) -> (Running, String, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .arg("--db")
         .arg(db)
         .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
