@@ -8,8 +8,8 @@
 mod accounts;
 mod authoring;
 mod edits;
-mod school;
 mod registers;
+mod school;
 mod sessions;
 
 use std::collections::BTreeMap;
@@ -23,8 +23,8 @@ pub use authoring::{
 };
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
-pub use school::Restructure;
 pub use registers::{AccessEntry, PsychAccess, PsychArchiveEntry};
+pub use school::Restructure;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 

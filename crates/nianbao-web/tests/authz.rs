@@ -444,58 +444,58 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/admin/users/{name}",
         method: "POST",
-        expect: "SADDDDD",
+        expect: "SADDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "GET",
-        expect: "SADDDDD",
+        expect: "SADDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "POST",
-        expect: "SDDDDDD",
+        expect: "SDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "POST",
-        expect: "SAADDDD",
+        expect: "SAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure",
         method: "GET",
-        expect: "SAAAADA",
+        expect: "SAAAADAA",
     },
     Case {
         pattern: "/schools/{code}/structure/departments",
         method: "POST",
-        expect: "SAADDDD",
+        expect: "SAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure/majors",
         method: "POST",
-        expect: "SAADDDD",
+        expect: "SAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/years/next",
         method: "POST",
-        expect: "SAADDDD",
+        expect: "SAADDDDD",
     },
     Case {
         pattern: "/account/password",
         method: "GET",
-        expect: "SAAAAAA",
+        expect: "SAAAAAAA",
     },
     // Changing one's password ends one's sessions: it comes last but for signing in and out.
     Case {
         pattern: "/account/password",
         method: "POST",
-        expect: "SAAAAAA",
+        expect: "SAAAAAAA",
     },
     Case {
         pattern: "/login",

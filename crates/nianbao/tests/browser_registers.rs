@@ -92,7 +92,11 @@ async fn the_registers_work_in_a_browser_at_desktop_and_phone_widths() {
     for (command, list, file, text) in FILES {
         let path = dir.path().join(file);
         std::fs::write(&path, text).unwrap();
-        cli(&db, &[command, "import", list, path.to_str().unwrap()], None);
+        cli(
+            &db,
+            &[command, "import", list, path.to_str().unwrap()],
+            None,
+        );
     }
     let key = dir.path().join("psych.key");
     cli(&db, &["psych", "keygen", key.to_str().unwrap()], None);
@@ -125,8 +129,7 @@ async fn the_registers_work_in_a_browser_at_desktop_and_phone_widths() {
     )
     .unwrap();
 
-    let (_server, base, log) =
-        start_server_with(&db, &["--psych-key-file", key.to_str().unwrap()]);
+    let (_server, base, log) = start_server_with(&db, &["--psych-key-file", key.to_str().unwrap()]);
     let (_driver, driver_url) = start_chromedriver();
     let downloads = dir.path().join("downloads");
     std::fs::create_dir(&downloads).unwrap();
@@ -136,7 +139,10 @@ async fn the_registers_work_in_a_browser_at_desktop_and_phone_widths() {
         if let Ok(source) = browser.source().await {
             eprintln!("--- page at failure ---\n{source}\n---");
         }
-        eprintln!("--- server log ---\n{}\n---", log.lock().unwrap().join("\n"));
+        eprintln!(
+            "--- server log ---\n{}\n---",
+            log.lock().unwrap().join("\n")
+        );
     }
     if let Err(e) = browser.close().await {
         eprintln!("could not close the browser session: {e}");
@@ -164,7 +170,10 @@ async fn both_widths(browser: &Client, name: &str) -> Result<()> {
         width.as_i64().is_some_and(|w| w <= 400),
         "the window is phone-sized: {width}"
     );
-    ensure!(!overflows(browser).await?, "{name} fits 390 px without sideways scrolling");
+    ensure!(
+        !overflows(browser).await?,
+        "{name} fits 390 px without sideways scrolling"
+    );
     screenshot(browser, &format!("{name}-phone")).await?;
     browser.set_window_size(1280, 1024).await?;
     Ok(())
@@ -188,7 +197,12 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
         .await?;
     wait_for(browser, "#systems").await?;
     let text = page_text(browser).await?;
-    for system in ["实训基地与设备台账", "社会培训登记", "心理健康档案", "课程质量闭环"] {
+    for system in [
+        "实训基地与设备台账",
+        "社会培训登记",
+        "心理健康档案",
+        "课程质量闭环",
+    ] {
         ensure!(text.contains(system), "the overview lists {system}");
     }
     both_widths(browser, "registers").await?;
@@ -198,7 +212,10 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
     wait_for(browser, "#bases").await?;
     let text = page_text(browser).await?;
     ensure!(text.contains("汽车实训中心"), "the bases are listed");
-    ensure!(text.contains("208.00"), "the equipment total (万元) is shown");
+    ensure!(
+        text.contains("208.00"),
+        "the equipment total (万元) is shown"
+    );
     ensure!(
         text.contains("教学仪器设备总值"),
         "the check against the typed figure is shown"
@@ -230,7 +247,10 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
 
     browser.goto(&format!("{school}/training")).await?;
     wait_for(browser, "#audiences").await?;
-    ensure!(page_text(browser).await?.contains("植保无人机操作"), "classes listed");
+    ensure!(
+        page_text(browser).await?.contains("植保无人机操作"),
+        "classes listed"
+    );
     both_widths(browser, "training").await?;
 
     // Courses: the loop of one course, and an action closed with its evidence.
@@ -245,9 +265,15 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
     wait_for(browser, "#timeline").await?;
     let timeline = wait_for(browser, "#timeline").await?.text().await?;
     for stage in ["建设", "监测", "改进"] {
-        ensure!(timeline.contains(stage), "the timeline shows {stage}: {timeline}");
+        ensure!(
+            timeline.contains(stage),
+            "the timeline shows {stage}: {timeline}"
+        );
     }
-    ensure!(timeline.contains("未达标"), "a monitored figure below target is flagged");
+    ensure!(
+        timeline.contains("未达标"),
+        "a monitored figure below target is flagged"
+    );
     both_widths(browser, "course").await?;
     let form = wait_for(browser, "#close-A1").await?;
     form.find(Locator::Css("input[name=evidence]"))
@@ -269,10 +295,15 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
     browser.goto(&format!("{school}/psych")).await?;
     wait_for(browser, "#psych-counts").await?;
     let text = page_text(browser).await?;
-    ensure!(!text.contains(STUDENT), "the quality office sees no student");
+    ensure!(
+        !text.contains(STUDENT),
+        "the quality office sees no student"
+    );
     ensure!(!text.contains("查看档案列表"), "nor a way into the archive");
     both_widths(browser, "psych-summary").await?;
-    browser.goto(&format!("{school}/psych/archives?reason=统计核对")).await?;
+    browser
+        .goto(&format!("{school}/psych/archives?reason=统计核对"))
+        .await?;
     ensure!(
         page_text(browser).await?.contains("您没有权限"),
         "the quality office is refused the archive"
@@ -297,7 +328,10 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
         .click()
         .await?;
     wait_for(browser, "#archives").await?;
-    ensure!(page_text(browser).await?.contains(STUDENT), "the counsellor sees the list");
+    ensure!(
+        page_text(browser).await?.contains(STUDENT),
+        "the counsellor sees the list"
+    );
     both_widths(browser, "psych-archives").await?;
     browser
         .find(Locator::Css("#archives tbody a"))
@@ -313,7 +347,9 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
     browser.goto(&format!("{school}/psych/access")).await?;
     let log = wait_for(browser, "#access-log").await?.text().await?;
     ensure!(
-        log.contains("查看个人档案") && log.contains("危机干预：浏览器测试") && log.contains(COUNSELLOR),
+        log.contains("查看个人档案")
+            && log.contains("危机干预：浏览器测试")
+            && log.contains(COUNSELLOR),
         "both reads are in the access log, with who and why: {log}"
     );
     both_widths(browser, "psych-access").await?;

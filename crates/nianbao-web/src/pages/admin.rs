@@ -77,6 +77,7 @@ async fn page(
         json!(
             Role::ALL
                 .iter()
+                .filter(|r| **r != Role::Counsellor)
                 .map(|r| json!({"code": r.code(), "label": r.label()}))
                 .collect::<Vec<_>>()
         ),
@@ -101,6 +102,9 @@ pub async fn users(
     }
     page(&state, &session, None, notice_of(query.done.as_deref())).await
 }
+
+/// Why the web administrator neither creates counsellors nor resets their passwords.
+const COUNSELLOR_ON_SERVER: &str = "心理辅导员账号可查阅学生心理档案，只能由服务器管理员在命令行创建（nianbao user add --role counsellor），网页管理员不能创建或重设其密码；如心理辅导员忘记密码，请由服务器管理员另建账号并停用原账号";
 
 #[derive(Deserialize)]
 pub struct UserForm {
@@ -127,6 +131,11 @@ pub async fn add_user(
         Ok(role) => role,
         Err(e) => return refuse(format!("{e}")).await,
     };
+    // A counsellor reads the psychological archive: an account the web administrator made
+    // could read it too. Such accounts are made on the server (`nianbao user add`).
+    if role == Role::Counsellor {
+        return refuse(COUNSELLOR_ON_SERVER.into()).await;
+    }
     let school = form.school.trim();
     // An administrator bound to a school creates accounts for that school only.
     if !school.is_empty() && !access::can_read_school(&session.user, school) {
@@ -224,6 +233,9 @@ pub async fn manage_user(
         "enable" => {
             state.store().set_disabled(&name, false).await?;
             "enabled"
+        }
+        "password" if account.user.role == Role::Counsellor => {
+            return page(&state, &session, Some(COUNSELLOR_ON_SERVER.into()), None).await;
         }
         "password" => match state.store().set_password(&name, &form.password).await {
             Ok(()) => "password",
