@@ -21,7 +21,7 @@ pub fn dataset(defs: &Definitions) -> impl Strategy<Value = Dataset> + use<> {
     let school_elements: Vec<(String, ValueKind)> = defs
         .elements
         .iter()
-        .filter(|e| e.dimension == Dimension::School)
+        .filter(|e| e.dimension == Dimension::School && !e.is_computed())
         .map(|e| (e.code.clone(), e.kind))
         .collect();
     let categories: Vec<String> = defs

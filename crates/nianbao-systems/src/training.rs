@@ -2,7 +2,7 @@
 //! the vocabulary, start and end, hours, place, who commissioned or funded it, how many
 //! took part — counts only, no personal data) and its 职业技能等级认定 batches (occupation,
 //! level, how many were assessed and certified). From them the figures of report sections
-//! 3.1–3.3: classes, person-times by audience, 乡村振兴 training, certification.
+//! 3.1 and 3.2: classes, person-times by audience, 乡村振兴 training, certification.
 //!
 //! A class counts in the year it ends; a certification batch in the year it was assessed.
 

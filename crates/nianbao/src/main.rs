@@ -150,7 +150,7 @@ enum Command {
     Points(nianbao_points::cli::PointsArgs),
     /// 实训基地与设备台账：基地、设备、使用记录的导入导出与查看，利用率，报告 2.6 节与办学条件的设备数据。
     Bases(registers::BasesArgs),
-    /// 社会培训登记：培训班、按培训对象的培训人次、职业技能等级认定的导入导出与查看，报告 3.1—3.3 节的数据。
+    /// 社会培训登记：培训班、按培训对象的培训人次、职业技能等级认定的导入导出与查看，报告 3.1、3.2 节的数据。
     Training(registers::TrainingArgs),
     /// 心理健康档案（一人一档）：仅心理辅导员可读，加密保存，每次查阅留痕；报告只用汇总人数。
     Psych(registers::PsychArgs),

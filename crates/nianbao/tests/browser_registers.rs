@@ -284,12 +284,24 @@ async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {
         .await?
         .click()
         .await?;
-    wait_for(browser, "#timeline").await?;
-    let timeline = wait_for(browser, "#timeline").await?.text().await?;
-    ensure!(
-        timeline.contains("教研活动记录 2025-11") && timeline.contains("已完成"),
-        "the action is closed with its evidence: {timeline}"
-    );
+    // The page comes back without the form once the action is closed.
+    let deadline = std::time::Instant::now() + common::browser::WAIT;
+    let timeline = loop {
+        let closed = browser.find(Locator::Css("#close-A1")).await.is_err();
+        let text = match browser.find(Locator::Css("#timeline")).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if closed && text.contains("教研活动记录 2025-11") {
+            break text;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the action is closed with its evidence: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    ensure!(timeline.contains("已完成"), "{timeline}");
 
     // The archive: counts only for the quality office; nothing personal anywhere.
     browser.goto(&format!("{school}/psych")).await?;

@@ -572,7 +572,7 @@ fn the_psychological_archive_is_for_the_counsellor_and_the_report_has_no_small_c
         assert_eq!(data.value(y, withheld), None, "{withheld}");
     }
     let text = ws.docx_text();
-    let wellbeing = section(&text, "2.8 多样成才", "2.9 学生发展");
+    let wellbeing = section(&text, "2.1 立德树人", "2.2 专业建设");
     assert!(
         wellbeing.contains(
             "组织心理筛查 12 人次、覆盖学生 12 人，举办心理健康讲座 6 场、参加 3,600 人次"
@@ -589,7 +589,7 @@ fn the_psychological_archive_is_for_the_counsellor_and_the_report_has_no_small_c
     for n in &numbers {
         assert!(
             *n >= 5.0,
-            "a count below 5 in section 2.8: {n}\n{wellbeing}"
+            "a count below 5 in section 2.1: {n}\n{wellbeing}"
         );
     }
     for secret in ["学生丑", "S12", "197.5", "自述长期失眠"] {

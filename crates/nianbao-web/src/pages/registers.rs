@@ -32,7 +32,7 @@ fn section_of(system: System) -> &'static str {
         System::Bases => "2.6",
         System::Training => "3.1",
         System::Courses => "2.3",
-        System::Psych => "2.8",
+        System::Psych => "2.1",
     }
 }
 
