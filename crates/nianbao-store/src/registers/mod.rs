@@ -30,7 +30,7 @@ pub(crate) trait Record: Sized + Clone + PartialEq {
     const TABLE: &'static str;
     /// Every column but `school_id`, in the order [`Record::bind`] binds them.
     const COLUMNS: &'static [&'static str];
-    /// The columns that identify a record within a school (a prefix of `COLUMNS`).
+    /// The columns that identify a record within a school.
     const KEY: &'static [&'static str];
     /// How records are listed.
     const ORDER: &'static str;

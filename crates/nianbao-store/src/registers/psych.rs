@@ -311,7 +311,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(archive.map(|a| (a, super::day_of(&retain).unwrap_or_else(|_| Day::today()))))
+        let retain = super::day_of(&retain)?;
+        Ok(archive.map(|a| (a, retain)))
     }
 
     /// The records of one kind as a sheet to export, with names. Logged.
