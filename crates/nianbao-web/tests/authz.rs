@@ -164,12 +164,12 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/schools/{code}/workbook.xlsx",
         method: "GET",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook",
         method: "POST",
-        expect: "SDAADDD",
+        expect: "SDAADDDD",
     },
     Case {
         pattern: "/schools/{code}/findings",
