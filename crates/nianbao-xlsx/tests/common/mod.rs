@@ -240,7 +240,13 @@ pub fn data_sections() -> Vec<&'static str> {
     defs()
         .sections
         .iter()
-        .filter(|s| defs().elements.iter().any(|e| e.section == s.number))
+        // Figures computed from a register are never entered.
+        .filter(|s| {
+            defs()
+                .elements
+                .iter()
+                .any(|e| e.section == s.number && !e.is_computed())
+        })
         .map(|s| s.number.as_str())
         .collect()
 }
