@@ -1,4 +1,6 @@
-//! Throughput of auditing a real report (extracted text to findings).
+//! Throughput of auditing a report (extracted text to findings). The report is the file named
+//! by `NIANBAO_AUDIT_BENCH_FILE`, else the sample report in `../shared` when present; without
+//! either the bench prints a notice and measures nothing.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -8,10 +10,17 @@ const SEED: &str = concat!(
 );
 
 fn bench(c: &mut Criterion) {
-    let text = std::fs::read_to_string(SEED).unwrap_or_default();
+    let path = std::env::var("NIANBAO_AUDIT_BENCH_FILE").unwrap_or_else(|_| SEED.to_string());
+    let text = match nianbao_audit::extract_text(std::path::Path::new(&path)) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("跳过：{error}（用 NIANBAO_AUDIT_BENCH_FILE 指定要测量的报告）");
+            return;
+        }
+    };
     let mut group = c.benchmark_group("audit");
     group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_function("seed", |b| {
+    group.bench_function("report", |b| {
         b.iter(|| nianbao_audit::audit(std::hint::black_box(&text)))
     });
     group.finish();

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::limits::{MAX_COLUMNS, MAX_PARAGRAPH_BYTES};
 use crate::lines::{Joined, ends_sentence, is_blank};
 use crate::read::Document;
 
@@ -316,7 +317,13 @@ pub fn layout(document: &Document) -> Layout {
                 if !continues {
                     flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
                 }
-                paragraph.push_line(number, line);
+                // A paragraph is bounded: a longer run of text becomes several.
+                for piece in pieces(line, MAX_PARAGRAPH_BYTES) {
+                    if paragraph.text.len() + piece.len() > MAX_PARAGRAPH_BYTES {
+                        flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
+                    }
+                    paragraph.push_line(number, piece);
+                }
                 paragraph_open = true;
                 gap = false;
                 let w = width(line);
@@ -329,6 +336,46 @@ pub fn layout(document: &Document) -> Layout {
     flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
     Layout { blocks, sections }
 }
+
+/// A line cut into pieces of at most `max` bytes, each ending at a sentence end, else at a
+/// clause end, else at a character boundary (past half of `max`, so that pieces are never
+/// tiny).
+fn pieces(line: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while rest.len() > max {
+        let mut limit = max;
+        while !rest.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &rest[..limit];
+        let after = |at: Option<(usize, char)>| at.map(|(i, c)| i + c.len_utf8());
+        let cut = after(
+            window
+                .char_indices()
+                .rfind(|(_, c)| SENTENCE_END.contains(*c)),
+        )
+        .filter(|&i| i >= max / 2)
+        .or_else(|| {
+            after(
+                window
+                    .char_indices()
+                    .rfind(|(_, c)| CLAUSE_END.contains(*c)),
+            )
+            .filter(|&i| i >= max / 2)
+        })
+        .unwrap_or(limit);
+        let cut = if cut == 0 { rest.len() } else { cut };
+        let (piece, next) = rest.split_at(cut);
+        out.push(piece);
+        rest = next;
+    }
+    out.push(rest);
+    out
+}
+
+const SENTENCE_END: &str = "。！？!?";
+const CLAUSE_END: &str = "；，;,、 ";
 
 /// A line at least this wide (twenty Chinese characters) is prose, never a label or a cell.
 const LONG_LINE: usize = 40;
@@ -402,7 +449,11 @@ fn classify(line: &str) -> LineKind {
         if inner.chars().all(|c| matches!(c, '-' | ':' | '|' | ' ')) {
             return LineKind::Rule;
         }
-        let cells = inner.split('|').map(|c| c.trim().to_string()).collect();
+        let cells = inner
+            .split('|')
+            .take(MAX_COLUMNS)
+            .map(|c| c.trim().to_string())
+            .collect();
         return LineKind::Row(cells);
     }
     let unmarked = trimmed.trim_start_matches('#').trim_matches(is_blank);
@@ -457,9 +508,10 @@ fn classify(line: &str) -> LineKind {
     LineKind::Text
 }
 
-/// The cells of a tab-separated line.
+/// The cells of a tab-separated line (at most [`MAX_COLUMNS`]).
 fn cells(line: &str) -> Vec<String> {
     line.split('\t')
+        .take(MAX_COLUMNS)
         .map(|c| c.trim_matches(is_blank).to_string())
         .collect()
 }

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::concepts::{Match, compact, concept_of, qualifier_of};
+use crate::concepts::{ConceptCache, Match, compact, concept_of, qualifier_of};
 use crate::lines::Joined;
 use crate::numbers::{Quantity, Token, same_unit_family, scan};
 
@@ -41,8 +41,6 @@ pub struct Claim {
     /// Whether the year is written in the sentence or at the head of the paragraph.
     pub year_explicit: bool,
     pub lines: Vec<usize>,
-    /// The clause holding the claim, for quoting.
-    pub clause_text: String,
     /// For shares, fractions and changes: the amount claim they describe.
     pub owner: Option<usize>,
     /// For a share or a fraction without an amount: the clause it describes.
@@ -73,12 +71,33 @@ pub struct Breakdown {
 pub struct Claims {
     pub claims: Vec<Claim>,
     pub breakdowns: Vec<Breakdown>,
+    /// The line from which no claim was read, when the report holds more than
+    /// [`MAX_CLAIMS`] numbers (0 when every number was read).
+    pub truncated_at: usize,
 }
 
 /// A sentence or a clause of a paragraph, by bytes.
 #[derive(Debug, Clone)]
 struct Span {
     range: Range<usize>,
+}
+
+/// The most numbers of a report read as claims (a real report states a few thousand).
+pub const MAX_CLAIMS: usize = 400_000;
+
+/// The most characters of a clause before its number read for the words that describe it.
+const CLAUSE_QUOTE_CHARS: usize = 120;
+
+/// The most items of an enumeration ("甲、乙、丙") read back from a share.
+const MAX_ENUMERATION: usize = 24;
+
+/// The last `n` characters of a text.
+fn tail(text: &str, n: usize) -> &str {
+    match text.char_indices().rev().nth(n.saturating_sub(1)) {
+        Some((at, _)) if n > 0 => &text[at..],
+        _ if n == 0 => "",
+        _ => text,
+    }
 }
 
 const SENTENCE_ENDS: &[char] = &['。', '！', '？', '!', '?'];
@@ -169,13 +188,19 @@ pub fn extract(paragraphs: &[Joined], report_year: Option<i32>) -> Claims {
     let mut claims = Claims::default();
     let mut sentence_base = 0;
     let mut clause_base = 0;
+    let mut concepts = ConceptCache::default();
     for (p, paragraph) in paragraphs.iter().enumerate() {
+        if claims.claims.len() >= MAX_CLAIMS {
+            claims.truncated_at = paragraph.first_line();
+            break;
+        }
         let (sentences, clauses) = extract_paragraph(
             p,
             paragraph,
             report_year,
             sentence_base,
             clause_base,
+            &mut concepts,
             &mut claims,
         );
         sentence_base += sentences;
@@ -238,14 +263,15 @@ fn extract_paragraph(
     report_year: Option<i32>,
     sentence_base: usize,
     clause_base: usize,
+    concepts: &mut ConceptCache,
     out: &mut Claims,
 ) -> (usize, usize) {
     let text = paragraph.text.as_str();
     // Numbers inside quotation marks are quoted (what another text says), not claimed.
-    let quoted = quotations(text);
+    let quoted = disjoint(quotations(text));
     let tokens: Vec<Token> = scan(text)
         .into_iter()
-        .filter(|t| !quoted.iter().any(|q| q.contains(&t.span().start)))
+        .filter(|t| !inside(&quoted, t.span().start))
         .collect();
     let sentences = spans(text, SENTENCE_ENDS);
     let clauses = spans(text, CLAUSE_ENDS);
@@ -345,7 +371,9 @@ fn extract_paragraph(
             ),
         };
 
-        let clause_before = &text[clause_range.start..start];
+        // The words of the clause before the number that can describe it (a clause runs on
+        // without bound only in broken text).
+        let clause_before = tail(&text[clause_range.start..start], CLAUSE_QUOTE_CHARS);
         let kind = if fraction.is_some() {
             ClaimKind::Fraction
         } else if let Some(increase) =
@@ -379,7 +407,7 @@ fn extract_paragraph(
             || clause_before.contains("剩余")
             || clause_before.contains("其他");
         let concept = if matches!(kind, ClaimKind::Amount | ClaimKind::Rate | ClaimKind::Ratio) {
-            concept_of(&subject)
+            concepts.of(&subject)
         } else {
             None
         };
@@ -396,7 +424,6 @@ fn extract_paragraph(
             year,
             year_explicit,
             lines,
-            clause_text: text[clause_range.clone()].to_string(),
             owner: None,
             owner_text: String::new(),
             part: None,
@@ -422,6 +449,10 @@ pub fn quotations(text: &str) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
     for (i, c) in text.char_indices() {
         if let Some(&(_, close)) = PAIRS.iter().find(|(o, _)| *o == c) {
+            // Marks nest a few levels deep; an opening mark never closed is forgotten.
+            if open.len() >= 32 {
+                open.remove(0);
+            }
             open.push((close, i));
         } else if let Some(depth) = open.iter().rposition(|(close, _)| *close == c) {
             ranges.push(open[depth].1..i + c.len_utf8());
@@ -429,6 +460,25 @@ pub fn quotations(text: &str) -> Vec<Range<usize>> {
         }
     }
     ranges
+}
+
+/// Ranges sorted and merged where they overlap (quotations nest).
+fn disjoint(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match out.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// Whether an offset is inside one of disjoint sorted ranges.
+fn inside(ranges: &[Range<usize>], offset: usize) -> bool {
+    let index = ranges.partition_point(|r| r.end <= offset);
+    ranges.get(index).is_some_and(|r| r.contains(&offset))
 }
 
 /// "…同比上一年减少224人" → Some(false).
@@ -484,12 +534,13 @@ fn attach_owners(text: &str, clauses: &[Span], clause_base: usize, first: usize,
         if kind == ClaimKind::Share
             && let Some(part) = named_part(text, clauses, clause - clause_base, &out.claims[i])
         {
-            let owner = (first..i).rev().find(|&j| {
-                let c = &out.claims[j];
-                c.kind == ClaimKind::Amount
-                    && c.sentence == sentence
-                    && names_match(&c.subject, &part)
-            });
+            let owner = (first..i)
+                .rev()
+                .take_while(|&j| out.claims[j].sentence == sentence)
+                .find(|&j| {
+                    let c = &out.claims[j];
+                    c.kind == ClaimKind::Amount && names_match(&c.subject, &part)
+                });
             out.claims[i].owner = owner;
             if owner.is_none() {
                 out.claims[i].owner_text = part.clone();
@@ -523,6 +574,7 @@ fn attach_owners(text: &str, clauses: &[Span], clause_base: usize, first: usize,
             let last = clause - clause_base - 1;
             let mut first_clause = last;
             while first_clause > 0
+                && last - first_clause < MAX_ENUMERATION
                 && clauses
                     .get(first_clause - 1)
                     .is_some_and(|c| text[c.range.clone()].ends_with('、'))
@@ -556,6 +608,7 @@ fn named_part(text: &str, clauses: &[Span], local: usize, share: &Claim) -> Opti
     // With the items of an enumeration before it ("甲类、乙类学生占…").
     let mut first = local;
     while first > 0
+        && local - first < MAX_ENUMERATION
         && clauses
             .get(first - 1)
             .is_some_and(|c| text[c.range.clone()].ends_with('、'))
@@ -606,10 +659,10 @@ fn find_breakdowns(
             continue;
         }
         let sentence = out.claims[i].sentence;
-        let total = (first..i).rev().find(|&j| {
-            let c = &out.claims[j];
-            c.kind == ClaimKind::Amount && (c.sentence == sentence || c.sentence + 1 == sentence)
-        });
+        let total = (first..i)
+            .rev()
+            .take_while(|&j| out.claims[j].sentence + 1 >= sentence)
+            .find(|&j| out.claims[j].kind == ClaimKind::Amount);
         let Some(total) = total else {
             i += 1;
             continue;

@@ -87,6 +87,27 @@ pub fn concept_of(text: &str) -> Option<Match> {
     None
 }
 
+/// The concepts of subjects already seen: a report names the same few subjects many times.
+#[derive(Debug, Default)]
+pub struct ConceptCache {
+    seen: std::collections::HashMap<String, Option<Match>>,
+}
+
+impl ConceptCache {
+    /// As [`concept_of`], remembered.
+    pub fn of(&mut self, text: &str) -> Option<Match> {
+        if let Some(found) = self.seen.get(text) {
+            return *found;
+        }
+        let found = concept_of(text);
+        if self.seen.len() >= 100_000 {
+            self.seen.clear();
+        }
+        self.seen.insert(text.to_string(), found);
+        found
+    }
+}
+
 /// The concept with that key.
 pub fn concept(key: &str) -> Option<&'static Concept> {
     CONCEPTS.iter().find(|c| c.key == key)

@@ -7,17 +7,38 @@
 
 use std::io::Read;
 
+use crate::limits::MAX_DOCX_XML_BYTES;
+
 /// Reads the body text of a `.docx` archive held in memory.
 pub fn docx_text(bytes: &[u8]) -> Result<String, String> {
     let reader = std::io::Cursor::new(bytes);
     let mut archive =
         zip::ZipArchive::new(reader).map_err(|e| format!("不是有效的 zip 压缩包（{e}）"))?;
-    let mut file = archive
+    let file = archive
         .by_name("word/document.xml")
         .map_err(|_| "压缩包中没有 word/document.xml".to_string())?;
-    let mut xml = String::new();
-    file.read_to_string(&mut xml)
+    let too_large = |size: u64| {
+        format!(
+            "word/document.xml 解压后有 {size} 字节，超过上限 {MAX_DOCX_XML_BYTES} 字节（64 MB），疑为压缩炸弹，不予读取"
+        )
+    };
+    // The size the archive declares, then the bytes actually inflated (a declared size can lie).
+    if file.size() > MAX_DOCX_XML_BYTES {
+        return Err(too_large(file.size()));
+    }
+    let mut bytes = Vec::with_capacity(file.size() as usize);
+    file.take(MAX_DOCX_XML_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| format!("word/document.xml 无法读取（{e}）"))?;
+    if bytes.len() as u64 > MAX_DOCX_XML_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let xml = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "word/document.xml 不是 UTF-8 编码（第 {} 字节处编码无效）",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     Ok(xml_to_text(&xml))
 }
 

@@ -23,4 +23,12 @@ pub enum AuditError {
     PdfToolMissing { path: PathBuf },
     #[error("无法读取 PDF {path}：pdftotext 失败：{reason}")]
     Pdf { path: PathBuf, reason: String },
+    #[error("文件 {path} 过大：{size} 字节，只能审核不超过 {limit} 字节（50 MB）的报告")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("无法读取网页 {path}：{reason}")]
+    Html { path: PathBuf, reason: String },
 }

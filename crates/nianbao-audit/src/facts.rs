@@ -1,6 +1,8 @@
 //! Facts: every number that names a known concept (教职工, 在校生, 升学率 …) for a year, from
 //! prose and from tables alike, so that the same fact stated twice can be compared.
 
+use std::collections::HashMap;
+
 use crate::claims::ClaimKind;
 use crate::concepts::{Concept, Measure, concept, concept_of, qualifier_of};
 use crate::model::Model;
@@ -153,4 +155,87 @@ pub fn collect(model: &Model) -> Vec<Fact> {
         }
     }
     facts
+}
+
+/// The facts looked up by what they name, so that each lookup costs the same however many
+/// facts a report states.
+#[derive(Debug, Default)]
+pub struct Index<'a> {
+    /// Exact facts without a qualifier, by (concept, year): the first in each paragraph, the
+    /// first from a table, and the first of all.
+    in_paragraph: HashMap<(&'static str, Option<i32>, usize), &'a Fact>,
+    from_table: HashMap<(&'static str, Option<i32>), &'a Fact>,
+    first: HashMap<(&'static str, Option<i32>), &'a Fact>,
+    /// The fact of each prose claim.
+    prose: HashMap<usize, &'a Fact>,
+    /// Exact facts without a qualifier in a table row, by (concept, table, row).
+    in_row: HashMap<(&'static str, usize, usize), &'a Fact>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(facts: &'a [Fact]) -> Index<'a> {
+        let mut index = Index::default();
+        for fact in facts {
+            if let Origin::Prose(claim) = fact.origin {
+                index.prose.entry(claim).or_insert(fact);
+            }
+            if fact.qualifier.is_some() || !fact.is_exact() {
+                continue;
+            }
+            let key = (fact.concept.key, fact.year);
+            index.first.entry(key).or_insert(fact);
+            if let Some(paragraph) = fact.paragraph {
+                index
+                    .in_paragraph
+                    .entry((key.0, key.1, paragraph))
+                    .or_insert(fact);
+            }
+            if let Origin::Table { table, row, .. } = fact.origin {
+                index.from_table.entry(key).or_insert(fact);
+                index
+                    .in_row
+                    .entry((fact.concept.key, table, row))
+                    .or_insert(fact);
+            }
+        }
+        index
+    }
+
+    /// An exact, unqualified fact of a concept and year: the one stated in the given paragraph,
+    /// else a table's, else the first; and whether it was the paragraph's.
+    pub fn find(
+        &self,
+        key: &'static str,
+        year: Option<i32>,
+        paragraph: Option<usize>,
+    ) -> Option<(&'a Fact, bool)> {
+        if let Some(fact) = paragraph.and_then(|p| self.in_paragraph.get(&(key, year, p))) {
+            return Some((fact, true));
+        }
+        self.from_table
+            .get(&(key, year))
+            .or_else(|| self.first.get(&(key, year)))
+            .map(|fact| (*fact, false))
+    }
+
+    /// As [`Index::find`], for a year that is known.
+    pub fn pick(
+        &self,
+        key: &'static str,
+        year: Option<i32>,
+        paragraph: Option<usize>,
+    ) -> Option<&'a Fact> {
+        year?;
+        self.find(key, year, paragraph).map(|(fact, _)| fact)
+    }
+
+    /// The fact of a prose claim.
+    pub fn of_claim(&self, claim: usize) -> Option<&'a Fact> {
+        self.prose.get(&claim).copied()
+    }
+
+    /// An exact, unqualified fact of a concept in a table's row.
+    pub fn in_row(&self, key: &'static str, table: usize, row: usize) -> Option<&'a Fact> {
+        self.in_row.get(&(key, table, row)).copied()
+    }
 }

@@ -8,6 +8,8 @@
 
 use scraper::{ElementRef, Html, Node};
 
+use crate::limits::MAX_HTML_DEPTH;
+
 /// Elements whose content is not read.
 const SKIPPED: &[&str] = &[
     "head", "script", "style", "template", "noscript", "svg", "math", "iframe", "object", "canvas",
@@ -57,9 +59,17 @@ const BLOCKS: &[&str] = &[
 /// The most columns or rows one cell may span (a guard against absurd attributes).
 const MAX_SPAN: usize = 64;
 
-/// Reads the visible text of an HTML page.
-pub fn html_text(html: &str) -> String {
+/// Reads the visible text of an HTML page; a page whose elements nest deeper than
+/// [`MAX_HTML_DEPTH`] is refused (its depth measured without recursion, so that reading it
+/// can recurse safely).
+pub fn html_text(html: &str) -> Result<String, String> {
     let document = Html::parse_document(html);
+    let depth = depth(&document);
+    if depth > MAX_HTML_DEPTH {
+        return Err(format!(
+            "元素嵌套达 {depth} 层，超过上限 {MAX_HTML_DEPTH} 层，不予读取"
+        ));
+    }
     let mut writer = Writer::default();
     writer.element(document.root_element());
     writer.flush();
@@ -68,7 +78,23 @@ pub fn html_text(html: &str) -> String {
         out.pop();
     }
     out.push('\n');
-    out
+    Ok(out)
+}
+
+/// The deepest nesting of the page's nodes, walked without recursion.
+fn depth(document: &Html) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for edge in document.tree.root().traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(_) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ego_tree::iter::Edge::Close(_) => depth = depth.saturating_sub(1),
+        }
+    }
+    deepest
 }
 
 #[derive(Default)]
@@ -268,7 +294,7 @@ mod tests {
 <div role="img"><svg><text>9,999</text></svg></div>
 <ul><li>甲</li><li>乙</li></ul></body></html>"#;
         assert_eq!(
-            html_text(html),
+            html_text(html).unwrap_or_default(),
             "1.4 师资队伍\n全校教职工 639 人。\n另起一行\n表 1：情况\n\n年份\t人数\n\t在编\t外聘\n2025\t10\t2\n\n甲\n乙\n"
         );
     }
@@ -278,6 +304,9 @@ mod tests {
         let html = "<table><tr><td rowspan=\"3\">甲类</td><td>a</td><td>1</td></tr>\
                     <tr><td>b</td><td>2</td></tr><tr><td>c</td><td>3</td></tr>\
                     <tr><td>合计</td><td></td><td>6</td></tr></table>";
-        assert_eq!(html_text(html), "甲类\ta\t1\n\tb\t2\n\tc\t3\n合计\t\t6\n");
+        assert_eq!(
+            html_text(html).unwrap_or_default(),
+            "甲类\ta\t1\n\tb\t2\n\tc\t3\n合计\t\t6\n"
+        );
     }
 }

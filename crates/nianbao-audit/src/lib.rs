@@ -5,6 +5,7 @@
 pub mod docx;
 pub mod error;
 pub mod html;
+pub mod limits;
 pub mod numbers;
 pub mod read;
 

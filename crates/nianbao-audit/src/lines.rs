@@ -47,13 +47,24 @@ impl Joined {
 
     /// Every line that the bytes of `range` come from, in order.
     pub fn lines_of(&self, range: Range<usize>) -> Vec<usize> {
-        let first = self.line_at(range.start);
-        let last = self.line_at(range.end.saturating_sub(1).max(range.start));
-        self.segments
+        let end = range.end.saturating_sub(1).max(range.start);
+        let first = self
+            .segments
+            .partition_point(|&(start, _)| start <= range.start)
+            .saturating_sub(1);
+        let last = self
+            .segments
+            .partition_point(|&(start, _)| start <= end)
+            .saturating_sub(1);
+        let mut lines: Vec<usize> = self
+            .segments
+            .get(first..=last.max(first))
+            .unwrap_or(&[])
             .iter()
             .map(|&(_, line)| line)
-            .filter(|&line| line >= first && line <= last)
-            .collect()
+            .collect();
+        lines.dedup();
+        lines
     }
 
     /// The first line of the paragraph.

@@ -159,7 +159,10 @@ proptest! {
 
     #[test]
     fn web_pages_never_panic(page in page_like()) {
+        // Random pages nest a few levels at most: always within the bound.
         let text = nianbao_audit::html::html_text(&page);
+        prop_assert!(text.is_ok());
+        let text = text.unwrap_or_default();
         prop_assert!(text.ends_with('\n'));
         let _ = nianbao_audit::audit(&text);
     }

@@ -1,5 +1,8 @@
 //! The audit of a real school's 2025 report: each contradiction found at its lines, with an
 //! honest severity, and nothing else reported.
+//!
+//! The report lives outside the repository (`../shared/seeds`); where it is absent these tests
+//! print a notice and pass, unless `NIANBAO_REQUIRE_SEED=1`, when they fail.
 
 use nianbao_audit::{audit, extract_text, render_human, render_json};
 use nianbao_core::{Finding, Severity};
@@ -9,10 +12,20 @@ const SEED: &str = concat!(
     "/../../../shared/seeds/qianjiang-2025-quality-report.txt"
 );
 
-fn findings() -> (String, Vec<Finding>) {
-    let text = extract_text(std::path::Path::new(SEED)).expect("the seed report is readable");
+/// The seed report's text and findings, or None (with a notice) when it is absent.
+fn findings() -> Option<(String, Vec<Finding>)> {
+    let path = std::path::Path::new(SEED);
+    if !path.exists() {
+        assert!(
+            std::env::var("NIANBAO_REQUIRE_SEED").as_deref() != Ok("1"),
+            "NIANBAO_REQUIRE_SEED=1 but the sample report {SEED} is missing"
+        );
+        eprintln!("跳过：未找到样例报告 {SEED}（设置 NIANBAO_REQUIRE_SEED=1 时此测试将失败）");
+        return None;
+    }
+    let text = extract_text(path).expect("the seed report is readable");
     let findings = audit(&text);
-    (text, findings)
+    Some((text, findings))
 }
 
 fn lines(finding: &Finding) -> Vec<usize> {
@@ -63,7 +76,9 @@ const EXPECTED: &[(&str, Severity, &[usize], &str)] = &[
 
 #[test]
 fn every_known_contradiction_is_found_at_its_lines() {
-    let (_, findings) = findings();
+    let Some((_, findings)) = findings() else {
+        return;
+    };
     for (rule, severity, at, words) in EXPECTED {
         let found = findings
             .iter()
@@ -79,7 +94,9 @@ fn every_known_contradiction_is_found_at_its_lines() {
 
 #[test]
 fn nothing_else_is_reported() {
-    let (_, findings) = findings();
+    let Some((_, findings)) = findings() else {
+        return;
+    };
     for finding in &findings {
         let expected = EXPECTED.iter().any(|(rule, _, at, words)| {
             finding.rule == *rule
@@ -93,7 +110,9 @@ fn nothing_else_is_reported() {
 
 #[test]
 fn locations_quote_their_lines() {
-    let (text, findings) = findings();
+    let Some((text, findings)) = findings() else {
+        return;
+    };
     let all: Vec<&str> = text.split('\n').collect();
     for finding in &findings {
         assert!(
@@ -109,7 +128,9 @@ fn locations_quote_their_lines() {
 
 #[test]
 fn renders_for_people_and_as_json() {
-    let (text, findings) = findings();
+    let Some((text, findings)) = findings() else {
+        return;
+    };
     let human = render_human(&findings, &text);
     assert!(human.contains("【1.4 节】"));
     assert!(human.contains("教职工总数 576人 ≠ 正式在编 380 + 外聘 188 = 568人"));

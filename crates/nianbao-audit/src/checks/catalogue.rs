@@ -1,7 +1,7 @@
 //! The national catalogue of majors: a report must name its 专业大类 from one edition (2010
 //! names end in 类, 2021 names in 大类), and prose must name the categories its tables use.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
 
 use nianbao_core::{Finding, MajorCatalogue, Severity};
@@ -27,12 +27,6 @@ struct Mention {
 
 fn mentions(model: &Model) -> Vec<Mention> {
     let catalogue = catalogue();
-    // Names that can be found in running text: the ones ending in 类 (not "其他").
-    let names: Vec<&str> = catalogue
-        .all_names()
-        .into_iter()
-        .filter(|n| n.ends_with('类') && n.chars().count() >= 3)
-        .collect();
     let mut found = Vec::new();
     for (t, table) in model.tables.iter().enumerate() {
         for row in &table.rows {
@@ -50,16 +44,55 @@ fn mentions(model: &Model) -> Vec<Mention> {
         }
     }
     for paragraph in &model.paragraphs {
-        for name in &names {
-            for (offset, _) in paragraph.text.match_indices(name) {
-                if let Some(category) = catalogue.category(name) {
-                    found.push(Mention {
-                        name: name.to_string(),
-                        edition: category.edition,
-                        line: paragraph.line_at(offset),
-                        in_table: None,
-                    });
-                }
+        for (offset, name) in names_in(&paragraph.text) {
+            if let Some(category) = catalogue.category(name) {
+                found.push(Mention {
+                    name: name.to_string(),
+                    edition: category.edition,
+                    line: paragraph.line_at(offset),
+                    in_table: None,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The names of categories that can be found in running text (the ones ending in 类, of at
+/// least three characters), and the longest, in characters.
+fn text_names() -> &'static (HashSet<&'static str>, usize) {
+    static NAMES: OnceLock<(HashSet<&'static str>, usize)> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let names: HashSet<&'static str> = catalogue()
+            .all_names()
+            .into_iter()
+            .filter(|n| n.ends_with('类') && n.chars().count() >= 3)
+            .collect();
+        let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+        (names, longest)
+    })
+}
+
+/// Every category name in a text, with its byte offset, in order: each 类 is looked up with
+/// the few characters before it, so the cost grows with the text, not with the catalogue.
+fn names_in(text: &str) -> Vec<(usize, &'static str)> {
+    let (names, longest) = text_names();
+    let mut found = Vec::new();
+    for (at, c) in text.char_indices() {
+        if c != '类' {
+            continue;
+        }
+        let end = at + c.len_utf8();
+        let mut starts: Vec<usize> = text[..end]
+            .char_indices()
+            .rev()
+            .take(*longest)
+            .map(|(i, _)| i)
+            .collect();
+        starts.reverse();
+        for start in starts {
+            if let Some(name) = names.get(&text[start..end]) {
+                found.push((start, *name));
             }
         }
     }
@@ -179,6 +212,9 @@ fn resembles(a: &str, b: &str) -> bool {
     a.windows(2).any(|w| b.windows(2).any(|v| v == w))
 }
 
+/// How many category tables before and after a share it is read against.
+const NEAR_TABLES: usize = 4;
+
 /// "甲类、乙类和丙类学生较多，占全校总人数的93.2%": the listed categories' share recomputed
 /// from the table, for the year of the paragraph and, when that fails, the other years.
 pub fn category_shares(model: &Model) -> Vec<Finding> {
@@ -186,11 +222,30 @@ pub fn category_shares(model: &Model) -> Vec<Finding> {
     use crate::tables::TotalKind;
     let mut findings = Vec::new();
     let claims = &model.claims.claims;
-    let names = catalogue().all_names();
-    for (t, table) in model.tables.iter().enumerate() {
-        let Some(column) = category_column(model, t) else {
+    // The shares that list two categories or more, each with the names it lists in order.
+    let mut lists: Vec<(usize, Vec<&str>)> = Vec::new();
+    for (index, share) in claims.iter().enumerate() {
+        if share.kind != ClaimKind::Share || share.owner.is_some() || !share.quantity.is_percent() {
             continue;
-        };
+        }
+        let mut listed: Vec<&str> = Vec::new();
+        for (_, name) in names_in(&share.owner_text) {
+            if !listed.contains(&name) {
+                listed.push(name);
+            }
+        }
+        if listed.len() >= 2 {
+            lists.push((index, listed));
+        }
+    }
+    if lists.is_empty() {
+        return findings;
+    }
+    let category_tables: Vec<(usize, usize)> = (0..model.tables.len())
+        .filter_map(|t| category_column(model, t).map(|c| (t, c)))
+        .collect();
+    for (rank, &(t, column)) in category_tables.iter().enumerate() {
+        let table = &model.tables[t];
         let categories: Vec<&str> = {
             let mut seen = Vec::new();
             for row in table.rows.iter().filter(|r| r.total == TotalKind::Detail) {
@@ -202,27 +257,19 @@ pub fn category_shares(model: &Model) -> Vec<Finding> {
             }
             seen
         };
-        for (index, share) in claims.iter().enumerate() {
-            if share.kind != ClaimKind::Share
-                || share.owner.is_some()
-                || !share.quantity.is_percent()
-            {
+        for (index, listed) in &lists {
+            let (index, share) = (*index, &claims[*index]);
+            // A share is read against the tables near it (at most four before and after).
+            let place = category_tables.partition_point(|&(u, _)| {
+                model.tables[u].first_line < share.lines.first().copied().unwrap_or(0)
+            });
+            if rank + NEAR_TABLES < place || rank >= place + NEAR_TABLES {
                 continue;
             }
-            let listed: Vec<&str> = names
-                .iter()
-                .copied()
-                .filter(|n| n.ends_with('类') && share.owner_text.contains(n))
-                .collect();
-            if listed.len() < 2 {
-                continue;
-            }
-            let mut listed = listed;
-            listed.sort_by_key(|n| share.owner_text.find(n));
             // Names the table lacks stand for the one unlisted category that resembles them.
             let mut chosen: Vec<&str> = Vec::new();
             let mut notes = Vec::new();
-            for name in &listed {
+            for name in listed {
                 if categories.contains(name) {
                     chosen.push(name);
                     continue;

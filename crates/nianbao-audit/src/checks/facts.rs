@@ -9,7 +9,7 @@ use nianbao_core::{Finding, Severity};
 use super::{at, finding, half_unit, num};
 use crate::claims::{Claim, ClaimKind};
 use crate::concepts::{Measure, concept_of};
-use crate::facts::{Fact, Origin};
+use crate::facts::{Fact, Index, Origin};
 use crate::model::Model;
 use crate::numbers::{Approx, same_unit_family};
 
@@ -28,12 +28,13 @@ const WITHIN: &[(&str, &str)] = &[
 ];
 
 pub fn check(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+    let index = Index::new(facts);
     let mut findings = Vec::new();
     findings.extend(same_fact(model, facts));
-    findings.extend(year_over_year(model, facts));
-    findings.extend(rates(model, facts));
-    findings.extend(per_student(model, facts));
-    findings.extend(within(model, facts));
+    findings.extend(year_over_year(model, &index));
+    findings.extend(rates(model, facts, &index));
+    findings.extend(per_student(model, &index));
+    findings.extend(within(model, facts, &index));
     findings
 }
 
@@ -58,9 +59,10 @@ fn same_fact(model: &Model, facts: &[Fact]) -> Vec<Finding> {
             .find(|f| f.from_table() && f.is_exact())
             .or_else(|| group.iter().find(|f| f.is_exact()));
         let Some(reference) = reference else { continue };
-        let mut reported: Vec<f64> = Vec::new();
+        let mut reported: std::collections::BTreeSet<u64> = Default::default();
         for fact in &group {
-            if std::ptr::eq(*fact, *reference) || reported.contains(&fact.quantity.value) {
+            if std::ptr::eq(*fact, *reference) || reported.contains(&fact.quantity.value.to_bits())
+            {
                 continue;
             }
             if fact.concept.measure == Measure::Rate && (fact.loose || reference.loose) {
@@ -72,7 +74,7 @@ fn same_fact(model: &Model, facts: &[Fact]) -> Vec<Finding> {
             if agrees {
                 continue;
             }
-            reported.push(fact.quantity.value);
+            reported.insert(fact.quantity.value.to_bits());
             let certain = fact.is_exact()
                 && fact.year_explicit
                 && reference.year_explicit
@@ -145,33 +147,8 @@ fn agree(a: &crate::numbers::Quantity, b: &crate::numbers::Quantity) -> Option<b
     })
 }
 
-/// Prefers a table's value, then one stated in the given paragraph, then any.
-fn pick<'a>(
-    facts: &'a [Fact],
-    key: &str,
-    year: Option<i32>,
-    paragraph: Option<usize>,
-) -> Option<&'a Fact> {
-    let candidates: Vec<&Fact> = facts
-        .iter()
-        .filter(|f| {
-            f.concept.key == key
-                && f.qualifier.is_none()
-                && f.year == year
-                && f.is_exact()
-                && year.is_some()
-        })
-        .collect();
-    candidates
-        .iter()
-        .find(|f| paragraph.is_some() && f.paragraph == paragraph)
-        .or_else(|| candidates.iter().find(|f| f.from_table()))
-        .or(candidates.first())
-        .copied()
-}
-
 /// "同比上一年减少224人" against last year's value.
-fn year_over_year(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+fn year_over_year(model: &Model, index: &Index) -> Vec<Finding> {
     let claims = &model.claims.claims;
     let mut findings = Vec::new();
     for change in claims {
@@ -188,7 +165,7 @@ fn year_over_year(model: &Model, facts: &[Fact]) -> Vec<Finding> {
             continue;
         }
         let Some(year) = owner.year else { continue };
-        let Some(previous) = pick(facts, matched.concept.key, Some(year - 1), None) else {
+        let Some(previous) = index.pick(matched.concept.key, Some(year - 1), None) else {
             continue;
         };
         let now = owner.quantity.value;
@@ -266,7 +243,7 @@ fn year_over_year(model: &Model, facts: &[Fact]) -> Vec<Finding> {
 }
 
 /// A rate against the counts it is made of (升学率 = 升学人数 / 毕业生人数).
-fn rates(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+fn rates(model: &Model, facts: &[Fact], index: &Index) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rate in facts
         .iter()
@@ -281,18 +258,16 @@ fn rates(model: &Model, facts: &[Fact]) -> Vec<Finding> {
             continue;
         }
         // The numerator from the same table row when there is one.
-        let same_row = facts.iter().find(|f| {
-            f.concept.key == numerator_key
-                && f.qualifier.is_none()
-                && f.is_exact()
-                && matches!((f.origin, rate.origin), (Origin::Table { table: a, row: r, .. }, Origin::Table { table: b, row: s, .. }) if a == b && r == s)
-        });
+        let same_row = match rate.origin {
+            Origin::Table { table, row, .. } => index.in_row(numerator_key, table, row),
+            Origin::Prose(_) => None,
+        };
         let Some(numerator) =
-            same_row.or_else(|| pick(facts, numerator_key, rate.year, rate.paragraph))
+            same_row.or_else(|| index.pick(numerator_key, rate.year, rate.paragraph))
         else {
             continue;
         };
-        let Some(denominator) = pick(facts, denominator_key, rate.year, rate.paragraph) else {
+        let Some(denominator) = index.pick(denominator_key, rate.year, rate.paragraph) else {
             continue;
         };
         if denominator.quantity.value <= 0.0 {
@@ -334,39 +309,36 @@ fn rates(model: &Model, facts: &[Fact]) -> Vec<Finding> {
 }
 
 /// 生均 figures (amount / students) and 生师比 (students / 折合教师数).
-fn per_student(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+fn per_student(model: &Model, index: &Index) -> Vec<Finding> {
     let claims = &model.claims.claims;
     let mut findings = Vec::new();
-    for (index, claim) in claims.iter().enumerate() {
+    for (at_claim, claim) in claims.iter().enumerate() {
         let (numerator, denominator, label) = match claim.kind {
             ClaimKind::PerCapita => {
                 let rest = claim.subject.replacen("生均", "", 1);
                 let named = concept_of(&rest).filter(|m| m.concept.key != "在校生");
                 let amount = match named {
-                    Some(matched) => pick(
-                        facts,
-                        matched.concept.key,
-                        claim.year,
-                        Some(claim.paragraph),
-                    ),
+                    Some(matched) => {
+                        index.pick(matched.concept.key, claim.year, Some(claim.paragraph))
+                    }
                     // "校舍建筑面积199,100.59平方米，生均21.38平方米": the amount just before.
-                    None => amount_before(claims, facts, index),
+                    None => amount_before(claims, index, at_claim),
                 };
                 let Some(amount) = amount else {
                     continue;
                 };
-                let Some(students) = pick(facts, "在校生", claim.year, Some(claim.paragraph))
+                let Some(students) = index.pick("在校生", claim.year, Some(claim.paragraph))
                 else {
                     continue;
                 };
                 (amount, students, claim.subject.clone())
             }
             ClaimKind::Ratio if claim.concept.is_some_and(|m| m.concept.key == "生师比") => {
-                let Some(students) = pick(facts, "在校生", claim.year, Some(claim.paragraph))
+                let Some(students) = index.pick("在校生", claim.year, Some(claim.paragraph))
                 else {
                     continue;
                 };
-                let Some(teachers) = pick(facts, "折合教师", claim.year, Some(claim.paragraph))
+                let Some(teachers) = index.pick("折合教师", claim.year, Some(claim.paragraph))
                 else {
                     continue;
                 };
@@ -423,23 +395,23 @@ fn per_student(model: &Model, facts: &[Fact]) -> Vec<Finding> {
 
 /// The amount a 生均 figure that names none divides: the last amount of the same sentence
 /// before it, in the same unit, that names a concept.
-fn amount_before<'a>(claims: &[Claim], facts: &'a [Fact], index: usize) -> Option<&'a Fact> {
-    let claim = &claims[index];
-    let j = (0..index)
+fn amount_before<'a>(claims: &[Claim], index: &Index<'a>, at: usize) -> Option<&'a Fact> {
+    let claim = &claims[at];
+    let j = (0..at)
         .rev()
         .take_while(|&j| claims[j].sentence == claim.sentence)
         .find(|&j| claims[j].kind == ClaimKind::Amount)?;
     if !same_unit_family(&claims[j].quantity.unit, &claim.quantity.unit) {
         return None;
     }
-    facts.iter().find(|f| {
-        f.origin == Origin::Prose(j) && f.is_exact() && f.concept.measure != Measure::Rate
-    })
+    index
+        .of_claim(j)
+        .filter(|f| f.is_exact() && f.concept.measure != Measure::Rate)
 }
 
 /// Parts that cannot exceed their whole: 就业 or 升学 ≤ 毕业生, and 就业 + 升学 ≤ 毕业生
 /// (a warning: some statistics count 升学 as 就业).
-fn within(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+fn within(model: &Model, facts: &[Fact], index: &Index) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut years: Vec<i32> = facts.iter().filter_map(|f| f.year).collect();
     years.sort_unstable();
@@ -447,8 +419,8 @@ fn within(model: &Model, facts: &[Fact]) -> Vec<Finding> {
     for year in years {
         for &(part_key, whole_key) in WITHIN {
             let (Some(part), Some(whole)) = (
-                pick(facts, part_key, Some(year), None),
-                pick(facts, whole_key, Some(year), None),
+                index.pick(part_key, Some(year), None),
+                index.pick(whole_key, Some(year), None),
             ) else {
                 continue;
             };
@@ -481,13 +453,8 @@ fn within(model: &Model, facts: &[Fact]) -> Vec<Finding> {
         });
         let (Some(employed), Some(further), Some(graduates)) = (
             employed,
-            pick(
-                facts,
-                "升学",
-                Some(year),
-                employed.and_then(|e| e.paragraph),
-            ),
-            pick(facts, "毕业生", Some(year), None),
+            index.pick("升学", Some(year), employed.and_then(|e| e.paragraph)),
+            index.pick("毕业生", Some(year), None),
         ) else {
             continue;
         };

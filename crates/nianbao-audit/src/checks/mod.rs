@@ -7,7 +7,9 @@ pub mod lists;
 pub mod shares;
 pub mod sums;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::limits::MAX_FINDINGS_PER_RULE;
 
 use nianbao_core::number::{fixed, plain};
 use nianbao_core::{Finding, Location, Severity};
@@ -33,7 +35,52 @@ pub fn run(model: &Model) -> Vec<Finding> {
             .then(a.rule.cmp(&b.rule))
     });
     findings.dedup_by(|a, b| a.rule == b.rule && a.message == b.message);
-    findings
+    if model.claims.truncated_at > 0 {
+        findings.push(finding(
+            model,
+            "too-many-numbers",
+            Severity::Warning,
+            format!(
+                "报告中的数字超过 {} 个，自第 {} 行起的数字未核查",
+                crate::claims::MAX_CLAIMS,
+                model.claims.truncated_at
+            ),
+            [model.claims.truncated_at],
+        ));
+    }
+    bounded(findings)
+}
+
+/// At most [`MAX_FINDINGS_PER_RULE`] findings of each rule, the rest counted in one more.
+fn bounded(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut kept = Vec::with_capacity(findings.len().min(10_000));
+    let mut dropped: BTreeMap<String, (usize, Severity)> = BTreeMap::new();
+    for finding in findings {
+        let count = counts.entry(finding.rule.clone()).or_default();
+        *count += 1;
+        if *count <= MAX_FINDINGS_PER_RULE {
+            kept.push(finding);
+        } else {
+            let entry = dropped
+                .entry(finding.rule.clone())
+                .or_insert((0, finding.severity));
+            entry.0 += 1;
+            entry.1 = entry.1.min(finding.severity);
+        }
+    }
+    for (rule, (count, severity)) in dropped {
+        kept.push(Finding {
+            rule: rule.clone(),
+            severity,
+            section: String::new(),
+            message: format!(
+                "同类问题（{rule}）另有 {count} 处未逐一列出：每类最多列出 {MAX_FINDINGS_PER_RULE} 处"
+            ),
+            locations: Vec::new(),
+        });
+    }
+    kept
 }
 
 /// A finding that cites every line in `lines` (sorted, each once).

@@ -7,7 +7,7 @@ use nianbao_core::{Finding, Severity};
 
 use super::{at, finding, half_unit, num};
 use crate::claims::{Claim, ClaimKind};
-use crate::facts::Fact;
+use crate::facts::{Fact, Index};
 use crate::model::Model;
 use crate::numbers::Approx;
 
@@ -25,6 +25,7 @@ pub fn check(model: &Model, facts: &[Fact]) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut wrong: BTreeSet<usize> = BTreeSet::new();
     let totals: BTreeSet<usize> = model.claims.breakdowns.iter().map(|b| b.total).collect();
+    let facts = Index::new(facts);
     for (index, claim) in claims.iter().enumerate() {
         if !matches!(claim.kind, ClaimKind::Share | ClaimKind::Fraction) {
             continue;
@@ -32,7 +33,7 @@ pub fn check(model: &Model, facts: &[Fact]) -> Vec<Finding> {
         let Some(owner) = claim.owner.map(|o| &claims[o]) else {
             continue;
         };
-        let Some(base) = base_of(model, facts, &totals, index) else {
+        let Some(base) = base_of(model, &facts, &totals, index) else {
             continue;
         };
         if owner.quantity.approx != Approx::Exact || base.value <= 0.0 {
@@ -117,7 +118,7 @@ fn generic_base(text: &str) -> bool {
     )
 }
 
-fn base_of(model: &Model, facts: &[Fact], totals: &BTreeSet<usize>, index: usize) -> Option<Base> {
+fn base_of(model: &Model, facts: &Index, totals: &BTreeSet<usize>, index: usize) -> Option<Base> {
     let claims = &model.claims.claims;
     let claim = &claims[index];
     let owner = claim.owner.map(|o| &claims[o])?;
@@ -156,26 +157,13 @@ fn base_of(model: &Model, facts: &[Fact], totals: &BTreeSet<usize>, index: usize
         }
         Some(text) => {
             let matched = crate::concepts::concept_of(text)?;
-            let candidates: Vec<&Fact> = facts
-                .iter()
-                .filter(|f| {
-                    f.concept.key == matched.concept.key
-                        && f.qualifier.is_none()
-                        && f.year == claim.year
-                        && f.is_exact()
-                })
-                .collect();
-            let near = candidates
-                .iter()
-                .find(|f| f.paragraph == Some(claim.paragraph));
-            let fact = near
-                .or_else(|| candidates.iter().find(|f| f.from_table()))
-                .or(candidates.first())?;
+            let (fact, near) =
+                facts.find(matched.concept.key, claim.year, Some(claim.paragraph))?;
             Some(Base {
                 value: fact.quantity.value,
                 label: text.clone(),
                 lines: fact.lines.clone(),
-                near: near.is_some(),
+                near,
             })
         }
     }
@@ -237,6 +225,7 @@ fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
         let Some(part) = &claim.part else { continue };
         let partner = (index + 1..claims.len())
             .take_while(|&j| claims[j].sentence == claim.sentence)
+            .take(64)
             .find(|&j| {
                 claims[j].kind == ClaimKind::Share
                     && claims[j].owner.is_none()
@@ -251,6 +240,12 @@ fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
             groups.entry(key).or_default().extend([index, j]);
         }
     }
+    let breakdowns: BTreeMap<usize, &crate::claims::Breakdown> = model
+        .claims
+        .breakdowns
+        .iter()
+        .map(|b| (b.total, b))
+        .collect();
     let mut findings = Vec::new();
     for ((_, key), members) in groups {
         if members.len() < 2 || members.iter().any(|m| wrong.contains(m)) {
@@ -265,7 +260,7 @@ fn share_sums(model: &Model, wrong: &BTreeSet<usize>) -> Vec<Finding> {
             || key
                 .strip_prefix("total:")
                 .and_then(|t| t.parse::<usize>().ok())
-                .and_then(|t| model.claims.breakdowns.iter().find(|b| b.total == t))
+                .and_then(|t| breakdowns.get(&t))
                 .is_some_and(|b| {
                     let sum: f64 = b.parts.iter().map(|&p| claims[p].quantity.value).sum();
                     (sum - claims[b.total].quantity.value).abs() < 1e-6
