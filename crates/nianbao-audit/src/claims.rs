@@ -55,6 +55,9 @@ pub struct Claim {
     pub parent: Option<usize>,
     pub concept: Option<Match>,
     pub qualifier: Option<String>,
+    /// The qualifier restricts the concept to a part of it by a relative clause, a modifier
+    /// or the population the sentence counts within (not by a level word).
+    pub restricted: bool,
     /// A fraction's numerator and denominator.
     pub fraction: Option<(f64, f64)>,
 }
@@ -411,7 +414,25 @@ fn extract_paragraph(
         } else {
             None
         };
-        let qualifier = qualifier_of(&subject).map(str::to_string);
+        // A part of the concept's whole: restricted by a relative clause or a modifier
+        // ("落实去向的毕业生", "对口就业率"), or counted within a population the sentence
+        // names ("就业学生中，…") that is the concept itself or, for a rate, not its base.
+        let scope = sentence_scope(&text[sentence_range.start..start]);
+        let scoped = scope.and_then(|scope| {
+            let matched = concept?;
+            let scope_key = concepts.of(scope).map(|m| m.concept.key);
+            let own = scope_key == Some(matched.concept.key);
+            let rate_base = crate::concepts::rate_base(matched.concept.key);
+            let other_base =
+                kind == ClaimKind::Rate && rate_base.is_some() && scope_key != rate_base;
+            (own || other_base).then(|| scope.to_string())
+        });
+        let level = qualifier_of(&subject).map(str::to_string);
+        let restricted = concept
+            .and_then(|m| restriction(&subject, m.concept))
+            .or(scoped);
+        let qualifier = level.clone().or(restricted.clone());
+        let restricted = level.is_none() && restricted.is_some();
         let span = quantity.span.start.min(subject_start)..quantity.span.end;
         let lines = paragraph.lines_of(span.clone());
         out.claims.push(Claim {
@@ -432,6 +453,7 @@ fn extract_paragraph(
             parent: None,
             concept,
             qualifier,
+            restricted,
             fraction,
         });
     }
@@ -439,6 +461,66 @@ fn extract_paragraph(
     attach_owners(text, &clauses, clause_base, first_claim, out);
     find_breakdowns(text, &clauses, clause_base, first_claim, out);
     (sentences.len(), clauses.len())
+}
+
+/// The population a sentence counts within, named before the first number: "就业学生中，…",
+/// "在协议和合同就业的毕业生中…" → "就业学生", "协议和合同就业的毕业生".
+fn sentence_scope(before: &str) -> Option<&str> {
+    let at = before.find('中')?;
+    let scope = before[..at].trim_start_matches(['在', '从', '于']);
+    let scope = scope
+        .rsplit(['，', ',', '；', '：'])
+        .next()
+        .unwrap_or(scope);
+    let next = before[at + '中'.len_utf8()..].chars().next();
+    let population = ["生", "员", "师", "者", "人", "工"]
+        .iter()
+        .any(|w| scope.ends_with(w));
+    let word_goes_on = next.is_some_and(|c| "级职高等专心国华小文式型层".contains(c));
+    (population && !word_goes_on && scope.chars().count() >= 2 && !scope.contains(char::is_numeric))
+        .then_some(scope)
+}
+
+/// Words that make a count or a rate a part of the concept they precede ("对口就业",
+/// "本地就业率"), or a relative clause before it ("落实去向的毕业生").
+const RESTRICTING: &[&str] = &[
+    "对口",
+    "本地",
+    "省内",
+    "省外",
+    "市内",
+    "市外",
+    "区内",
+    "区外",
+    "县内",
+    "县外",
+    "专业相关",
+    "相关",
+    "签约",
+    "协议",
+    "合同",
+    "单位",
+    "灵活",
+    "自主",
+];
+
+/// The words that restrict a subject to a part of the concept it names, if any.
+fn restriction(subject: &str, concept: &crate::concepts::Concept) -> Option<String> {
+    let subject = compact(subject);
+    let at = concept
+        .names
+        .iter()
+        .filter_map(|(name, _)| subject.find(name))
+        .min()?;
+    let before = &subject[..at];
+    if let Some(relative) = before.rfind('的') {
+        let clause = &before[..relative];
+        return (!clause.is_empty()).then(|| clause.to_string());
+    }
+    RESTRICTING
+        .iter()
+        .find(|w| before.ends_with(*w))
+        .map(|w| w.to_string())
 }
 
 /// The byte ranges of a paragraph inside quotation marks (“…”, 「…」, 『…』), each pair

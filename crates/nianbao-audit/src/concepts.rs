@@ -108,6 +108,14 @@ impl ConceptCache {
     }
 }
 
+/// The concept a rate is taken of (升学率 and 就业率 of 毕业生), if known.
+pub fn rate_base(key: &str) -> Option<&'static str> {
+    match key {
+        "升学率" | "就业率" => Some("毕业生"),
+        _ => None,
+    }
+}
+
 /// The concept with that key.
 pub fn concept(key: &str) -> Option<&'static Concept> {
     CONCEPTS.iter().find(|c| c.key == key)

@@ -28,6 +28,8 @@ pub struct Fact {
     /// Named by a looser synonym, or inferred from a share's wording.
     pub loose: bool,
     pub qualifier: Option<String>,
+    /// The qualifier names a part of the concept (a subset: never more than the whole).
+    pub restricted: bool,
     pub year: Option<i32>,
     pub year_explicit: bool,
     pub quantity: Quantity,
@@ -97,6 +99,7 @@ pub fn collect(model: &Model) -> Vec<Fact> {
             concept: matched,
             loose,
             qualifier: claim.qualifier.clone(),
+            restricted: claim.restricted,
             year: claim.year,
             year_explicit: claim.year_explicit,
             quantity: claim.quantity.clone(),
@@ -139,6 +142,7 @@ pub fn collect(model: &Model) -> Vec<Fact> {
                     concept: m.concept,
                     loose: m.loose,
                     qualifier,
+                    restricted: false,
                     year: year.or(model.report_year),
                     year_explicit: year.is_some(),
                     quantity: quantity.clone(),

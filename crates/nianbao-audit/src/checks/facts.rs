@@ -444,10 +444,11 @@ fn within(model: &Model, facts: &[Fact], index: &Index) -> Vec<Finding> {
                 ));
             }
         }
+        // A part of those employed (对口就业) bounds them from below just as well.
         let employed = facts.iter().find(|f| {
             f.concept.key == "就业"
                 && f.year == Some(year)
-                && f.qualifier.is_none()
+                && (f.qualifier.is_none() || f.restricted)
                 && f.is_exact()
                 && !f.from_table()
         });

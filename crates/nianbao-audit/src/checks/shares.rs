@@ -159,11 +159,16 @@ fn base_of(model: &Model, facts: &Index, totals: &BTreeSet<usize>, index: usize)
             let matched = crate::concepts::concept_of(text)?;
             let (fact, near) =
                 facts.find(matched.concept.key, claim.year, Some(claim.paragraph))?;
+            // The part is not its own whole: then the whole named is not stated as such.
+            if claim.owner.map(crate::facts::Origin::Prose) == Some(fact.origin) {
+                return None;
+            }
             Some(Base {
                 value: fact.quantity.value,
                 label: text.clone(),
                 lines: fact.lines.clone(),
-                near,
+                // Named by a looser word, the whole is not certain: a warning at most.
+                near: near && !fact.loose && !matched.loose,
             })
         }
     }
