@@ -193,6 +193,9 @@ pub fn layout(document: &Document) -> Layout {
     // whether that line was long or filled the text width.
     let mut gap = false;
     let mut last_full = false;
+    // The chapter the headings are in, and whether it was numbered in Chinese.
+    let mut chapter = 0u32;
+    let mut chinese_chapter = false;
 
     let flush_paragraph = |blocks: &mut Vec<Block>, paragraph: &mut Joined, open: &mut bool| {
         if !paragraph.is_empty() {
@@ -288,9 +291,24 @@ pub fn layout(document: &Document) -> Layout {
                 list = None;
                 rows.push((number, cells));
             }
-            LineKind::Heading(n, title) => {
+            LineKind::Heading(mut n, title) => {
                 flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
                 list = None;
+                // Under a chapter numbered in Chinese, "（一）" and "1." number its sections.
+                let bare = line
+                    .trim_matches(is_blank)
+                    .trim_start_matches('#')
+                    .trim_matches(is_blank)
+                    .trim_matches('*');
+                let chinese = parse_chinese_heading(bare).is_some();
+                if n.first() == Some(&0) {
+                    n[0] = chapter.max(1);
+                } else if n.len() == 1 && !chinese && chinese_chapter {
+                    n = vec![chapter.max(1), n[0]];
+                } else if n.len() == 1 {
+                    chapter = n[0];
+                    chinese_chapter = chinese;
+                }
                 section = section_text(&n);
                 blocks.push(Block::Heading(Heading {
                     line: number,
@@ -505,7 +523,109 @@ fn classify(line: &str) -> LineKind {
     {
         return LineKind::Heading(n, title);
     }
+    if let Some((n, title)) = parse_chinese_heading(unmarked)
+        && title.chars().count() <= 40
+        && !title.contains(['，', '。', '；', ',', ';'])
+    {
+        return LineKind::Heading(n, title);
+    }
+    if let Some(cells) = aligned_cells(trimmed) {
+        return LineKind::Row(cells);
+    }
     LineKind::Text
+}
+
+/// A heading numbered in Chinese: "一、学校概况" and "第一章 …", "第一部分 …" (a chapter),
+/// "（一）办学规模" and "第一节 …" (a section of the chapter, written with 0 for the chapter,
+/// which the layout fills in).
+pub fn parse_chinese_heading(text: &str) -> Option<(Vec<u32>, String)> {
+    let text = text.trim_matches(is_blank);
+    let numeral = |s: &str| -> Option<(u32, usize)> {
+        let len: usize = s
+            .chars()
+            .take_while(|c| "零〇一二三四五六七八九十两".contains(*c))
+            .map(char::len_utf8)
+            .sum();
+        let value = crate::numbers::parse_chinese_int(&s[..len])?;
+        (len > 0 && (1..=99).contains(&value)).then_some((value as u32, len))
+    };
+    let title = |rest: &str| {
+        let rest = rest.trim_start_matches(is_blank);
+        let rest = rest
+            .strip_prefix(['、', '.', '．', '：', ':'])
+            .unwrap_or(rest);
+        rest.trim_matches(is_blank).to_string()
+    };
+    if let Some(rest) = text.strip_prefix('第') {
+        let (n, len) = numeral(rest)?;
+        let rest = &rest[len..];
+        for (word, chapter) in [("章", true), ("部分", true), ("篇", true), ("节", false)] {
+            if let Some(after) = rest.strip_prefix(word) {
+                let title = title(after);
+                if title.is_empty()
+                    || !(after.starts_with(is_blank)
+                        || after.starts_with(['、', '：', ':'])
+                        || title.chars().next().is_some_and(is_cjk))
+                {
+                    return None;
+                }
+                let number = if chapter { vec![n] } else { vec![0, n] };
+                return Some((number, title));
+            }
+        }
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix(['（', '(']) {
+        let (n, len) = numeral(rest)?;
+        let after = rest[len..].strip_prefix(['）', ')'])?;
+        let title = title(after);
+        return (!title.is_empty()).then_some((vec![0, n], title));
+    }
+    let (n, len) = numeral(text)?;
+    let after = text[len..].strip_prefix(['、', '．'])?;
+    let title = title(after);
+    (!title.is_empty()).then_some((vec![n], title))
+}
+
+/// The cells of a table row laid out with runs of spaces (plain text, `pdftotext -layout`):
+/// three cells or more, two of them numbers; or a header of three short labels or more.
+fn aligned_cells(line: &str) -> Option<Vec<String>> {
+    if !line.contains("  ") && !line.contains('\u{3000}') {
+        return None;
+    }
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut blanks = 0;
+    for c in line.chars() {
+        if c == ' ' || c == '\u{3000}' {
+            blanks += if c == ' ' { 1 } else { 2 };
+            continue;
+        }
+        if blanks >= 2 && !cell.is_empty() {
+            cells.push(std::mem::take(&mut cell));
+        } else if blanks > 0 && !cell.is_empty() {
+            cell.push(' ');
+        }
+        blanks = 0;
+        cell.push(c);
+        if cells.len() >= MAX_COLUMNS {
+            return None;
+        }
+    }
+    if !cell.is_empty() {
+        cells.push(cell);
+    }
+    if cells.len() < 3 {
+        return None;
+    }
+    let numbers = cells
+        .iter()
+        .filter(|c| crate::tables::cell_value(c).is_some())
+        .count();
+    let labels = cells
+        .iter()
+        .all(|c| c.chars().count() <= 12 && !c.contains(['，', '。', '；', '：', ',', ';']));
+    (numbers >= 2 || (numbers == 0 && labels)).then_some(cells)
 }
 
 /// The cells of a tab-separated line (at most [`MAX_COLUMNS`]).
@@ -690,6 +810,33 @@ mod tests {
                 title: "1.1 基本情况".into()
             }
         );
+    }
+
+    #[test]
+    fn headings_numbered_in_chinese_and_aligned_rows() {
+        assert_eq!(
+            classify("一、学校概况"),
+            LineKind::Heading(vec![1], "学校概况".into())
+        );
+        assert_eq!(
+            classify("（二）师资队伍"),
+            LineKind::Heading(vec![0, 2], "师资队伍".into())
+        );
+        assert_eq!(
+            classify("第三章 办学条件"),
+            LineKind::Heading(vec![3], "办学条件".into())
+        );
+        assert_eq!(classify("一、加强党建，提升质量。"), LineKind::Text);
+        assert_eq!(classify("二等奖 15 项"), LineKind::Text);
+        assert!(matches!(
+            classify("机电技术应用      14        602          21.1%"),
+            LineKind::Row(cells) if cells.len() == 4
+        ));
+        let layout = layout(&Document::from_text(
+            "第二章 学生发展\n第一节 毕业去向\n毕业生 912 人。\n三、服务\n1.培训\n培训 30 人次。",
+        ));
+        assert_eq!(layout.section_of(3), "2.1");
+        assert_eq!(layout.section_of(6), "3.1");
     }
 
     #[test]

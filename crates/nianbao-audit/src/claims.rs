@@ -466,19 +466,25 @@ fn extract_paragraph(
 /// The population a sentence counts within, named before the first number: "就业学生中，…",
 /// "在协议和合同就业的毕业生中…" → "就业学生", "协议和合同就业的毕业生".
 fn sentence_scope(before: &str) -> Option<&str> {
-    let at = before.find('中')?;
-    let scope = before[..at].trim_start_matches(['在', '从', '于']);
-    let scope = scope
-        .rsplit(['，', ',', '；', '：'])
-        .next()
-        .unwrap_or(scope);
-    let next = before[at + '中'.len_utf8()..].chars().next();
-    let population = ["生", "员", "师", "者", "人", "工"]
-        .iter()
-        .any(|w| scope.ends_with(w));
-    let word_goes_on = next.is_some_and(|c| "级职高等专心国华小文式型层".contains(c));
-    (population && !word_goes_on && scope.chars().count() >= 2 && !scope.contains(char::is_numeric))
-        .then_some(scope)
+    before.match_indices('中').find_map(|(at, _)| {
+        let scope = before[..at].trim_start_matches(['在', '从', '于']);
+        let scope = scope
+            .rsplit(['，', ',', '；', '：', '即', '在'])
+            .next()
+            .unwrap_or(scope);
+        // "在297名就业学生中": the population after its count.
+        let scope = scope
+            .rsplit(|c: char| c.is_ascii_digit() || c == ',')
+            .next()
+            .unwrap_or(scope);
+        let scope = scope.trim_start_matches(['名', '位', '个', '人', ' ']);
+        let next = before[at + '中'.len_utf8()..].chars().next();
+        let population = ["生", "员", "师", "者", "人", "工"]
+            .iter()
+            .any(|w| scope.ends_with(w));
+        let word_goes_on = next.is_some_and(|c| "级职高等专心国华小文式型层".contains(c));
+        (population && !word_goes_on && scope.chars().count() >= 2).then_some(scope)
+    })
 }
 
 /// Words that make a count or a rate a part of the concept they precede ("对口就业",

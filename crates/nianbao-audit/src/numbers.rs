@@ -512,8 +512,16 @@ fn scan_number(text: &str, chars: &[(usize, char)], start: usize) -> (Option<Tok
     }
     // "20余人次" style already handled; "30人以上", "10场次以上"
     let rest = &text[byte_at(k)..];
+    // "多" before another number compares ("5480万元多482万元"), it does not approximate.
+    let compares = |word: &str| {
+        word == "多"
+            && rest[word.len()..]
+                .trim_start_matches(is_space)
+                .starts_with(|c: char| c.is_ascii_digit())
+    };
     if let Some((word, kind)) = SUFFIX_APPROX.iter().find(|(w, _)| rest.starts_with(w))
         && (*word != "多" || !unit.is_empty())
+        && !compares(word)
     {
         approx = *kind;
         k += word.chars().count();

@@ -386,3 +386,24 @@ fn pdf_text_is_read_across_page_breaks_without_gluing_pieces() {
         &["生均 25.00 平方米"],
     );
 }
+
+#[test]
+fn changes_recomputed_from_the_figures_of_their_sentence() {
+    let text = "2024年全日制在校生 3,600 人，较上年的 3,450 人增长 5.3%。\n\
+                财政拨款5962万元，比2023年的5480万元多428万元。\n\
+                双证书获取率达 96.8%，较上年提高 1.3 个百分点（上年为 95.5%）。\n\
+                在校生由 1,000 人增至 1,100 人，增幅 10.0%。\n";
+    let findings: Vec<_> = audit(text)
+        .into_iter()
+        .filter(|f| f.rule == "change-recompute")
+        .collect();
+    let on = |line: usize| {
+        findings
+            .iter()
+            .any(|f| f.locations.iter().any(|l| l.line == Some(line)))
+    };
+    assert!(on(1) && on(2), "{findings:#?}");
+    assert!(!on(3) && !on(4), "{findings:#?}");
+    assert!(findings.iter().all(|f| f.severity == Severity::Error));
+    assert!(findings[0].message.contains("4.3%"), "{findings:#?}");
+}

@@ -2,6 +2,7 @@
 //! and print numbers.
 
 pub mod catalogue;
+pub mod changes;
 pub mod facts;
 pub mod lists;
 pub mod shares;
@@ -25,6 +26,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(shares::check(model, &facts));
     findings.extend(facts::check(model, &facts));
     findings.extend(lists::check(model));
+    findings.extend(changes::check(model));
     findings.extend(catalogue::check(model));
     findings.extend(catalogue::category_shares(model));
     findings.sort_by(|a, b| {
