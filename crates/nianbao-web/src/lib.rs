@@ -10,6 +10,7 @@
 pub mod access;
 mod auth;
 mod diff;
+mod download;
 mod error;
 mod pages;
 mod view;

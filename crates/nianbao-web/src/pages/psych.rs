@@ -400,7 +400,7 @@ pub async fn export(
     Form(form): Form<ExportForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&form.csrf)?;
-    counsellor(&state, &session, &code).await?;
+    let data = counsellor(&state, &session, &code).await?;
     let kind = PsychKind::from_code(&form.kind)
         .ok_or_else(|| WebError::BadRequest(format!("「{}」不是心理档案的表", form.kind)))?;
     let reason = ReasonQuery {
@@ -423,7 +423,7 @@ pub async fn export(
         )
         .await
         .map_err(refused)?;
-    download(&code, &sheet)
+    download(&data.school.name, &sheet)
 }
 
 /// `/schools/{code}/psych/access`: the access log.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::number::grouped;
 use nianbao_core::{Dataset, Role, Year, run_checks};
@@ -661,15 +661,7 @@ pub async fn close_action(
 
 /// A value put into one URL path segment.
 fn path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::download::percent_encode(text)
 }
 
 /// The fields of an import form.
@@ -889,40 +881,17 @@ async fn import(
     }
 }
 
-/// A sheet as an Excel download.
+/// A sheet as an Excel download, named after the school (its Chinese name) and the sheet.
 pub(crate) fn download(school: &str, sheet: &Sheet) -> Result<Response, WebError> {
     let bytes = sheet
         .to_xlsx()
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let file = format!("{school}-{}.xlsx", sheet.name);
-    let ascii: String = file
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-                    path_segment(&file)
-                ),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(crate::download::attachment(
+        &file,
+        crate::download::XLSX,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// `GET /schools/{code}/bases/export/{kind}`: one list as Excel, also the template to fill
@@ -960,7 +929,7 @@ async fn export(
     system: System,
     kind: String,
 ) -> Result<Response, WebError> {
-    readable_school(&state, &session, &code).await?;
+    let data = readable_school(&state, &session, &code).await?;
     let store = state.store();
     let sheet = match system {
         System::Bases => {
@@ -977,7 +946,7 @@ async fn export(
         }
         System::Psych => return Err(WebError::NotFound),
     };
-    download(&code, &sheet)
+    download(&data.school.name, &sheet)
 }
 
 #[cfg(test)]
@@ -1005,6 +974,5 @@ mod tests {
             assert!(!can_import(&user(role, None), System::Training, None));
         }
         assert!(!can_import(&user(Role::Quality, None), System::Psych, None));
-        assert_eq!(path_segment("K 1/2"), "K%201%2F2");
     }
 }

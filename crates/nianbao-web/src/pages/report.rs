@@ -4,7 +4,6 @@
 //! rendered again from their snapshots.
 
 use axum::extract::{Form, Path, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_authoring::{Authoring, AuthoringError};
 use nianbao_core::clock::beijing_time;
@@ -60,38 +59,7 @@ async fn draft_document(
 }
 
 fn attachment(name: &str, extension: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
-    let file = format!("{name}.{extension}");
-    let ascii: String = file
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = file
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::download::attachment(&format!("{name}.{extension}"), mime, bytes)
 }
 
 fn file_stem(data: &nianbao_core::Dataset, suffix: &str) -> String {

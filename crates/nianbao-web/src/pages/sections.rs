@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Form, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::{Dimension, Element, ValueKind};
 use nianbao_core::definitions::Section;
@@ -508,7 +508,7 @@ pub async fn template(
 ) -> Result<Response, WebError> {
     let data = readable_school(&state, &session, &code).await?;
     let definitions = state.definitions();
-    let (_, elements) = find_section(definitions, &number)?;
+    let (section, elements) = find_section(definitions, &number)?;
     let owners = state.store().section_owners(&code).await?;
     if !may_edit_section(
         &session.user,
@@ -525,21 +525,15 @@ pub async fn template(
     };
     let bytes = nianbao_xlsx::write_template(definitions, &data, &scope)
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    let file = format!("{}-{number}.xlsx", data.school.code);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
+    let file = format!(
+        "{}-{}年度-{} {}.xlsx",
+        data.school.name, data.school.report_year, section.number, section.title
+    );
+    Ok(crate::download::attachment(
+        &file,
+        crate::download::XLSX,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 pub async fn upload(

@@ -3,7 +3,7 @@
 //! uploaded back as one transaction.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nianbao_core::catalogue::Dimension;
 use nianbao_core::{Dataset, Definitions};
@@ -48,13 +48,10 @@ fn scope<'a>(
 
 /// The file name: letters, digits and dashes of the school code, and the report year.
 fn file_name(data: &Dataset) -> String {
-    let code: String = data
-        .school
-        .code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
-    format!("{code}-{}-workbook.xlsx", data.school.report_year)
+    format!(
+        "{}-{}年度数据填报工作簿.xlsx",
+        data.school.name, data.school.report_year
+    )
 }
 
 pub async fn download(
@@ -71,20 +68,11 @@ pub async fn download(
         Err(XlsxError::Scope(ScopeError::EmptyWorkbook)) => return Err(WebError::Forbidden),
         Err(e) => return Err(WebError::Internal(e.to_string())),
     };
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file_name(&data)),
-            ),
-        ],
+    Ok(crate::download::attachment(
+        &file_name(&data),
+        crate::download::XLSX,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 pub async fn upload(
