@@ -22,10 +22,10 @@ use nianbao_store::Store;
     about = "年报：职业学校质量年度报告的数据、核查与生成"
 )]
 struct Cli {
-    /// The SQLite store file shared by every command.
+    /// 数据库文件（SQLite），各命令共用。
     #[arg(long, global = true, env = "NIANBAO_DB", default_value = "nianbao.db")]
     db: PathBuf,
-    /// Use this database instead of the SQLite file, e.g. postgres://user@host/nianbao.
+    /// 改用此数据库（代替 SQLite 文件），例如 postgres://user@host/nianbao。
     #[arg(long, global = true, env = "NIANBAO_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]
@@ -34,31 +34,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Load the sample school into the store, check it and write out/report.html.
+    /// 演示：导入示例学校，核查数据，生成报告（HTML、Word、PDF）。
     Demo {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Create the store (or bring its schema up to date).
+    /// 创建数据库，或把已有数据库升级到当前结构。
     Init,
-    /// Import a dataset folder (school.toml, majors.csv, students.csv, years/*.toml) in one transaction.
+    /// 导入数据文件夹（school.toml、majors.csv、students.csv、years/*.toml），全部成功或全部不变。
     Import { path: PathBuf },
-    /// Export a school's dataset to a folder that `import` reads back.
+    /// 把学校的数据导出为文件夹，可再用 import 导入。
     Export {
         path: PathBuf,
         #[arg(long)]
         school: Option<String>,
     },
-    /// List the schools in the store.
+    /// 列出数据库中的学校。
     Schools,
-    /// Run every check on a school's data and print the findings.
+    /// 核查学校数据（合计、占比、比率、同比、存量与流量、办学标准），列出问题。
     Check {
         #[arg(long)]
         school: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Compute the indicators of one year and judge them against the standards.
+    /// 计算一年的指标（生师比、生均面积、双师比例、升学率等），对照标准判断是否达标。
     Indicators {
         #[arg(long)]
         school: Option<String>,
@@ -68,8 +68,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Generate the annual report as Word (DOCX), PDF and/or a web page (HTML): a draft
-    /// marked 草稿 on every page, the final with --final, or a stored final with --snapshot.
+    /// 生成质量年度报告（Word、PDF、网页）：未定稿时每页标「草稿」；--final 定稿；--snapshot 按定稿快照重新生成。
     Report {
         #[arg(long)]
         school: Option<String>,
@@ -93,13 +92,12 @@ enum Command {
         #[arg(long)]
         snapshot: Option<i64>,
     },
-    /// The report's written content in the store: import a content folder, export it back,
-    /// or list the finals made.
+    /// 报告的文字内容：导入、导出内容文件夹，查看各部分的撰写状态和定稿快照。
     Content {
         #[command(subcommand)]
         action: ContentAction,
     },
-    /// Accept a warning with a written explanation (shown with the finding and in the report).
+    /// 对一条警告写明说明后予以接受（说明随核查结果和报告一并显示）。
     Accept {
         /// The finding's key, as `check` prints it, e.g. students.stock-flow:2024:电子商务.
         key: String,
@@ -109,25 +107,25 @@ enum Command {
         #[arg(long)]
         school: Option<String>,
     },
-    /// Print the text the auditor reads from a report (.txt, .md, .docx, .pdf), with line numbers.
+    /// 显示从报告文件（.txt、.md、.html、.docx、.pdf）中读出的文字，带行号。
     Extract { file: PathBuf },
-    /// Audit a report written by hand: find every place where its numbers disagree.
+    /// 审核人工撰写的报告：找出其中数字互相矛盾之处。
     Audit {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// The whole year's data as one Excel workbook: export it to fill in, import it back.
+    /// 全年数据填报工作簿（Excel）：导出填写，再导入。
     Workbook {
         #[command(subcommand)]
         action: workbook::WorkbookAction,
     },
-    /// Manage the accounts that sign in to the web app.
+    /// 管理网页端的登录账号。
     User {
         #[command(subcommand)]
         action: UserAction,
     },
-    /// Serve the web app (sign-in, data entry, Excel templates, findings, report downloads).
+    /// 启动网页端（登录、数据填报、Excel 模板、核查结果、报告撰写与下载）。
     Serve {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -139,7 +137,7 @@ enum Command {
         #[arg(long, env = "NIANBAO_PSYCH_KEY_FILE")]
         psych_key_file: Option<PathBuf>,
     },
-    /// Show the newest changes to a school's data.
+    /// 查看学校数据最近的修改记录。
     History {
         #[arg(long)]
         school: Option<String>,
