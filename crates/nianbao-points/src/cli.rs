@@ -197,7 +197,7 @@ async fn open(db: &Path, url: Option<&str>, cache: Option<PathBuf>) -> Result<Po
         (Some(url), cache) => PointsStore::open(url, cache).await,
         (None, None) => PointsStore::open_sqlite(db).await,
         (None, Some(cache)) => {
-            PointsStore::open(&format!("sqlite://{}?mode=rwc", db.display()), Some(cache)).await
+            PointsStore::open(&nianbao_store::sqlite_url(db)?, Some(cache)).await
         }
     };
     store.with_context(|| "无法打开积分数据库".to_string())

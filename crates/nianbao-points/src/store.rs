@@ -78,11 +78,11 @@ impl PointsStore {
     /// Opens the SQLite file at `path` (creating it), with its cache beside it.
     pub async fn open_sqlite(path: &Path) -> Result<PointsStore, PointsError> {
         let cache = PathBuf::from(format!("{}.points-cache", path.display()));
-        PointsStore::open(
-            &format!("sqlite://{}?mode=rwc", path.display()),
-            Some(cache),
-        )
-        .await
+        let url = nianbao_store::sqlite_url(path).map_err(|e| PointsError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        PointsStore::open(&url, Some(cache)).await
     }
 
     /// Opens a store by URL and migrates it. `cache_dir` holds columnar cache files.

@@ -103,7 +103,7 @@ impl Store {
             return Err(StoreError::DepartmentRequired(new.role.label().to_string()));
         }
         let hash = hash_password(new.password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let exists = sqlx::query("SELECT id FROM app_user WHERE name = $1")
             .bind(new.name)
             .fetch_optional(&mut *tx)
@@ -138,7 +138,7 @@ impl Store {
     ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query("SELECT id, name, role, school_code, department, password_hash, disabled FROM app_user WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await?;
         let Some(row) = row else {
             // The same work as for a wrong password.
@@ -159,7 +159,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, name, role, school_code, department, disabled, created_at FROM app_user ORDER BY name",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -174,7 +174,7 @@ impl Store {
 
     /// Disables or enables an account; disabling ends its sessions.
     pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let id = user_id(&mut tx, name).await?;
         sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
             .bind(i64::from(disabled))
@@ -195,7 +195,7 @@ impl Store {
     /// was checked); every session of the account ends.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), StoreError> {
         let hash = hash_password(password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let id = user_id(&mut tx, name).await?;
         sqlx::query("UPDATE app_user SET password_hash = $1 WHERE id = $2")
             .bind(hash)
@@ -228,7 +228,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, name, role, school_code, department FROM app_user ORDER BY name",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(user_of).collect()
     }

@@ -204,7 +204,7 @@ impl Store {
         )
         .bind(code)
         .bind(year_value(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         let mut out = Vec::new();
         for row in &rows {
@@ -228,7 +228,7 @@ impl Store {
         )
         .bind(code)
         .bind(year_value(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(|r| Ok(r.try_get("path")?)).collect()
     }
@@ -248,7 +248,7 @@ impl Store {
         .bind(code)
         .bind(year_value(year))
         .bind(path)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?;
         row.as_ref().map(version_of).transpose()
     }
@@ -268,7 +268,7 @@ impl Store {
         .bind(code)
         .bind(year_value(year))
         .bind(path)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(version_of).collect()
     }
@@ -284,7 +284,7 @@ impl Store {
         saves: &[TextSave<'_>],
         actor: &str,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let mut log = ChangeLog {
             actor,
@@ -433,7 +433,7 @@ impl Store {
         )
         .bind(code)
         .bind(year_value(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(state_of).collect()
     }
@@ -453,7 +453,7 @@ impl Store {
             to,
             reason,
         } = *change;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let current: Option<String> = sqlx::query(
             "SELECT state FROM report_part WHERE school_id = $1 AND year = $2 AND part = $3",
@@ -509,7 +509,7 @@ impl Store {
         removed_images: &[&str],
         actor: &str,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let mut log = ChangeLog {
             actor,
@@ -591,7 +591,7 @@ impl Store {
         )
         .bind(code)
         .bind(year_value(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(image_of).collect()
     }
@@ -610,7 +610,7 @@ impl Store {
         .bind(code)
         .bind(year_value(year))
         .bind(path)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?;
         row.as_ref().map(image_of).transpose()
     }
@@ -629,7 +629,7 @@ impl Store {
         actor: &str,
     ) -> Result<ContentSummary, StoreError> {
         let mut summary = ContentSummary::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let mut log = ChangeLog {
             actor,
@@ -726,7 +726,7 @@ impl Store {
             return Err(StoreError::EmptyComment);
         }
         let quote = quote.map(str::trim).filter(|q| !q.is_empty());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let sql = format!(
             "INSERT INTO report_comment (school_id, year, part, quote, body, author, created_at) \
@@ -756,7 +756,7 @@ impl Store {
         )
         .bind(code)
         .bind(year_value(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(comment_of).collect()
     }
@@ -769,7 +769,7 @@ impl Store {
         )
         .bind(code)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?
         .ok_or(StoreError::UnknownComment(id))?;
         comment_of(&row)
@@ -787,11 +787,13 @@ impl Store {
             "UPDATE report_comment SET resolved_by = $1, resolved_at = {} WHERE id = $2 AND resolved_by IS NULL",
             self.now_sql()
         );
+        let mut tx = self.db.write().await?;
         sqlx::query(&sql)
             .bind(actor)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -804,7 +806,7 @@ impl Store {
         payload: &[u8],
         actor: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let sql = format!(
             "INSERT INTO report_snapshot (school_id, year, hash, created_at, actor, payload) \
@@ -843,7 +845,7 @@ impl Store {
              FROM report_snapshot r JOIN school s ON s.id = r.school_id WHERE r.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?
         .ok_or(StoreError::UnknownSnapshot(id))?;
         let entry = snapshot_entry(&row)?;
@@ -857,7 +859,7 @@ impl Store {
              FROM report_snapshot r JOIN school s ON s.id = r.school_id WHERE s.code = $1 ORDER BY r.id DESC",
         )
         .bind(code)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(snapshot_entry).collect()
     }

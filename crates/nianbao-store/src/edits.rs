@@ -84,7 +84,7 @@ impl Store {
         edits: &[FactEdit],
         actor: &str,
     ) -> Result<SaveSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let mut log = ChangeLog {
             actor,
@@ -179,7 +179,7 @@ impl Store {
         )
         .bind(code)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?
         .ok_or(StoreError::UnknownChange(id))?;
         crate::change_of(&row)

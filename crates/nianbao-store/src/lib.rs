@@ -7,6 +7,7 @@
 
 mod accounts;
 mod authoring;
+mod database;
 mod edits;
 mod registers;
 mod school;
@@ -21,12 +22,13 @@ pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
     TextConflict, TextSave, TextVersion,
 };
+pub use database::{DEFAULT_BUSY_TIMEOUT, Database, OpenOptions, WriteTx, sqlite_url};
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};
 pub use registers::{AccessEntry, PsychAccess, PsychArchiveEntry};
 pub use school::Restructure;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,13 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("数据库错误：{0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+    #[error(
+        "数据库正忙：其他用户或程序正在保存数据，等待后仍未轮到本次写入。本次操作没有保存任何内容，请稍后重试"
+    )]
+    Busy,
+    #[error("数据库文件路径无法使用：{0}")]
+    BadPath(String),
     #[error("不支持的数据库地址「{0}」：应以 sqlite: 或 postgres:// 开头")]
     UnsupportedUrl(String),
     #[error("数据库中没有代码为「{0}」的学校")]
@@ -128,6 +136,16 @@ pub enum StoreError {
     ReasonRequired(String),
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if database::is_busy(&error) {
+            StoreError::Busy
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
 /// A school as listed by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchoolEntry {
@@ -155,36 +173,35 @@ pub struct Change {
     pub new_value: Option<String>,
 }
 
-/// A connection pool to one database.
+/// The store of datasets, on one [`Database`].
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    db: Database,
     backend: Backend,
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path` and brings its schema up to date.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        Store::open(&format!("sqlite://{}?mode=rwc", path.display())).await
+        Store::open(&sqlite_url(path)?).await
     }
 
     /// Opens a store by URL (`sqlite://…` or `postgres://…`) and migrates it.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        Store::open_with(url, OpenOptions::default()).await
+    }
+
+    /// Opens a store by URL with the given options and migrates it.
+    pub async fn open_with(url: &str, options: OpenOptions) -> Result<Store, StoreError> {
+        Store::on(Database::open(url, options).await?).await
+    }
+
+    /// The store on an open database, whose schema it brings up to date.
+    pub async fn on(db: Database) -> Result<Store, StoreError> {
+        let store = Store {
+            backend: db.backend(),
+            db,
         };
-        sqlx::any::install_default_drivers();
-        // SQLite allows one writer at a time; one connection avoids lock contention.
-        let connections = if backend == Backend::Sqlite { 1 } else { 8 };
-        let pool = AnyPoolOptions::new()
-            .max_connections(connections)
-            .connect(url)
-            .await?;
-        let store = Store { pool, backend };
         store.migrate().await?;
         Ok(store)
     }
@@ -193,15 +210,18 @@ impl Store {
         self.backend
     }
 
+    /// The database under the store, for other parts of the application that keep their
+    /// tables in it.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         let migrations = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        let mut tx = self.pool.begin().await?;
-        apply_migrations(&mut tx, self.backend, "schema_version", 4242, migrations).await?;
-        tx.commit().await?;
-        Ok(())
+        self.db.migrate("schema_version", 4242, migrations).await
     }
 
     fn now_sql(&self) -> &'static str {
@@ -216,7 +236,7 @@ impl Store {
     /// The schools in the store, by code.
     pub async fn schools(&self) -> Result<Vec<SchoolEntry>, StoreError> {
         let rows = sqlx::query("SELECT code, name FROM school ORDER BY code")
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.reader())
             .await?;
         rows.iter()
             .map(|r| {
@@ -235,7 +255,7 @@ impl Store {
         data: &Dataset,
         actor: &str,
     ) -> Result<SaveSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let mut log = ChangeLog {
             actor,
             now: self.now_sql(),
@@ -380,7 +400,7 @@ impl Store {
 
     /// Loads the dataset of one school.
     pub async fn load_dataset(&self, code: &str) -> Result<Dataset, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let row = sqlx::query("SELECT id, profile FROM school WHERE code = $1")
             .bind(code)
             .fetch_optional(&mut *conn)
@@ -412,7 +432,7 @@ impl Store {
         if explanation.trim().is_empty() {
             return Err(StoreError::EmptyExplanation);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school_id = school_id(&mut tx, code).await?;
         let key = finding.key();
         let old: Option<String> = sqlx::query(
@@ -463,7 +483,7 @@ impl Store {
              JOIN school s ON s.id = a.school_id WHERE s.code = $1 ORDER BY a.finding_key",
         )
         .bind(code)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -485,7 +505,7 @@ impl Store {
         )
         .bind(code)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(change_of).collect()
     }
@@ -507,7 +527,7 @@ impl Store {
         .bind(entity)
         .bind(record)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(change_of).collect()
     }

@@ -84,7 +84,7 @@ impl Store {
         }
         let exists = sqlx::query("SELECT id FROM school WHERE code = $1")
             .bind(&school.code)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await?;
         if exists.is_some() {
             return Err(StoreError::SchoolExists(school.code.clone()));
@@ -105,7 +105,7 @@ impl Store {
         if change.school.code != code {
             return Err(StoreError::BadSchoolCode(change.school.code.clone()));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let row = sqlx::query("SELECT profile FROM school WHERE id = $1")
             .bind(school)

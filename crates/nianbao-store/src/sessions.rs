@@ -19,7 +19,7 @@ impl Store {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         sqlx::query("DELETE FROM web_session WHERE expires_at < $1")
             .bind(now)
             .execute(&mut *tx)
@@ -48,17 +48,19 @@ impl Store {
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?;
         row.map(|r| Ok((user_of(&r)?, r.try_get("csrf_token")?)))
             .transpose()
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.db.write().await?;
         sqlx::query("DELETE FROM web_session WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -68,7 +70,7 @@ impl Store {
             "SELECT o.section, o.department FROM section_owner o JOIN school s ON s.id = o.school_id WHERE s.code = $1",
         )
         .bind(code)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("section")?, r.try_get("department")?)))
@@ -84,7 +86,7 @@ impl Store {
         actor: &str,
     ) -> Result<(), StoreError> {
         let department = department.map(str::trim).filter(|d| !d.is_empty());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let old: Option<String> = sqlx::query(
             "SELECT department FROM section_owner WHERE school_id = $1 AND section = $2",

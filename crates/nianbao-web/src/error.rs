@@ -37,6 +37,7 @@ impl WebError {
                 StatusCode::NOT_FOUND
             }
             WebError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            WebError::Store(StoreError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Store(
                 StoreError::ErrorNotAcceptable(_)
                 | StoreError::EmptyExplanation
@@ -71,7 +72,14 @@ impl IntoResponse for WebError {
                 .map_or("出错了", |_| title_of(status)),
             message = escape(&message),
         );
-        (status, Html(page)).into_response()
+        let mut response = (status, Html(page)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
+        response
     }
 }
 
@@ -81,6 +89,7 @@ fn title_of(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "未找到",
         StatusCode::CONFLICT => "数据已被他人修改",
         StatusCode::TOO_MANY_REQUESTS => "请稍后再试",
+        StatusCode::SERVICE_UNAVAILABLE => "数据库正忙",
         StatusCode::INTERNAL_SERVER_ERROR => "服务器错误",
         _ => "请求有误",
     }
@@ -100,4 +109,21 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_store_answers_503_with_its_message_and_a_retry_hint() {
+        let response = WebError::Store(StoreError::Busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from_static("2"))
+        );
+        let message = StoreError::Busy.to_string();
+        assert!(message.contains("没有保存"), "{message}");
+    }
 }

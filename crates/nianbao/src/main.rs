@@ -28,6 +28,10 @@ struct Cli {
     /// 改用此数据库（代替 SQLite 文件），例如 postgres://user@host/nianbao。
     #[arg(long, global = true, env = "NIANBAO_DATABASE_URL")]
     database_url: Option<String>,
+    /// How many seconds a write waits for others to finish saving before it gives up
+    /// (nothing is saved then).
+    #[arg(long, global = true, env = "NIANBAO_BUSY_TIMEOUT", default_value_t = 15.0, value_parser = parse_seconds)]
+    busy_timeout: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -278,6 +282,15 @@ fn main() -> ExitCode {
 struct StoreLocation {
     db: PathBuf,
     url: Option<String>,
+    options: nianbao_store::OpenOptions,
+}
+
+/// A number of seconds between 0 and one day.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!("「{text}」不是 0 到 86400 之间的秒数")),
+    }
 }
 
 impl StoreLocation {
@@ -305,8 +318,11 @@ fn redact(url: &str) -> String {
 
 async fn open_store(location: &StoreLocation) -> Result<Store> {
     let opened = match &location.url {
-        Some(url) => Store::open(url).await,
-        None => Store::open_sqlite(&location.db).await,
+        Some(url) => Store::open_with(url, location.options).await,
+        None => match nianbao_store::sqlite_url(&location.db) {
+            Ok(url) => Store::open_with(&url, location.options).await,
+            Err(e) => Err(e),
+        },
     };
     opened.with_context(|| format!("无法打开数据库 {}", location.describe()))
 }
@@ -345,6 +361,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let location = StoreLocation {
         db: cli.db,
         url: cli.database_url,
+        options: nianbao_store::OpenOptions {
+            busy_timeout: std::time::Duration::from_secs_f64(cli.busy_timeout),
+        },
     };
     let db = &location;
     match cli.command {

@@ -234,7 +234,7 @@ impl Record for Usage {
 impl Store {
     /// A school's training bases, equipment register and usage records.
     pub async fn bases_register(&self, code: &str) -> Result<BasesRegister, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let school = school_id(&mut conn, code).await?;
         Ok(BasesRegister {
             bases: load(&mut conn, school).await?,

@@ -355,7 +355,7 @@ async fn write_all(
 impl Store {
     /// A school's course register.
     pub async fn courses_register(&self, code: &str) -> Result<CoursesRegister, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let school = school_id(&mut conn, code).await?;
         load_all(&mut conn, school).await
     }

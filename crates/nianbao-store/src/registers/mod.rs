@@ -200,7 +200,7 @@ impl Store {
              JOIN school s ON s.id = f.school_id WHERE s.code = $1 ORDER BY f.system, f.year, f.element",
         )
         .bind(code)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter()
             .map(|r| {
@@ -245,7 +245,7 @@ pub(crate) async fn begin<'a>(
     code: &str,
     actor: &'a str,
 ) -> Result<(sqlx::Transaction<'static, Any>, i64, ChangeLog<'a>), StoreError> {
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.db.write().await?;
     let school = school_id(&mut tx, code).await?;
     let log = ChangeLog {
         actor,

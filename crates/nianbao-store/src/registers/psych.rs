@@ -230,7 +230,7 @@ impl Store {
         vocabulary: &Vocabulary,
     ) -> Result<Vec<PsychArchiveEntry>, StoreError> {
         authorise(code, access, vocabulary)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         check_key(&mut tx, school, sealer, self.now_sql()).await?;
         let opened = open_all(&mut tx, school, sealer).await?;
@@ -287,7 +287,7 @@ impl Store {
         vocabulary: &Vocabulary,
     ) -> Result<Option<(Archive, Day)>, StoreError> {
         authorise(code, access, vocabulary)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         check_key(&mut tx, school, sealer, self.now_sql()).await?;
         let opened = open_all(&mut tx, school, sealer).await?;
@@ -325,7 +325,7 @@ impl Store {
         vocabulary: &Vocabulary,
     ) -> Result<Sheet, StoreError> {
         authorise(code, access, vocabulary)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         check_key(&mut tx, school, sealer, self.now_sql()).await?;
         let opened = open_all(&mut tx, school, sealer).await?;
@@ -359,7 +359,7 @@ impl Store {
     ) -> Result<ImportSummary, StoreError> {
         authorise(code, access, vocabulary)?;
         let imported = rows.len();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         check_key(&mut tx, school, sealer, self.now_sql()).await?;
         let Opened {
@@ -559,7 +559,7 @@ impl Store {
         )
         .bind(code)
         .bind(today.to_string())
-        .fetch_one(&self.pool)
+        .fetch_one(self.db.reader())
         .await?;
         Ok(row.try_get(0)?)
     }
@@ -575,7 +575,7 @@ impl Store {
         if user.role != Role::Counsellor || user.school_code.as_deref() != Some(code) {
             return Err(StoreError::NotCounsellor);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
         let due: Vec<i64> =
             sqlx::query("SELECT id FROM psych_archive WHERE school_id = $1 AND retain_until < $2")
@@ -627,7 +627,7 @@ impl Store {
         )
         .bind(code)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         rows.iter()
             .map(|r| {

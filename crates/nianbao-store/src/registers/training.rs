@@ -131,7 +131,7 @@ impl Record for Certification {
 impl Store {
     /// A school's training classes and certification batches.
     pub async fn training_register(&self, code: &str) -> Result<TrainingRegister, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let school = school_id(&mut conn, code).await?;
         Ok(TrainingRegister {
             classes: load(&mut conn, school).await?,

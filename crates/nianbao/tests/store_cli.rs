@@ -1,0 +1,153 @@
+//! The command line on a store shared by several processes at once: imports and
+//! acceptances running side by side all succeed and are all in the change log; a write that
+//! cannot get its turn says the store is busy and saves nothing; store files may have any
+//! name.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nianbao(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A store with the sample school, and the sample folder beside it.
+fn demo(dir: &Path, db: &Path) -> PathBuf {
+    let out = dir.join("out");
+    ok(&nianbao(db, &["demo", "--out", out.to_str().unwrap()]));
+    out.join("sample")
+}
+
+const WARNING: &str = "students.stock-flow:2024:电子商务";
+
+#[test]
+fn a_store_file_may_have_spaces_and_url_characters_in_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a b?c%d#e.db");
+    let sample = demo(dir.path(), &db);
+    assert!(db.is_file(), "the store is the file named, not a cut-off name");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    assert_eq!(names, vec!["a b?c%d#e.db".to_string()]);
+    ok(&nianbao(&db, &["import", sample.to_str().unwrap()]));
+    assert!(ok(&nianbao(&db, &["schools"])).contains("黔江"));
+}
+
+#[test]
+fn imports_and_acceptances_in_parallel_processes_all_succeed() {
+    const ROUNDS: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let sample = demo(dir.path(), &db);
+    let mut workers = Vec::new();
+    for importer in 0..2 {
+        let (db, sample) = (db.clone(), sample.clone());
+        workers.push(std::thread::spawn(move || {
+            (0..ROUNDS)
+                .filter_map(|_| {
+                    let out = nianbao(&db, &["import", sample.to_str().unwrap()]);
+                    (!out.status.success()).then(|| {
+                        format!("import {importer}: {}", String::from_utf8_lossy(&out.stderr))
+                    })
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    for accepter in 0..2 {
+        let db = db.clone();
+        workers.push(std::thread::spawn(move || {
+            (0..ROUNDS)
+                .filter_map(|round| {
+                    let because = format!("说明{accepter}-{round}");
+                    let out = nianbao(&db, &["accept", WARNING, "--because", &because]);
+                    (!out.status.success())
+                        .then(|| format!("{because}: {}", String::from_utf8_lossy(&out.stderr)))
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    {
+        let db = db.clone();
+        workers.push(std::thread::spawn(move || {
+            (0..ROUNDS)
+                .filter_map(|_| {
+                    let out = nianbao(&db, &["check", "--format", "json"]);
+                    // `check` exits 1 when the data has errors; only a crash or 2 is a failure.
+                    (out.status.code() == Some(2) || out.status.code().is_none())
+                        .then(|| format!("check: {}", String::from_utf8_lossy(&out.stderr)))
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let failures: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert_eq!(failures, Vec::<String>::new());
+    let history = ok(&nianbao(&db, &["history", "--limit", "100000"]));
+    for accepter in 0..2 {
+        for round in 0..ROUNDS {
+            let because = format!("说明{accepter}-{round}");
+            assert!(
+                history.contains(&because),
+                "{because} was reported saved but is not in the change log"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_write_that_waits_too_long_says_the_store_is_busy_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("locked.db");
+    demo(dir.path(), &db);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Another program holds the store's write lock while the command runs.
+    let database = runtime
+        .block_on(nianbao_store::Database::open_sqlite(
+            &db,
+            nianbao_store::OpenOptions::default(),
+        ))
+        .unwrap();
+    let held = runtime.block_on(database.write()).unwrap();
+    let out = nianbao(
+        &db,
+        &[
+            "--busy-timeout",
+            "0.5",
+            "accept",
+            WARNING,
+            "--because",
+            "被挡住的说明",
+        ],
+    );
+    runtime.block_on(held.rollback()).unwrap();
+    runtime.block_on(database.close());
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("数据库正忙"), "{stderr}");
+    assert!(stderr.contains("没有保存"), "{stderr}");
+    assert!(!stderr.contains("locked"), "{stderr}");
+    assert!(!stderr.contains("无法打开"), "a store is opened without waiting: {stderr}");
+    let history = ok(&nianbao(&db, &["history", "--limit", "100000"]));
+    assert!(!history.contains("被挡住的说明"));
+}
