@@ -152,8 +152,7 @@ impl Database {
             return Ok(());
         }
         let mut tx = self.write().await?;
-        crate::apply_migrations(&mut tx, self.backend, version_table, lock_key, migrations)
-            .await?;
+        crate::apply_migrations(&mut tx, self.backend, version_table, lock_key, migrations).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,7 +225,7 @@ pub(crate) fn is_busy(error: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Database(db) => db
             .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-            .and_then(|e| sqlx::error::DatabaseError::code(e))
+            .and_then(sqlx::error::DatabaseError::code)
             .and_then(|code| code.parse::<i32>().ok())
             // The primary result code is the low byte of the extended one.
             .is_some_and(|code| matches!(code & 0xff, 5 | 6)),

@@ -29,7 +29,7 @@ fn dataset(code: &str, facts: usize, value: f64) -> Dataset {
     };
     let mut data = Dataset::new(school);
     for i in 0..facts {
-        data.set(FactKey::school(year(2025), &format!("test.e{i}")), value);
+        data.set(FactKey::school(year(2025), format!("test.e{i}")), value);
     }
     data
 }
@@ -123,11 +123,18 @@ async fn mixed_load(open: impl AsyncFn() -> Store) {
         .into_iter()
         .filter(|c| c.entity == "acceptance")
         .count();
-    assert_eq!(logged, PROCESSES * ROUNDS, "every acceptance is in the change log");
+    assert_eq!(
+        logged,
+        PROCESSES * ROUNDS,
+        "every acceptance is in the change log"
+    );
     let accepted = first.acceptances(&school).await.unwrap();
     assert_eq!(accepted.len(), PROCESSES);
     for a in &accepted {
-        assert!(a.explanation.ends_with(&format!("-{}", ROUNDS - 1)), "{a:?}");
+        assert!(
+            a.explanation.ends_with(&format!("-{}", ROUNDS - 1)),
+            "{a:?}"
+        );
     }
 }
 
@@ -201,9 +208,15 @@ async fn a_write_that_cannot_get_the_lock_in_time_is_busy_and_saves_nothing() {
         .unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(error, StoreError::Busy), "{error:?}");
-    assert!(waited >= Duration::from_millis(250), "gave up after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "gave up after {waited:?}"
+    );
     let message = error.to_string();
-    assert!(message.contains("正忙") && message.contains("没有保存"), "{message}");
+    assert!(
+        message.contains("正忙") && message.contains("没有保存"),
+        "{message}"
+    );
     assert!(!message.contains("locked"), "{message}");
 
     // Reads go on while the lock is held, and see nothing of the refused write.

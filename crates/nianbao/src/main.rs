@@ -269,12 +269,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    runtime.block_on(close_stores());
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("nianbao: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Every store this process opened. They are closed before it exits, so that SQLite folds
+/// its write-ahead log back into the store file and the file alone holds everything.
+static OPENED: std::sync::Mutex<Vec<Store>> = std::sync::Mutex::new(Vec::new());
+
+async fn close_stores() {
+    let stores = std::mem::take(&mut *OPENED.lock().unwrap_or_else(|e| e.into_inner()));
+    for store in stores {
+        store.database().close().await;
     }
 }
 
@@ -324,7 +337,12 @@ async fn open_store(location: &StoreLocation) -> Result<Store> {
             Err(e) => Err(e),
         },
     };
-    opened.with_context(|| format!("无法打开数据库 {}", location.describe()))
+    let store = opened.with_context(|| format!("无法打开数据库 {}", location.describe()))?;
+    OPENED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(store.clone());
+    Ok(store)
 }
 
 /// The school a command works on: the one named, or the only one in the store.

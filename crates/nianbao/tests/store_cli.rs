@@ -38,7 +38,10 @@ fn a_store_file_may_have_spaces_and_url_characters_in_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("a b?c%d#e.db");
     let sample = demo(dir.path(), &db);
-    assert!(db.is_file(), "the store is the file named, not a cut-off name");
+    assert!(
+        db.is_file(),
+        "the store is the file named, not a cut-off name"
+    );
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -63,7 +66,10 @@ fn imports_and_acceptances_in_parallel_processes_all_succeed() {
                 .filter_map(|_| {
                     let out = nianbao(&db, &["import", sample.to_str().unwrap()]);
                     (!out.status.success()).then(|| {
-                        format!("import {importer}: {}", String::from_utf8_lossy(&out.stderr))
+                        format!(
+                            "import {importer}: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        )
                     })
                 })
                 .collect::<Vec<_>>()
@@ -147,7 +153,10 @@ fn a_write_that_waits_too_long_says_the_store_is_busy_and_saves_nothing() {
     assert!(stderr.contains("数据库正忙"), "{stderr}");
     assert!(stderr.contains("没有保存"), "{stderr}");
     assert!(!stderr.contains("locked"), "{stderr}");
-    assert!(!stderr.contains("无法打开"), "a store is opened without waiting: {stderr}");
+    assert!(
+        !stderr.contains("无法打开"),
+        "a store is opened without waiting: {stderr}"
+    );
     let history = ok(&nianbao(&db, &["history", "--limit", "100000"]));
     assert!(!history.contains("被挡住的说明"));
 }
