@@ -28,8 +28,7 @@ struct Cli {
     /// 改用此数据库（代替 SQLite 文件），例如 postgres://user@host/nianbao。
     #[arg(long, global = true, env = "NIANBAO_DATABASE_URL")]
     database_url: Option<String>,
-    /// How many seconds a write waits for others to finish saving before it gives up
-    /// (nothing is saved then).
+    /// 写入时最多等待其他用户保存完毕的秒数；超时则放弃，不保存任何内容。
     #[arg(long, global = true, env = "NIANBAO_BUSY_TIMEOUT", default_value_t = 15.0, value_parser = parse_seconds)]
     busy_timeout: f64,
     #[command(subcommand)]
