@@ -127,7 +127,7 @@ pub fn student_totals(ledger: &Ledger, span: &Span) -> Vec<i64> {
 }
 
 /// How students are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Group {
     Student,
     Class,
@@ -159,7 +159,7 @@ impl Group {
 }
 
 /// What the totals are broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Measure {
     Total,
     Competency,

@@ -539,3 +539,45 @@ pub fn annual_figures(
         awards,
     }
 }
+
+/// The prefix of the report elements the ledger's figures are laid into (data/elements.toml,
+/// `register = "points"`).
+pub const ELEMENT_PREFIX: &str = "register.points.";
+
+/// The figures as (element code, value) pairs for the report's dataset: counts of students
+/// and events, the average total and the average of each 八维 dimension per student
+/// evaluated, and the students listed by each award or recommendation rule. Nothing is
+/// returned for a year without events, so the report shows a gap rather than zeros.
+pub fn report_facts(figures: &AnnualFigures) -> Vec<(String, f64)> {
+    if figures.events == 0 {
+        return Vec::new();
+    }
+    let code = |name: &str| format!("{ELEMENT_PREFIX}{name}");
+    let mut out = vec![
+        (code("students_on_roll"), figures.students_on_roll as f64),
+        (
+            code("students_evaluated"),
+            figures.students_evaluated as f64,
+        ),
+        (code("events"), figures.events as f64),
+        (code("positive_events"), figures.positive_events as f64),
+        (code("negative_events"), figures.negative_events as f64),
+        (code("reversals"), figures.reversals as f64),
+        (code("average_total"), figures.average_total),
+    ];
+    for d in &figures.dimension_averages {
+        if let Some(dimension) = Dimension::from_name(&d.dimension) {
+            out.push((
+                code(&format!("dimension.{}.average", dimension.code())),
+                d.average,
+            ));
+        }
+    }
+    for a in &figures.awards {
+        out.push((
+            code(&format!("award.{}.students", a.code.replace('-', "_"))),
+            a.students as f64,
+        ));
+    }
+    out
+}

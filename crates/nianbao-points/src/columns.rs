@@ -81,6 +81,17 @@ impl Columns {
         }
     }
 
+    /// Drops the events numbered after `len` (those of a transaction that was rolled back).
+    pub fn truncate(&mut self, len: usize) {
+        self.student.truncate(len);
+        self.key.truncate(len);
+        self.value.truncate(len);
+        self.day.truncate(len);
+        self.period.truncate(len);
+        self.flags.truncate(len);
+        self.reverses.retain(|&(seq, _)| (seq as usize) <= len);
+    }
+
     /// Day number (since 1970-01-01) of event `i`.
     pub fn day_of(&self, i: usize) -> i32 {
         i32::from(self.day[i]) + DAY_ZERO_2000

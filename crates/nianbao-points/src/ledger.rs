@@ -672,6 +672,19 @@ impl Ledger {
         Ok(events)
     }
 
+    /// Forgets the events numbered after `len`, applied from a transaction that was then
+    /// rolled back.
+    pub fn rollback_to(&mut self, len: usize) {
+        if self.columns.len() <= len {
+            return;
+        }
+        self.columns.truncate(len);
+        if let Some(ids) = &mut self.ids {
+            ids.retain(|_, seq| (*seq as usize) <= len);
+        }
+        self.invalidate();
+    }
+
     /// Closes a term: no event may be recorded in it afterwards.
     pub fn close_period(&mut self, index: usize) {
         if let Some(p) = self.periods.get_mut(index) {
@@ -696,125 +709,218 @@ pub const EVENT_COLUMNS: [&str; 10] = [
 ];
 
 /// Reads an events CSV (UTF-8, header row with [`EVENT_COLUMNS`]; 分值, 佐证 and 冲销事件 may be
-/// empty). Every malformed cell is reported with its row and column.
+/// empty) whole. Every malformed cell is reported with its row and column.
 pub fn read_events_csv(path: &std::path::Path) -> Result<Vec<NewEvent>, Rejected> {
-    let file = path.display().to_string();
-    let fail = |row: usize, column: Option<&str>, message: String| Rejected {
-        file: file.clone(),
-        errors: vec![RowError {
-            row,
-            column: column.map(str::to_string),
-            message,
-        }],
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?
-        .clone();
-    let mut index = [usize::MAX; 10];
-    for (i, name) in EVENT_COLUMNS.iter().enumerate() {
-        match headers
-            .iter()
-            .position(|h| h.trim().trim_start_matches('\u{feff}') == *name)
-        {
-            Some(p) => index[i] = p,
-            None if i >= 8 || i == 3 => {}
-            None => {
-                return Err(fail(
-                    1,
-                    Some(name),
-                    format!("表头缺少此列；应有：{}", EVENT_COLUMNS.join(",")),
-                ));
-            }
-        }
-    }
+    let mut reader = EventReader::open(path)?;
     let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        if errors.len() >= MAX_ERRORS {
-            break;
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    row: line,
-                    column: None,
-                    message: format!("无法解析：{e}"),
-                });
-                continue;
-            }
-        };
-        let cell = |i: usize| -> &str {
-            if index[i] == usize::MAX {
-                ""
-            } else {
-                record.get(index[i]).unwrap_or("").trim()
-            }
-        };
-        let mut err = |i: usize, message: String| {
-            errors.push(RowError {
-                row: line,
-                column: Some(EVENT_COLUMNS[i].to_string()),
+    while let Some(batch) = reader.next_batch(100_000)? {
+        rows.extend(batch);
+    }
+    Ok(rows)
+}
+
+/// Reads an events CSV a batch of rows at a time, so that a file of any length is held in
+/// memory one batch at a time.
+pub struct EventReader {
+    file: String,
+    reader: csv::Reader<std::fs::File>,
+    columns: usize,
+    index: [usize; 10],
+    record: csv::StringRecord,
+    line: usize,
+}
+
+impl EventReader {
+    /// Opens the file and checks its header row.
+    pub fn open(path: &std::path::Path) -> Result<EventReader, Rejected> {
+        let file = path.display().to_string();
+        let fail = |row: usize, column: Option<&str>, message: String| Rejected {
+            file: file.clone(),
+            errors: vec![RowError {
+                row,
+                column: column.map(str::to_string),
                 message,
-            })
+            }],
         };
-        if record.len() < headers.len() {
-            errors.push(RowError {
-                row: line,
-                column: None,
-                message: format!("应有 {} 列，只有 {} 列", headers.len(), record.len()),
-            });
-            continue;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_path(path)
+            .map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
+        let headers = reader
+            .headers()
+            .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?
+            .clone();
+        let mut index = [usize::MAX; 10];
+        for (i, name) in EVENT_COLUMNS.iter().enumerate() {
+            match headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == *name)
+            {
+                Some(p) => index[i] = p,
+                None if i >= 8 || i == 3 => {}
+                None => {
+                    return Err(fail(
+                        1,
+                        Some(name),
+                        format!("表头缺少此列；应有：{}", EVENT_COLUMNS.join(",")),
+                    ));
+                }
+            }
         }
-        let value = match cell(3) {
-            "" => None,
-            v => match v.trim_start_matches('+').parse::<i32>() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    err(3, format!("「{v}」应为整数分值，如 2 或 -1"));
+        Ok(EventReader {
+            file,
+            reader,
+            columns: headers.len(),
+            index,
+            record: csv::StringRecord::new(),
+            line: 1,
+        })
+    }
+
+    /// The file's name as errors show it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The next `max` rows at most; `None` at the end of the file. A batch with malformed
+    /// cells is refused with every error found in it (up to [`MAX_ERRORS`]).
+    pub fn next_batch(&mut self, max: usize) -> Result<Option<Vec<NewEvent>>, Rejected> {
+        let mut rows = Vec::with_capacity(max.min(100_000));
+        let mut errors = Vec::new();
+        while rows.len() + errors.len() < max.max(1) && errors.len() < MAX_ERRORS {
+            let more = match self.reader.read_record(&mut self.record) {
+                Ok(more) => more,
+                Err(e) => {
+                    self.line += 1;
+                    errors.push(RowError {
+                        row: self.line,
+                        column: None,
+                        message: format!("无法解析：{e}"),
+                    });
                     continue;
                 }
-            },
-        };
-        let Some(at) = Timestamp::parse(cell(6)) else {
-            err(6, format!("「{}」应写成 YYYY-MM-DD HH:MM", cell(6)));
-            continue;
-        };
-        let reverses = Some(cell(9).to_string()).filter(|s| !s.is_empty());
-        if reverses.is_none() && cell(2).is_empty() {
-            err(2, "不能为空（只有冲销事件可以省略）".into());
-            continue;
+            };
+            if !more {
+                break;
+            }
+            self.line += 1;
+            match parse_event(&self.record, self.line, self.columns, &self.index) {
+                Ok(row) => rows.push(row),
+                Err(e) => errors.push(e),
+            }
         }
-        if reverses.is_none() && cell(1).is_empty() {
-            err(1, "不能为空".into());
-            continue;
+        if !errors.is_empty() {
+            return Err(Rejected {
+                file: self.file.clone(),
+                errors,
+            });
         }
-        rows.push(NewEvent {
+        Ok((!rows.is_empty()).then_some(rows))
+    }
+}
+
+/// Writes events as CSV in the columns of [`EVENT_COLUMNS`], what [`EventReader`] reads back.
+pub struct EventWriter<W: std::io::Write> {
+    writer: csv::Writer<W>,
+}
+
+impl<W: std::io::Write> EventWriter<W> {
+    /// Starts the file with its header row.
+    pub fn new(out: W) -> std::io::Result<EventWriter<W>> {
+        let mut writer = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 20)
+            .from_writer(out);
+        writer
+            .write_record(EVENT_COLUMNS)
+            .map_err(std::io::Error::other)?;
+        Ok(EventWriter { writer })
+    }
+
+    pub fn write(&mut self, rows: &[NewEvent]) -> std::io::Result<()> {
+        for r in rows {
+            let value = r.value.map(|v| v.to_string()).unwrap_or_default();
+            let at = r.at.to_string();
+            self.writer
+                .write_record([
+                    r.event_id.as_str(),
+                    r.student.as_str(),
+                    r.observation.as_str(),
+                    value.as_str(),
+                    r.recorder.as_str(),
+                    r.role.as_str(),
+                    at.as_str(),
+                    r.reason.as_str(),
+                    r.evidence.as_deref().unwrap_or(""),
+                    r.reverses.as_deref().unwrap_or(""),
+                ])
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// One data row of an events CSV.
+fn parse_event(
+    record: &csv::StringRecord,
+    line: usize,
+    columns: usize,
+    index: &[usize; 10],
+) -> Result<NewEvent, RowError> {
+    let cell = |i: usize| -> &str {
+        if index[i] == usize::MAX {
+            ""
+        } else {
+            record.get(index[i]).unwrap_or("").trim()
+        }
+    };
+    let err = |i: usize, message: String| RowError {
+        row: line,
+        column: Some(EVENT_COLUMNS[i].to_string()),
+        message,
+    };
+    if record.len() < columns {
+        return Err(RowError {
             row: line,
-            event_id: cell(0).to_string(),
-            student: cell(1).to_string(),
-            observation: cell(2).to_string(),
-            value,
-            recorder: cell(4).to_string(),
-            role: cell(5).to_string(),
-            at,
-            reason: cell(7).to_string(),
-            evidence: Some(cell(8).to_string()).filter(|s| !s.is_empty()),
-            reverses,
+            column: None,
+            message: format!("应有 {columns} 列，只有 {} 列", record.len()),
         });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(Rejected { file, errors })
+    let value = match cell(3) {
+        "" => None,
+        v => match v.trim_start_matches('+').parse::<i32>() {
+            Ok(v) => Some(v),
+            Err(_) => return Err(err(3, format!("「{v}」应为整数分值，如 2 或 -1"))),
+        },
+    };
+    let Some(at) = Timestamp::parse(cell(6)) else {
+        return Err(err(6, format!("「{}」应写成 YYYY-MM-DD HH:MM", cell(6))));
+    };
+    let reverses = Some(cell(9).to_string()).filter(|s| !s.is_empty());
+    if reverses.is_none() && cell(2).is_empty() {
+        return Err(err(2, "不能为空（只有冲销事件可以省略）".into()));
     }
+    if reverses.is_none() && cell(1).is_empty() {
+        return Err(err(1, "不能为空".into()));
+    }
+    Ok(NewEvent {
+        row: line,
+        event_id: cell(0).to_string(),
+        student: cell(1).to_string(),
+        observation: cell(2).to_string(),
+        value,
+        recorder: cell(4).to_string(),
+        role: cell(5).to_string(),
+        at,
+        reason: cell(7).to_string(),
+        evidence: Some(cell(8).to_string()).filter(|s| !s.is_empty()),
+        reverses,
+    })
 }
 
 #[cfg(test)]

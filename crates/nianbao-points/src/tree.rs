@@ -48,6 +48,20 @@ impl Dimension {
         }
     }
 
+    /// A stable English code, used in the names of report elements.
+    pub fn code(self) -> &'static str {
+        match self {
+            Dimension::Patriotism => "patriotism",
+            Dimension::Ecology => "ecology",
+            Dimension::Digital => "digital",
+            Dimension::Safety => "safety",
+            Dimension::Law => "law",
+            Dimension::Craftsmanship => "craftsmanship",
+            Dimension::Labour => "labour",
+            Dimension::Professionalism => "professionalism",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Dimension> {
         Dimension::ALL.into_iter().find(|d| d.name() == name.trim())
     }

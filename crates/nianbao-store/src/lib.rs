@@ -9,6 +9,7 @@ mod accounts;
 mod authoring;
 mod database;
 mod edits;
+pub mod points;
 mod registers;
 mod school;
 mod sessions;
@@ -47,6 +48,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0006_accounts.sql"),
     include_str!("../migrations/sqlite/0010_registers.sql"),
     include_str!("../migrations/sqlite/0011_psych_archive.sql"),
+    include_str!("../migrations/sqlite/0012_points.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -57,6 +59,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0006_accounts.sql"),
     include_str!("../migrations/postgres/0010_registers.sql"),
     include_str!("../migrations/postgres/0011_psych_archive.sql"),
+    include_str!("../migrations/postgres/0012_points.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,8 @@ pub enum StoreError {
     Refused(String),
     #[error(transparent)]
     Seal(#[from] nianbao_systems::psych::SealError),
+    #[error("积分账本：{0}")]
+    Points(Box<points::PointsError>),
     #[error(
         "心理档案密钥与本校建档时使用的密钥不一致：请使用原来的密钥文件或 NIANBAO_PSYCH_KEY，档案未被读取或改动"
     )]
@@ -178,12 +183,19 @@ pub struct Change {
 pub struct Store {
     db: Database,
     backend: Backend,
+    /// Where the points ledger keeps its columnar cache (beside a SQLite file).
+    points_cache: Option<std::path::PathBuf>,
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path` and brings its schema up to date.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        Store::open(&sqlite_url(path)?).await
+        let mut store = Store::open(&sqlite_url(path)?).await?;
+        store.points_cache = Some(std::path::PathBuf::from(format!(
+            "{}.points-cache",
+            path.display()
+        )));
+        Ok(store)
     }
 
     /// Opens a store by URL (`sqlite://…` or `postgres://…`) and migrates it.
@@ -201,6 +213,7 @@ impl Store {
         let store = Store {
             backend: db.backend(),
             db,
+            points_cache: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -208,6 +221,12 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Keeps the points ledger's columnar cache in `dir` (beside a SQLite file), so reading
+    /// the ledger's figures for the report does not read every event again.
+    pub fn set_points_cache(&mut self, dir: Option<std::path::PathBuf>) {
+        self.points_cache = dir;
     }
 
     /// The database under the store, for other parts of the application that keep their

@@ -876,6 +876,44 @@ fn every_computed_element_is_produced_by_its_register() {
     for (code, _) in courses.figures(y, &vocabulary.courses) {
         produced.insert(code, "courses");
     }
+    // The points ledger: a year with events, the built-in award rules.
+    use nianbao_points::awards::{AnnualFigures, AwardFigure, DimensionAverage, RulesFile};
+    let ledger = AnnualFigures {
+        school: "s".into(),
+        school_year: 2025,
+        tree_version: 1,
+        competencies: 15,
+        points: 46,
+        observations: 235,
+        students_on_roll: 2,
+        students_evaluated: 1,
+        events: 1,
+        positive_events: 1,
+        negative_events: 0,
+        reversals: 0,
+        average_total: 1.0,
+        dimension_averages: nianbao_points::Dimension::ALL
+            .iter()
+            .map(|d| DimensionAverage {
+                dimension: d.name().to_string(),
+                average: 1.0,
+            })
+            .collect(),
+        awards: RulesFile::sample()
+            .rules
+            .iter()
+            .map(|r| AwardFigure {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                kind: r.kind.clone(),
+                students: 1,
+                share_percent: 100.0,
+            })
+            .collect(),
+    };
+    for (code, _) in nianbao_points::awards::report_facts(&ledger) {
+        produced.insert(code, "points");
+    }
     let computed: BTreeMap<String, String> = definitions
         .elements
         .iter()

@@ -2,6 +2,7 @@
 //! Every command works on one store (`--db`, a SQLite file by default).
 
 mod output;
+mod points;
 mod registers;
 mod sample;
 mod workbook;
@@ -148,7 +149,7 @@ enum Command {
         limit: i64,
     },
     /// 积分制学生发展：积分体系、名册、积分流水、八维画像、评优与推荐。
-    Points(nianbao_points::cli::PointsArgs),
+    Points(points::PointsArgs),
     /// 实训基地与设备台账：基地、设备、使用记录的导入导出与查看，利用率，报告 2.6 节与办学条件的设备数据。
     Bases(registers::BasesArgs),
     /// 社会培训登记：培训班、按培训对象的培训人次、职业技能等级认定的导入导出与查看，报告 3.1、3.2 节的数据。
@@ -332,7 +333,15 @@ async fn open_store(location: &StoreLocation) -> Result<Store> {
     let opened = match &location.url {
         Some(url) => Store::open_with(url, location.options).await,
         None => match nianbao_store::sqlite_url(&location.db) {
-            Ok(url) => Store::open_with(&url, location.options).await,
+            Ok(url) => Store::open_with(&url, location.options)
+                .await
+                .map(|mut store| {
+                    store.set_points_cache(Some(PathBuf::from(format!(
+                        "{}.points-cache",
+                        location.db.display()
+                    ))));
+                    store
+                }),
             Err(e) => Err(e),
         },
     };
@@ -385,9 +394,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let db = &location;
     match cli.command {
         Command::Demo { out } => demo(db, &out, &definitions).await,
-        Command::Points(args) => {
-            nianbao_points::cli::run(args, &location.db, location.url.as_deref()).await
-        }
+        Command::Points(args) => points::run(args, &location.db, location.url.as_deref()).await,
         Command::Bases(args) => registers::bases(db, &definitions, args, &actor()).await,
         Command::Training(args) => registers::training(db, &definitions, args, &actor()).await,
         Command::Psych(args) => registers::psych(db, &definitions, args).await,

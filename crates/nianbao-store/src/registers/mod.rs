@@ -235,6 +235,9 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             nianbao_systems::facts::lay_in(&mut data, definitions, &vocabulary, &figures);
         }
+        self.lay_in_points(code, &mut data, definitions)
+            .await
+            .map_err(|e| StoreError::Points(Box::new(e)))?;
         Ok(data)
     }
 }

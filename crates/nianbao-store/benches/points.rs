@@ -3,9 +3,10 @@
 //! are in `benches/big.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use nianbao_points::Tree;
 use nianbao_points::aggregate::{Span, student_dimensions};
 use nianbao_points::synth::{self, SynthConfig};
-use nianbao_points::{PointsStore, SchoolLedger, Tree};
+use nianbao_store::points::{PointsStore, SchoolLedger};
 
 fn setup(
     rt: &tokio::runtime::Runtime,
@@ -17,7 +18,15 @@ fn setup(
             .await
             .expect("store");
         let code = "BENCH";
-        store.ensure_school(code, "基准学校").await.expect("school");
+        store
+            .ensure_school(
+                code,
+                "基准学校",
+                nianbao_core::Year::new(2025).expect("year"),
+                "bench",
+            )
+            .await
+            .expect("school");
         store
             .load_tree(code, &Tree::sample(), "bench")
             .await

@@ -1,16 +1,13 @@
-CREATE TABLE pt_meta (
+-- The points ledger (积分制): tree versions, roster, terms, import batches and the
+-- append-only event table, for the schools of the `school` table.
+
+CREATE TABLE points_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 
-CREATE TABLE pt_school (
-    id INTEGER PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL
-);
-
-CREATE TABLE pt_tree (
-    school_id INTEGER NOT NULL REFERENCES pt_school(id),
+CREATE TABLE points_tree (
+    school_id INTEGER NOT NULL REFERENCES school(id),
     version INTEGER NOT NULL,
     name TEXT NOT NULL,
     effective TEXT,
@@ -20,7 +17,7 @@ CREATE TABLE pt_tree (
     PRIMARY KEY (school_id, version)
 );
 
-CREATE TABLE pt_observation (
+CREATE TABLE points_observation (
     school_id INTEGER NOT NULL,
     tree_version INTEGER NOT NULL,
     observation INTEGER NOT NULL,
@@ -34,7 +31,7 @@ CREATE TABLE pt_observation (
     PRIMARY KEY (school_id, tree_version, observation)
 );
 
-CREATE TABLE pt_observation_dimension (
+CREATE TABLE points_observation_dimension (
     school_id INTEGER NOT NULL,
     tree_version INTEGER NOT NULL,
     observation INTEGER NOT NULL,
@@ -42,8 +39,8 @@ CREATE TABLE pt_observation_dimension (
     PRIMARY KEY (school_id, tree_version, observation, dimension)
 );
 
-CREATE TABLE pt_student (
-    school_id INTEGER NOT NULL REFERENCES pt_school(id),
+CREATE TABLE points_student (
+    school_id INTEGER NOT NULL REFERENCES school(id),
     id INTEGER NOT NULL,
     number TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -55,9 +52,9 @@ CREATE TABLE pt_student (
     UNIQUE (school_id, number)
 );
 
-CREATE TABLE pt_period (
+CREATE TABLE points_period (
     id INTEGER PRIMARY KEY,
-    school_id INTEGER NOT NULL REFERENCES pt_school(id),
+    school_id INTEGER NOT NULL REFERENCES school(id),
     code TEXT NOT NULL,
     school_year INTEGER NOT NULL,
     starts TEXT NOT NULL,
@@ -67,7 +64,7 @@ CREATE TABLE pt_period (
     UNIQUE (school_id, code)
 );
 
-CREATE TABLE pt_batch (
+CREATE TABLE points_batch (
     school_id INTEGER NOT NULL,
     id INTEGER NOT NULL,
     source TEXT NOT NULL,
@@ -77,7 +74,7 @@ CREATE TABLE pt_batch (
     PRIMARY KEY (school_id, id)
 );
 
-CREATE TABLE pt_event (
+CREATE TABLE points_event (
     school_id INTEGER NOT NULL,
     school_year INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -97,12 +94,12 @@ CREATE TABLE pt_event (
     PRIMARY KEY (school_id, seq)
 ) WITHOUT ROWID;
 
-CREATE UNIQUE INDEX pt_event_event_id ON pt_event (school_id, event_id);
+CREATE UNIQUE INDEX points_event_event_id ON points_event (school_id, event_id);
 
-CREATE INDEX pt_event_student ON pt_event (school_id, student_id, seq);
+CREATE INDEX points_event_student ON points_event (school_id, student_id, seq);
 
-CREATE TRIGGER pt_event_no_update BEFORE UPDATE ON pt_event
+CREATE TRIGGER points_event_no_update BEFORE UPDATE ON points_event
 BEGIN SELECT RAISE(ABORT, '积分事件只能追加：更正请记录冲销事件'); END;
 
-CREATE TRIGGER pt_event_no_delete BEFORE DELETE ON pt_event
+CREATE TRIGGER points_event_no_delete BEFORE DELETE ON points_event
 BEGIN SELECT RAISE(ABORT, '积分事件只能追加：更正请记录冲销事件'); END;

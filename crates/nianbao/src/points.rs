@@ -10,13 +10,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::aggregate::{self, Group, Measure, Span};
-use crate::awards::{self, RulesFile};
-use crate::ledger::{self, parse_date};
-use crate::roster;
-use crate::store::{PointsStore, SchoolLedger};
-use crate::synth::{self, SynthConfig};
-use crate::tree::{Dimension, Tree};
+use nianbao_points::aggregate::{self, Span};
+use nianbao_points::awards::{self, RulesFile};
+use nianbao_points::ledger::{self, parse_date};
+use nianbao_points::roster;
+use nianbao_points::synth::{self, SynthConfig};
+use nianbao_points::tree::{Dimension, Tree};
+use nianbao_store::points::{PointsStore, SchoolLedger};
 
 /// 积分制学生发展：积分体系、名册、积分流水、八维画像、评优与推荐。
 #[derive(Debug, Args)]
@@ -126,6 +126,9 @@ pub enum PointsCommand {
         years: i32,
         #[arg(long, default_value_t = 100_000)]
         batch: usize,
+        /// 不导入积分事件，而是写成 CSV 文件（供 `points import` 导入）；名册、积分体系与学期照常建立。
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// 计时：学生×维度汇总，列式缓存对比数据库 GROUP BY。
     Bench {
@@ -180,10 +183,58 @@ pub struct SpanArgs {
     pub to: Option<String>,
 }
 
+/// How students are grouped (`--group`, `--scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Group {
+    Student,
+    Class,
+    Major,
+    Department,
+    School,
+}
+
+impl From<Group> for aggregate::Group {
+    fn from(g: Group) -> aggregate::Group {
+        match g {
+            Group::Student => aggregate::Group::Student,
+            Group::Class => aggregate::Group::Class,
+            Group::Major => aggregate::Group::Major,
+            Group::Department => aggregate::Group::Department,
+            Group::School => aggregate::Group::School,
+        }
+    }
+}
+
+/// What totals are broken down by (`--by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Measure {
+    Total,
+    Competency,
+    Point,
+    Dimension,
+}
+
+impl From<Measure> for aggregate::Measure {
+    fn from(m: Measure) -> aggregate::Measure {
+        match m {
+            Measure::Total => aggregate::Measure::Total,
+            Measure::Competency => aggregate::Measure::Competency,
+            Measure::Point => aggregate::Measure::Point,
+            Measure::Dimension => aggregate::Measure::Dimension,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+}
+
+/// The report year of a school created by `points init`: last year, in Beijing time.
+fn report_year() -> Result<nianbao_core::Year> {
+    let now = time::OffsetDateTime::now_utc().to_offset(nianbao_core::clock::beijing());
+    Ok(nianbao_core::Year::new(i64::from(now.year()) - 1)?)
 }
 
 fn actor() -> String {
@@ -285,7 +336,9 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             let Some(code) = &args.school else {
                 bail!("请用 --school 给出学校代码");
             };
-            store.ensure_school(code, &name).await?;
+            store
+                .ensure_school(code, &name, report_year()?, &actor())
+                .await?;
             println!("已建立 {name}（{code}）的积分账本");
         }
         PointsCommand::Tree { command } => {
@@ -395,10 +448,11 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
         }
         PointsCommand::Import { file } => {
             let code = school(&store, &args.school).await?;
-            let rows = ledger::read_events_csv(&file)?;
+            // Read and checked 50,000 rows at a time, all in one transaction.
+            let mut reader = ledger::EventReader::open(&file)?;
             let mut sl = store.open_ledger(&code).await?;
             let summary = store
-                .append(&mut sl, &file.display().to_string(), &rows, &actor())
+                .import_events(&mut sl, &mut reader, 50_000, &actor())
                 .await?;
             store.save_cache(&sl).await?;
             println!(
@@ -415,7 +469,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             let code = school(&store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let (span, label) = span_of(&sl, &span)?;
-            let table = aggregate::breakdown(&sl.ledger, group, by, &span);
+            let table = aggregate::breakdown(&sl.ledger, group.into(), by.into(), &span);
             match format {
                 Format::Json => print_json(&table)?,
                 Format::Text => {
@@ -462,7 +516,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
                     Dimension::ALL.map(|d| d.name()).join("、")
                 ),
             };
-            let mut ranked = aggregate::rank(&sl.ledger, scope, &scores);
+            let mut ranked = aggregate::rank(&sl.ledger, scope.into(), &scores);
             ranked.retain(|r| r.rank <= top);
             match format {
                 Format::Json => print_json(&ranked)?,
@@ -621,10 +675,19 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             first_year,
             years,
             batch,
+            csv,
         } => {
             let code = args.school.clone().unwrap_or_else(|| format!("SYN{seed}"));
             synthesize(
-                &store, &code, students, events, seed, first_year, years, batch,
+                &store,
+                &code,
+                students,
+                events,
+                seed,
+                first_year,
+                years,
+                batch,
+                csv.as_deref(),
             )
             .await?;
         }
@@ -646,6 +709,7 @@ async fn synthesize(
     first_year: i32,
     years: i32,
     batch: usize,
+    csv: Option<&Path>,
 ) -> Result<()> {
     if students == 0 {
         bail!("--students 至少为 1");
@@ -660,7 +724,7 @@ async fn synthesize(
     };
     let started = Instant::now();
     store
-        .ensure_school(code, &format!("模拟学校 {seed}"))
+        .ensure_school(code, &format!("模拟学校 {seed}"), report_year()?, "synth")
         .await?;
     let mut sl = store.open_ledger(code).await?;
     if sl.ledger.catalog.trees.is_empty() {
@@ -682,6 +746,23 @@ async fn synthesize(
         sl.ledger.periods.len()
     );
     let mut generator = synth::EventGenerator::new(&cfg, &tree, &roster);
+    if let Some(path) = csv {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("无法写入 {}", path.display()))?;
+        let mut writer = ledger::EventWriter::new(file)?;
+        let mut written = 0usize;
+        loop {
+            let rows = generator.next_batch(batch.max(1));
+            if rows.is_empty() {
+                break;
+            }
+            writer.write(&rows)?;
+            written += rows.len();
+        }
+        writer.finish()?;
+        println!("已写出 {written} 条积分事件到 {}", path.display());
+        return Ok(());
+    }
     let mut appended = 0usize;
     let mut append_time = 0.0f64;
     loop {

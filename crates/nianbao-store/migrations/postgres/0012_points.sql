@@ -1,16 +1,13 @@
-CREATE TABLE pt_meta (
+-- The points ledger (积分制): tree versions, roster, terms, import batches and the
+-- append-only event table, for the schools of the `school` table.
+
+CREATE TABLE points_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 
-CREATE TABLE pt_school (
-    id BIGSERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL
-);
-
-CREATE TABLE pt_tree (
-    school_id BIGINT NOT NULL REFERENCES pt_school(id),
+CREATE TABLE points_tree (
+    school_id BIGINT NOT NULL REFERENCES school(id),
     version BIGINT NOT NULL,
     name TEXT NOT NULL,
     effective TEXT,
@@ -20,7 +17,7 @@ CREATE TABLE pt_tree (
     PRIMARY KEY (school_id, version)
 );
 
-CREATE TABLE pt_observation (
+CREATE TABLE points_observation (
     school_id BIGINT NOT NULL,
     tree_version BIGINT NOT NULL,
     observation BIGINT NOT NULL,
@@ -34,7 +31,7 @@ CREATE TABLE pt_observation (
     PRIMARY KEY (school_id, tree_version, observation)
 );
 
-CREATE TABLE pt_observation_dimension (
+CREATE TABLE points_observation_dimension (
     school_id BIGINT NOT NULL,
     tree_version BIGINT NOT NULL,
     observation BIGINT NOT NULL,
@@ -42,8 +39,8 @@ CREATE TABLE pt_observation_dimension (
     PRIMARY KEY (school_id, tree_version, observation, dimension)
 );
 
-CREATE TABLE pt_student (
-    school_id BIGINT NOT NULL REFERENCES pt_school(id),
+CREATE TABLE points_student (
+    school_id BIGINT NOT NULL REFERENCES school(id),
     id BIGINT NOT NULL,
     number TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -55,9 +52,9 @@ CREATE TABLE pt_student (
     UNIQUE (school_id, number)
 );
 
-CREATE TABLE pt_period (
+CREATE TABLE points_period (
     id BIGSERIAL PRIMARY KEY,
-    school_id BIGINT NOT NULL REFERENCES pt_school(id),
+    school_id BIGINT NOT NULL REFERENCES school(id),
     code TEXT NOT NULL,
     school_year BIGINT NOT NULL,
     starts TEXT NOT NULL,
@@ -67,7 +64,7 @@ CREATE TABLE pt_period (
     UNIQUE (school_id, code)
 );
 
-CREATE TABLE pt_batch (
+CREATE TABLE points_batch (
     school_id BIGINT NOT NULL,
     id BIGINT NOT NULL,
     source TEXT NOT NULL,
@@ -77,7 +74,7 @@ CREATE TABLE pt_batch (
     PRIMARY KEY (school_id, id)
 );
 
-CREATE TABLE pt_event (
+CREATE TABLE points_event (
     school_id BIGINT NOT NULL,
     school_year BIGINT NOT NULL,
     seq BIGINT NOT NULL,
@@ -97,11 +94,11 @@ CREATE TABLE pt_event (
     PRIMARY KEY (school_id, school_year, seq)
 ) PARTITION BY LIST (school_id);
 
-CREATE UNIQUE INDEX pt_event_event_id ON pt_event (school_id, event_id, school_year);
+CREATE UNIQUE INDEX points_event_event_id ON points_event (school_id, event_id, school_year);
 
-CREATE INDEX pt_event_student ON pt_event (school_id, student_id, seq);
+CREATE INDEX points_event_student ON points_event (school_id, student_id, seq);
 
-CREATE FUNCTION pt_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '积分事件只能追加：更正请记录冲销事件'; END $$;
+CREATE FUNCTION points_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '积分事件只能追加：更正请记录冲销事件'; END $$;
 
-CREATE TRIGGER pt_event_no_change BEFORE UPDATE OR DELETE ON pt_event
-FOR EACH ROW EXECUTE FUNCTION pt_event_append_only();
+CREATE TRIGGER points_event_no_change BEFORE UPDATE OR DELETE ON points_event
+FOR EACH ROW EXECUTE FUNCTION points_event_append_only();

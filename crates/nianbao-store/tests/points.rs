@@ -6,12 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use nianbao_points::Tree;
 use nianbao_points::aggregate::{self, Span};
 use nianbao_points::awards::{RulesFile, annual_figures, evaluate};
 use nianbao_points::ledger::{days_from_civil, read_events_csv};
 use nianbao_points::roster::read_roster_csv;
 use nianbao_points::synth::{self, SynthConfig};
-use nianbao_points::{PointsError, PointsStore, Tree};
+use nianbao_store::points::{PointsError, PointsStore};
+
+/// The report year of the schools the tests create.
+fn year() -> nianbao_core::Year {
+    nianbao_core::Year::new(2025).expect("year")
+}
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -64,7 +70,7 @@ const HEADER: &str = "事件编号,学号,观测点,分值,记录人,记录角�
 async fn school(store: &PointsStore, dir: &Path, name: &str) -> String {
     let code = unique(name);
     store
-        .ensure_school(&code, "测试学校")
+        .ensure_school(&code, "测试学校", year(), "test")
         .await
         .expect("school");
     store
@@ -114,7 +120,7 @@ async fn import(
     code: &str,
     name: &str,
     body: &str,
-) -> Result<nianbao_points::store::ImportSummary, PointsError> {
+) -> Result<nianbao_store::points::ImportSummary, PointsError> {
     let path = write(dir, name, &format!("{HEADER}{body}"));
     let rows = read_events_csv(&path)?;
     let mut sl = store.open_ledger(code).await?;
@@ -366,12 +372,15 @@ async fn events_are_append_only() {
         import(&store, dir.path(), &code, "good.csv", GOOD)
             .await
             .expect("import");
-        let update = sqlx::query("UPDATE pt_event SET value = 100 WHERE event_id = 'E1'")
-            .execute(store.pool())
+        let mut tx = store.database().write().await.expect("write");
+        let update = sqlx::query("UPDATE points_event SET value = 100 WHERE event_id = 'E1'")
+            .execute(&mut *tx)
             .await;
         assert!(update.is_err(), "update must be refused");
-        let delete = sqlx::query("DELETE FROM pt_event WHERE event_id = 'E1'")
-            .execute(store.pool())
+        drop(tx);
+        let mut tx = store.database().write().await.expect("write");
+        let delete = sqlx::query("DELETE FROM points_event WHERE event_id = 'E1'")
+            .execute(&mut *tx)
             .await;
         assert!(delete.is_err(), "delete must be refused");
     }
@@ -520,7 +529,7 @@ async fn synthetic_school_passes_checks_and_yields_awards() {
     for store in stores(dir.path()).await {
         let code = unique("syn");
         store
-            .ensure_school(&code, "模拟学校")
+            .ensure_school(&code, "模拟学校", year(), "test")
             .await
             .expect("school");
         store
@@ -603,5 +612,118 @@ async fn synthetic_school_passes_checks_and_yields_awards() {
         assert_eq!(figures.dimension_averages.len(), 8);
         let json = serde_json::to_string(&figures).expect("json");
         assert!(json.contains("红匠之星"));
+    }
+}
+
+/// A file read two rows at a time is checked across its batches (a reversal of an event of
+/// an earlier batch, a daily limit counted over batches) and recorded in one transaction:
+/// a bad row in the last batch leaves nothing of the earlier ones, in the store or in memory.
+#[tokio::test]
+async fn streamed_import_is_one_transaction_across_batches() {
+    use nianbao_points::ledger::EventReader;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for store in stores(dir.path()).await {
+        let code = school(&store, dir.path(), "stream").await;
+        let id = store.school_id(&code).await.expect("id");
+        let mut sl = store.open_ledger(&code).await.expect("ledger");
+
+        // The last row reverses E3 a second time: refused, and E1…E5 with it.
+        let bad = write(
+            dir.path(),
+            "stream-bad.csv",
+            &format!("{HEADER}{GOOD}E7,2025002,,,T01,班主任,2025-09-11 08:00,再次冲销,,E3\n"),
+        );
+        let mut reader = EventReader::open(&bad).expect("open");
+        let err = store
+            .import_events(&mut sl, &mut reader, 2, "test")
+            .await
+            .expect_err("refused");
+        let PointsError::Rejected(rejected) = &err else {
+            panic!("expected a rejected batch, got {err}");
+        };
+        assert_eq!(rejected.errors[0].row, 8, "{err}");
+        assert_eq!(rejected.errors[0].column.as_deref(), Some("冲销事件"));
+        assert_eq!(store.count_events(id).await.expect("count"), 0);
+        assert_eq!(sl.ledger.len(), 0, "the ledger in memory was rolled back");
+
+        let good = write(dir.path(), "stream.csv", &format!("{HEADER}{GOOD}"));
+        let mut reader = EventReader::open(&good).expect("open");
+        let summary = store
+            .import_events(&mut sl, &mut reader, 2, "test")
+            .await
+            .expect("import");
+        assert_eq!((summary.events, summary.reversals), (6, 1));
+        assert_eq!(store.count_events(id).await.expect("count"), 6);
+        let fresh = store.open_ledger(&code).await.expect("ledger");
+        assert_eq!(
+            aggregate::student_totals(&fresh.ledger, &Span::all()),
+            vec![16, 0, 4, 1]
+        );
+        assert_eq!(
+            aggregate::student_totals(&sl.ledger, &Span::all()),
+            vec![16, 0, 4, 1],
+            "the ledger in memory equals the stored one"
+        );
+    }
+}
+
+/// The report's dataset carries the ledger's figures for the school year that begins in
+/// each of its years, and nothing for a school without events.
+#[tokio::test]
+async fn the_report_dataset_carries_the_ledger_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let definitions = nianbao_core::Definitions::builtin().expect("definitions");
+    for store in stores(dir.path()).await {
+        let code = school(&store, dir.path(), "report").await;
+        // The school needs a year in its dataset for the figures to be laid into.
+        let mut data = store.store().load_dataset(&code).await.expect("dataset");
+        data.set(nianbao_core::FactKey::school(year(), "staff.total"), 100.0);
+        store
+            .store()
+            .save_dataset(&data, "test")
+            .await
+            .expect("save");
+        let before = store
+            .store()
+            .load_dataset_with_registers(&code, &definitions)
+            .await
+            .expect("load");
+        assert_eq!(before.value(year(), "register.points.events"), None);
+
+        import(&store, dir.path(), &code, "good.csv", GOOD)
+            .await
+            .expect("import");
+        let sl = store.open_ledger(&code).await.expect("ledger");
+        let figures = annual_figures(&sl.ledger, &sl.name, 2025, &RulesFile::sample());
+        let data = store
+            .store()
+            .load_dataset_with_registers(&code, &definitions)
+            .await
+            .expect("load");
+        let v = |element: &str| data.value(year(), element);
+        assert_eq!(v("register.points.events"), Some(6.0));
+        assert_eq!(v("register.points.reversals"), Some(1.0));
+        assert_eq!(
+            v("register.points.students_evaluated"),
+            Some(figures.students_evaluated as f64)
+        );
+        assert_eq!(v("register.points.students_on_roll"), Some(4.0));
+        assert_eq!(
+            v("register.points.average_total"),
+            Some(figures.average_total)
+        );
+        let craft = figures
+            .dimension_averages
+            .iter()
+            .find(|d| d.dimension == "工匠精神")
+            .expect("工匠精神");
+        assert_eq!(
+            v("register.points.dimension.craftsmanship.average"),
+            Some(craft.average)
+        );
+        assert_eq!(
+            v("register.points.award.hongjiang_star.students"),
+            Some(figures.awards[0].students as f64)
+        );
     }
 }
