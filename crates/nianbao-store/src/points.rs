@@ -953,7 +953,7 @@ fn events_json(ledger: &Ledger, events: &[Event]) -> Result<String, PointsError>
             )
         })
         .collect();
-    serde_json::to_string(&rows).map_err(|e| corrupt(e))
+    serde_json::to_string(&rows).map_err(corrupt)
 }
 
 /// The INSERT … SELECT that unpacks [`events_json`]: `$1` school, `$2` batch, `$3` the rows.
