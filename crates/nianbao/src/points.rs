@@ -331,6 +331,13 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 /// Runs one `nianbao points` command on the store at `db` (or `url`, when given).
 pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitCode> {
     let store = open(db, url, args.cache.clone()).await?;
+    let result = command(&store, args).await;
+    // SQLite folds its write-ahead log back into the file: the file alone holds every write.
+    store.database().close().await;
+    result
+}
+
+async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
     match args.command {
         PointsCommand::Init { name } => {
             let Some(code) = &args.school else {
@@ -342,7 +349,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             println!("已建立 {name}（{code}）的积分账本");
         }
         PointsCommand::Tree { command } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             match command {
                 TreeCommand::Load { file } => {
                     let tree = match file {
@@ -400,13 +407,13 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             }
         }
         PointsCommand::Roster { file } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let rows = roster::read_roster_csv(&file)?;
             let (added, updated) = store.import_roster(&code, &rows).await?;
             println!("名册已导入：新增 {added} 人，更新 {updated} 人");
         }
         PointsCommand::Period { command } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             match command {
                 PeriodCommand::Add {
                     code: term,
@@ -447,7 +454,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             }
         }
         PointsCommand::Import { file } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             // Read and checked 50,000 rows at a time, all in one transaction.
             let mut reader = ledger::EventReader::open(&file)?;
             let mut sl = store.open_ledger(&code).await?;
@@ -466,7 +473,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             span,
             format,
         } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let (span, label) = span_of(&sl, &span)?;
             let table = aggregate::breakdown(&sl.ledger, group.into(), by.into(), &span);
@@ -502,7 +509,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             span,
             format,
         } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let (span, _) = span_of(&sl, &span)?;
             let scores: Vec<i64> = match Dimension::from_name(&by) {
@@ -543,7 +550,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             span,
             format,
         } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let (span, _) = span_of(&sl, &span)?;
             let id = student_id(&sl, &student)?;
@@ -581,7 +588,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             }
         }
         PointsCommand::History { student, limit } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let id = student_id(&sl, &student)?;
             for e in store.history(&sl, id, limit).await? {
@@ -610,7 +617,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             span,
             format,
         } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let rules = match rules {
                 Some(f) => RulesFile::from_file(&f)?,
@@ -660,7 +667,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             }
         }
         PointsCommand::Figures { year, rules } => {
-            let code = school(&store, &args.school).await?;
+            let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let rules = match rules {
                 Some(f) => RulesFile::from_file(&f)?,
@@ -679,7 +686,7 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
         } => {
             let code = args.school.clone().unwrap_or_else(|| format!("SYN{seed}"));
             synthesize(
-                &store,
+                store,
                 &code,
                 students,
                 events,
@@ -692,8 +699,8 @@ pub async fn run(args: PointsArgs, db: &Path, url: Option<&str>) -> Result<ExitC
             .await?;
         }
         PointsCommand::Bench { repeat } => {
-            let code = school(&store, &args.school).await?;
-            bench(&store, &code, repeat.max(1)).await?;
+            let code = school(store, &args.school).await?;
+            bench(store, &code, repeat.max(1)).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
