@@ -250,11 +250,25 @@ pub fn parse_table(rows: &[(usize, Vec<String>)], caption: Option<(u32, String)>
     let data = &rows[header_count.min(rows.len())..];
     let mut label_columns = 0;
     for c in 0..width {
+        let text_of = |cells: &Vec<String>| {
+            cells
+                .get(c)
+                .map(String::as_str)
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
         let all_text = data.iter().all(|(_, cells)| {
-            let text = cells.get(c).map(String::as_str).unwrap_or("").trim();
-            text.is_empty() || !is_number(text) || (c == 0 && cell_year(text).is_some())
+            let text = text_of(cells);
+            text.is_empty() || !is_number(&text) || (c == 0 && cell_year(&text).is_some())
         });
-        if all_text && c + 1 < width {
+        // The first column labels its rows when any of them is words ("35岁及以下" … "合计").
+        let first_labels = c == 0
+            && data.iter().any(|(_, cells)| {
+                let text = text_of(cells);
+                !text.is_empty() && !is_number(&text)
+            });
+        if (all_text || first_labels) && c + 1 < width {
             label_columns += 1;
         } else {
             break;

@@ -407,3 +407,23 @@ fn changes_recomputed_from_the_figures_of_their_sentence() {
     assert!(findings.iter().all(|f| f.severity == Severity::Error));
     assert!(findings[0].message.contains("4.3%"), "{findings:#?}");
 }
+
+#[test]
+fn share_columns_against_their_counts_and_total() {
+    let table = |share: &str, last: &str| {
+        format!(
+            "表1 各专业在校生\n专业\t人数\t占比\n甲\t300\t{share}\n乙\t500\t50.0%\n丙\t200\t{last}\n合计\t1000\t100.0%\n"
+        )
+    };
+    let clean = audit(&table("30.0%", "20.0%"));
+    assert!(clean.iter().all(|f| f.rule != "table-share"), "{clean:#?}");
+    let wrong = audit(&table("33.0%", "20.0%"));
+    let found: Vec<&Finding> = wrong.iter().filter(|f| f.rule == "table-share").collect();
+    assert_eq!(found.len(), 1, "{wrong:#?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found[0].message.contains("300 / 合计 1000"), "{found:#?}");
+    assert!(found[0].locations.iter().any(|l| l.line == Some(3)));
+    // Rounded shares may add up to 100.1%; never to 101%.
+    let rounded = "专业\t人数\t占比\n甲\t1\t33.3%\n乙\t1\t33.3%\n丙\t1\t33.3%\n";
+    assert!(audit(rounded).iter().all(|f| f.rule != "table-share"));
+}

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod lists;
 pub mod shares;
 pub mod sums;
+pub mod table_shares;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +28,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(facts::check(model, &facts));
     findings.extend(lists::check(model));
     findings.extend(changes::check(model));
+    findings.extend(table_shares::check(model));
     findings.extend(catalogue::check(model));
     findings.extend(catalogue::category_shares(model));
     findings.sort_by(|a, b| {
