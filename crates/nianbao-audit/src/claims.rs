@@ -67,6 +67,9 @@ pub struct Claim {
 pub struct Breakdown {
     pub total: usize,
     pub parts: Vec<usize>,
+    /// The wording says the parts make up the whole ("由 … 组成", "从学历结构看", levels of
+    /// one dimension).
+    pub exhaustive: bool,
 }
 
 /// The claims of a document's prose.
@@ -459,7 +462,7 @@ fn extract_paragraph(
     }
 
     attach_owners(text, &clauses, clause_base, first_claim, out);
-    find_breakdowns(text, &clauses, clause_base, first_claim, out);
+    find_breakdowns(text, &sentences, &clauses, clause_base, first_claim, out);
     (sentences.len(), clauses.len())
 }
 
@@ -713,61 +716,257 @@ fn names_match(subject: &str, part: &str) -> bool {
     subject.chars().count() >= 2 && (subject.ends_with(part) || part.ends_with(subject.as_str()))
 }
 
+/// How a list of parts is introduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    /// "其中 A a、B b", "包括 …", "由 A a 和 B b 组成".
+    Inline { exhaustive: bool },
+    /// "X中，A a，B b": within the population X of an earlier total.
+    Scope,
+    /// "从学历结构看，…", "按职称分，…": the whole by one dimension.
+    Structure,
+}
+
+/// Words that open a breakdown of a whole by one dimension.
+const STRUCTURE_OPENERS: &[&str] = &["从", "按", "分"];
+const STRUCTURE_CLOSERS: &[&str] = &[
+    "看",
+    "分",
+    "划分",
+    "来看",
+    "统计",
+    "结构为",
+    "分布为",
+    "构成为",
+];
+
+/// Levels of one dimension: three parts or more naming levels of the same one cover it.
+const DIMENSIONS: &[&[&str]] = &[
+    &[
+        "博士",
+        "硕士",
+        "研究生",
+        "本科",
+        "学士",
+        "专科",
+        "大专",
+        "高中",
+        "中专",
+    ],
+    &[
+        "正高",
+        "副高",
+        "高级",
+        "中级",
+        "初级",
+        "未定级",
+        "无职称",
+        "员级",
+    ],
+    &["国家级", "省级", "市级", "区级", "县级", "校级"],
+    &[
+        "一等奖",
+        "二等奖",
+        "三等奖",
+        "优秀奖",
+        "金奖",
+        "银奖",
+        "铜奖",
+    ],
+    &["一年级", "二年级", "三年级", "四年级", "五年级"],
+];
+
+/// Words that may follow a level without narrowing it ("本科学历", "高级职称").
+const LEVEL_SUFFIXES: &[&str] = &[
+    "学历",
+    "学位",
+    "职称",
+    "研究生",
+    "教师",
+    "人员",
+    "学生",
+    "及以上",
+    "及以下",
+];
+
+/// Whether parts name levels of one dimension, three or more, and nothing else: "研究生学历、
+/// 本科学历、专科学历" covers its whole; "国家级示范专业、市级重点专业" does not.
+fn one_dimension(subjects: &[&str]) -> bool {
+    subjects.len() >= 3
+        && DIMENSIONS.iter().any(|levels| {
+            subjects.iter().all(|s| {
+                let s = compact(s);
+                levels.iter().any(|level| {
+                    s.find(level).is_some_and(|at| {
+                        let rest = &s[at + level.len()..];
+                        let rest = LEVEL_SUFFIXES
+                            .iter()
+                            .fold(rest.to_string(), |r, w| r.replacen(w, "", 1));
+                        rest.chars().all(|c| c == '的' || c == '及')
+                    })
+                })
+            })
+        })
+}
+
 /// "总数639人，其中在编376人，外聘263人": the total is the last amount before 其中 in the
 /// sentence (or, when 其中 opens a sentence, in the sentence before); the parts are the
-/// amounts after it in the same sentence, until another 其中 or a change of unit.
+/// amounts after it in the same sentence, until another 其中 or a change of unit. Also
+/// "由 A a 和 B b 组成" (all the parts), "X中，A a，B b" (the parts of an earlier total
+/// named X, or of "在 N 名 X 中") and "从学历结构看，…" (the whole by one dimension).
 fn find_breakdowns(
     text: &str,
+    sentences: &[Span],
     clauses: &[Span],
     clause_base: usize,
     first: usize,
     out: &mut Claims,
 ) {
-    let opens = |claim: &Claim| {
+    let sentence_base = out
+        .claims
+        .get(first)
+        .map(|c| c.sentence - index_of(sentences, c.quantity.span.start))
+        .unwrap_or(0);
+    let clause_text = |claim: &Claim| -> (&str, usize) {
         let local = claim.clause - clause_base;
-        let clause_text = clauses
+        clauses
             .get(local)
-            .map(|c| &text[c.range.clone()])
-            .unwrap_or("");
-        let head: String = clause_text.chars().take(6).collect();
-        (head.contains("其中") || head.contains("包括"))
-            && clause_text.find(['其', '包']).is_some_and(|at| {
-                at < claim
-                    .quantity
-                    .span
-                    .start
-                    .saturating_sub(clauses[local].range.start)
-                    + 1
-            })
+            .map(|c| (&text[c.range.clone()], c.range.start))
+            .unwrap_or(("", 0))
+    };
+    let previous_clause = |claim: &Claim| -> &str {
+        let local = claim.clause - clause_base;
+        local
+            .checked_sub(1)
+            .and_then(|l| clauses.get(l))
+            .map(|c| text[c.range.clone()].trim_end_matches(CLAUSE_ENDS))
+            .unwrap_or("")
+    };
+    let sentence_of = |claim: &Claim| -> Range<usize> {
+        sentences
+            .get(claim.sentence - sentence_base)
+            .map(|s| s.range.clone())
+            .unwrap_or(0..0)
+    };
+    let opener = |claims: &[Claim], i: usize| -> Option<Opener> {
+        let claim = &claims[i];
+        // Only the first amount of a clause opens a list.
+        if i > 0 && claims[i - 1].clause == claim.clause && claims[i - 1].kind == ClaimKind::Amount
+        {
+            return None;
+        }
+        let (clause, start) = clause_text(claim);
+        let number = claim.quantity.span.start.saturating_sub(start);
+        let head: String = clause.chars().take(6).collect();
+        let inline = (head.contains("其中") || head.contains("包括"))
+            && clause.find(['其', '包']).is_some_and(|at| at <= number);
+        let alone = matches!(previous_clause(claim).trim(), "其中" | "包括" | "其中有");
+        if inline || alone {
+            return Some(Opener::Inline { exhaustive: false });
+        }
+        let sentence = sentence_of(claim);
+        let before =
+            &text[sentence.start.min(claim.quantity.span.start)..claim.quantity.span.start];
+        let first_in_sentence = i == 0 || claims[i - 1].sentence != claim.sentence;
+        if clause.trim_start_matches(is_blank_char).starts_with('由')
+            && !first_in_sentence
+            && ["组成", "构成"]
+                .iter()
+                .any(|w| text[sentence.clone()].contains(w))
+        {
+            return Some(Opener::Inline { exhaustive: true });
+        }
+        if let Some(scope) = sentence_scope(before) {
+            let scoped_total = !first_in_sentence
+                && claims[i - 1].quantity.span.end <= before.len() + sentence.start
+                && i >= 1
+                && text[claims[i - 1].quantity.span.end..claim.quantity.span.start].contains('中');
+            if (first_in_sentence || scoped_total) && scope.chars().count() >= 2 {
+                return Some(Opener::Scope);
+            }
+        }
+        if first_in_sentence {
+            let lead = before.trim_start_matches(is_blank_char);
+            let lead = lead.split(['，', ',', '：', ':']).next().unwrap_or("");
+            if lead.len() < before.len()
+                && STRUCTURE_OPENERS.iter().any(|w| lead.starts_with(w))
+                && STRUCTURE_CLOSERS.iter().any(|w| lead.ends_with(w))
+            {
+                return Some(Opener::Structure);
+            }
+        }
+        None
     };
     let mut i = first;
     while i < out.claims.len() {
-        if out.claims[i].kind != ClaimKind::Amount || !opens(&out.claims[i]) {
+        let Some(kind) = (out.claims[i].kind == ClaimKind::Amount)
+            .then(|| opener(&out.claims, i))
+            .flatten()
+        else {
             i += 1;
             continue;
-        }
+        };
         let sentence = out.claims[i].sentence;
-        let total = (first..i)
-            .rev()
-            .take_while(|&j| out.claims[j].sentence + 1 >= sentence)
-            .find(|&j| out.claims[j].kind == ClaimKind::Amount);
+        // A total is counted in the parts' unit (a bare number of a ratio "17.9:1" is not one).
+        let unit = out.claims[i].quantity.unit.clone();
+        let strict = |j: usize| {
+            let other = &out.claims[j].quantity.unit;
+            unit.is_empty() || (!other.is_empty() && same_unit_family(other, &unit))
+        };
+        let previous_amount = |from: usize, sentences_back: usize| {
+            (0..from)
+                .rev()
+                .take_while(|&j| out.claims[j].sentence + sentences_back >= sentence)
+                .take(200)
+                .find(|&j| out.claims[j].kind == ClaimKind::Amount)
+                .filter(|&j| strict(j))
+        };
+        let total = match kind {
+            Opener::Inline { .. } => {
+                let total = previous_amount(i, 1);
+                // When 其中 is inside the sentence, the total must be in it too.
+                let opens_sentence = i == 0 || out.claims[i - 1].sentence != sentence;
+                total.filter(|&t| out.claims[t].sentence == sentence || opens_sentence)
+            }
+            Opener::Structure => previous_amount(i, 1),
+            Opener::Scope => {
+                let range = sentence_of(&out.claims[i]);
+                let before = &text[range.start.min(out.claims[i].quantity.span.start)
+                    ..out.claims[i].quantity.span.start];
+                let scope = sentence_scope(before).unwrap_or("");
+                let in_scope = i > 0 && out.claims[i - 1].sentence == sentence;
+                if in_scope {
+                    Some(i - 1)
+                } else {
+                    let named = compact(scope);
+                    let scope_concept = concept_of(&named).map(|m| m.concept.key);
+                    (0..i)
+                        .rev()
+                        .take_while(|&j| out.claims[j].paragraph + 3 >= out.claims[i].paragraph)
+                        .take(200)
+                        .find(|&j| {
+                            let c = &out.claims[j];
+                            c.kind == ClaimKind::Amount
+                                && c.parent.is_none()
+                                && (names_match(&c.subject, &named)
+                                    || (scope_concept.is_some()
+                                        && c.concept.map(|m| m.concept.key) == scope_concept
+                                        && c.qualifier.is_none()))
+                        })
+                }
+            }
+        };
         let Some(total) = total else {
             i += 1;
             continue;
         };
-        // When 其中 is inside the sentence, the total must be in it too.
-        let opens_sentence = i == first || out.claims[i - 1].sentence != sentence;
-        if out.claims[total].sentence != sentence && !opens_sentence {
-            i += 1;
-            continue;
-        }
         let total_unit = out.claims[total].quantity.unit.clone();
         let mut parts = vec![i];
         let mut j = i + 1;
         while j < out.claims.len() && out.claims[j].sentence == sentence {
             let c = &out.claims[j];
             if c.kind == ClaimKind::Amount {
-                if opens(c)
+                if matches!(opener(&out.claims, j), Some(Opener::Inline { .. }))
                     || !same_unit_family(&c.quantity.unit, &total_unit)
                     || c.quantity.upper.is_some()
                 {
@@ -782,10 +981,20 @@ fn find_breakdowns(
         let total_claim = &out.claims[total];
         if !same_unit_family(&out.claims[i].quantity.unit, &total_unit)
             || total_claim.quantity.upper.is_some()
+            || total_claim.quantity.is_percent()
         {
             i = j;
             continue;
         }
+        let subjects: Vec<&str> = parts
+            .iter()
+            .map(|&p| out.claims[p].subject.as_str())
+            .collect();
+        let exhaustive = match kind {
+            Opener::Inline { exhaustive } => exhaustive,
+            Opener::Structure => true,
+            Opener::Scope => false,
+        } || one_dimension(&subjects);
         let parent_concept = total_claim.concept;
         let parent_year = total_claim.year;
         for &part in &parts {
@@ -803,9 +1012,17 @@ fn find_breakdowns(
                 claim.year = parent_year;
             }
         }
-        out.breakdowns.push(Breakdown { total, parts });
+        out.breakdowns.push(Breakdown {
+            total,
+            parts,
+            exhaustive,
+        });
         i = j;
     }
+}
+
+fn is_blank_char(c: char) -> bool {
+    c.is_whitespace() || c == '\u{3000}'
 }
 
 #[cfg(test)]

@@ -427,3 +427,45 @@ fn share_columns_against_their_counts_and_total() {
     let rounded = "专业\t人数\t占比\n甲\t1\t33.3%\n乙\t1\t33.3%\n丙\t1\t33.3%\n";
     assert!(audit(rounded).iter().all(|f| f.rule != "table-share"));
 }
+
+#[test]
+fn breakdowns_introduced_without_its_total_in_the_clause() {
+    let cases = [
+        // "由 … 组成": all the parts.
+        (
+            "学校现有教职员工198人，由在编教师171人和编外聘用人员29人组成。",
+            1,
+        ),
+        // Within a population named before: "X中，…", levels of one dimension.
+        (
+            "专任教师 240 人。\n专任教师中研究生学历 36 人，本科学历 189 人，专科学历 6 人。",
+            2,
+        ),
+        (
+            "在 240 名专任教师中，高级职称 62 人、中级职称 114 人、初级职称 58 人、未定级 16 人。",
+            1,
+        ),
+        // "从…看": the whole by one dimension, its total in the sentence before.
+        (
+            "2024 届毕业生 768 人。从去向看，升学 521 人，就业 229 人，其他 28 人。",
+            1,
+        ),
+        // "其中，" as a clause of its own.
+        (
+            "毕业生共计912人。其中，升入高职院校的586人，直接就业的297人，其余28人暂未落实。",
+            1,
+        ),
+    ];
+    for (text, line) in cases {
+        let findings = audit(text);
+        assert!(
+            findings.iter().any(|f| f.rule == "total-parts"
+                && f.severity == Severity::Error
+                && f.locations.iter().any(|l| l.line == Some(line))),
+            "{text}: {findings:#?}"
+        );
+    }
+    // A list of distinctions inside a total is not a partition of it.
+    let partial = "开设专业 22 个，其中国家级示范专业 5 个、市级重点专业 2 个、市级骨干专业 3 个。";
+    assert!(audit(partial).is_empty(), "{:#?}", audit(partial));
+}

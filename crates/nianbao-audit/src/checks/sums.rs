@@ -78,6 +78,9 @@ pub fn exhaustive(
     {
         return true;
     }
+    if breakdown.exhaustive {
+        return true;
+    }
     if breakdown.parts.iter().any(|&p| {
         claims[p].remainder
             || claims[p].subject.contains("其他")
@@ -175,6 +178,27 @@ fn check_breakdown(
             num((sum - t) / scale)
         );
         return Some(finding(model, "total-parts", severity, message, lines));
+    }
+    if sum < t && !approximate && !exhaustive(model, breakdown, parallels) {
+        // Three parts or more that nearly make up their total (nine tenths or more) but fall
+        // short look like a slip rather than a part left out: worth a look.
+        if parts.len() < 3 || sum < 0.9 * t {
+            return None;
+        }
+        let message = format!(
+            "{} {}{unit} 大于所列各部分之和：{terms} = {}{unit}（相差 {}；若另有未列出的部分可忽略）",
+            total.subject,
+            num(t / scale),
+            num(sum / scale),
+            num((t - sum) / scale)
+        );
+        return Some(finding(
+            model,
+            "total-parts",
+            Severity::Warning,
+            message,
+            lines,
+        ));
     }
     if sum < t && !approximate && exhaustive(model, breakdown, parallels) {
         let message = format!(
