@@ -196,6 +196,8 @@ pub fn layout(document: &Document) -> Layout {
     // The chapter the headings are in, and whether it was numbered in Chinese.
     let mut chapter = 0u32;
     let mut chinese_chapter = false;
+    // Whether chapters are numbered in Chinese, once the first chapter is seen.
+    let mut scheme: Option<bool> = None;
 
     let flush_paragraph = |blocks: &mut Vec<Block>, paragraph: &mut Joined, open: &mut bool| {
         if !paragraph.is_empty() {
@@ -292,8 +294,6 @@ pub fn layout(document: &Document) -> Layout {
                 rows.push((number, cells));
             }
             LineKind::Heading(mut n, title) => {
-                flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
-                list = None;
                 // Under a chapter numbered in Chinese, "（一）" and "1." number its sections.
                 let bare = line
                     .trim_matches(is_blank)
@@ -301,6 +301,25 @@ pub fn layout(document: &Document) -> Layout {
                     .trim_matches(is_blank)
                     .trim_matches('*');
                 let chinese = parse_chinese_heading(bare).is_some();
+                // The first chapter decides how chapters are numbered: in a report whose
+                // chapters are numbered 1, 2, … a "一、" is an item of a list, not a chapter.
+                if scheme.is_none() && n.len() == 1 && n[0] != 0 {
+                    scheme = Some(chinese);
+                }
+                if chinese && scheme == Some(false) {
+                    list = None;
+                    let continues =
+                        paragraph_open && !paragraph.is_empty() && !ends_sentence(&paragraph.text);
+                    if !continues {
+                        flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
+                    }
+                    paragraph.push_line(number, line);
+                    paragraph_open = true;
+                    sections.push(section.clone());
+                    continue;
+                }
+                flush_paragraph(&mut blocks, &mut paragraph, &mut paragraph_open);
+                list = None;
                 if n.first() == Some(&0) {
                     n[0] = chapter.max(1);
                 } else if n.len() == 1 && !chinese && chinese_chapter {

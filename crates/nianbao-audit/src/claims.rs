@@ -70,6 +70,8 @@ pub struct Breakdown {
     /// The wording says the parts make up the whole ("由 … 组成", "从学历结构看", levels of
     /// one dimension).
     pub exhaustive: bool,
+    /// The total is the population the sentence names ("就业学生中，…").
+    pub scoped: bool,
 }
 
 /// The claims of a document's prose.
@@ -880,7 +882,10 @@ fn find_breakdowns(
             let scoped_total = !first_in_sentence
                 && claims[i - 1].quantity.span.end <= before.len() + sentence.start
                 && i >= 1
-                && text[claims[i - 1].quantity.span.end..claim.quantity.span.start].contains('中');
+                && sentence_scope(
+                    &text[claims[i - 1].quantity.span.end..claim.quantity.span.start],
+                )
+                .is_some();
             if (first_in_sentence || scoped_total) && scope.chars().count() >= 2 {
                 return Some(Opener::Scope);
             }
@@ -928,7 +933,19 @@ fn find_breakdowns(
                 let opens_sentence = i == 0 || out.claims[i - 1].sentence != sentence;
                 total.filter(|&t| out.claims[t].sentence == sentence || opens_sentence)
             }
-            Opener::Structure => previous_amount(i, 1),
+            // The one amount of the sentence before (with more, which one is the whole?).
+            Opener::Structure => previous_amount(i, 1).filter(|&t| {
+                (0..i)
+                    .rev()
+                    .take_while(|&j| out.claims[j].sentence + 1 >= sentence)
+                    .filter(|&j| {
+                        out.claims[j].sentence + 1 == sentence
+                            && out.claims[j].kind == ClaimKind::Amount
+                    })
+                    .count()
+                    == 1
+                    && out.claims[t].sentence + 1 == sentence
+            }),
             Opener::Scope => {
                 let range = sentence_of(&out.claims[i]);
                 let before = &text[range.start.min(out.claims[i].quantity.span.start)
@@ -938,7 +955,8 @@ fn find_breakdowns(
                 if in_scope {
                     Some(i - 1)
                 } else {
-                    let named = compact(scope);
+                    // "单位就业的毕业生": those of the total named before 的.
+                    let named = compact(scope.split('的').next().unwrap_or(scope));
                     let scope_concept = concept_of(&named).map(|m| m.concept.key);
                     (0..i)
                         .rev()
@@ -965,6 +983,15 @@ fn find_breakdowns(
         let mut j = i + 1;
         while j < out.claims.len() && out.claims[j].sentence == sentence {
             let c = &out.claims[j];
+            // A semicolon ends a list: what follows lists something else.
+            let gap = &text[out.claims[j - 1]
+                .quantity
+                .span
+                .end
+                .min(c.quantity.span.start)..c.quantity.span.start];
+            if gap.contains(['；', ';']) && !matches!(kind, Opener::Inline { .. }) {
+                break;
+            }
             if c.kind == ClaimKind::Amount {
                 if matches!(opener(&out.claims, j), Some(Opener::Inline { .. }))
                     || !same_unit_family(&c.quantity.unit, &total_unit)
@@ -1016,6 +1043,7 @@ fn find_breakdowns(
             total,
             parts,
             exhaustive,
+            scoped: kind == Opener::Scope,
         });
         i = j;
     }

@@ -469,3 +469,30 @@ fn breakdowns_introduced_without_its_total_in_the_clause() {
     let partial = "开设专业 22 个，其中国家级示范专业 5 个、市级重点专业 2 个、市级骨干专业 3 个。";
     assert!(audit(partial).is_empty(), "{:#?}", audit(partial));
 }
+
+#[test]
+fn rates_recomputed_from_the_counts_they_name() {
+    // The count the rate names and its base in the sentence: an error.
+    let text = "今年录取新生 3,980 人，新生报到 3,812 人，报到率为 98.5%。";
+    let found: Vec<Finding> = audit(text)
+        .into_iter()
+        .filter(|f| f.rule == "rate-recompute")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found[0].message.contains("95.8%"), "{found:#?}");
+    // A sub-rate of a named population is taken of that population, not of all graduates.
+    let text = "毕业生 1,105 人，直接就业 371 人。就业学生中对口就业 298 人，对口就业率 80.3%。";
+    assert!(
+        audit(text).iter().all(|f| f.severity != Severity::Error),
+        "{:#?}",
+        audit(text)
+    );
+    // Several possible bases and a rate stated away from its count: nothing is claimed.
+    let text = "升学 2887 人，其中统招 2265 人，本科上线 413 人，全市本科上线率为 6.04%，我校本科上线率为 32.4%。";
+    assert!(
+        audit(text).iter().all(|f| f.rule != "rate-recompute"),
+        "{:#?}",
+        audit(text)
+    );
+}

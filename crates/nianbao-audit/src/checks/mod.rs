@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod facts;
 pub mod lists;
+pub mod rates;
 pub mod shares;
 pub mod sums;
 pub mod table_shares;
@@ -29,6 +30,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(lists::check(model));
     findings.extend(changes::check(model));
     findings.extend(table_shares::check(model));
+    findings.extend(rates::check(model));
     findings.extend(catalogue::check(model));
     findings.extend(catalogue::category_shares(model));
     findings.sort_by(|a, b| {
