@@ -49,6 +49,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0010_registers.sql"),
     include_str!("../migrations/sqlite/0011_psych_archive.sql"),
     include_str!("../migrations/sqlite/0012_points.sql"),
+    include_str!("../migrations/sqlite/0013_points_reads.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -60,6 +61,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0010_registers.sql"),
     include_str!("../migrations/postgres/0011_psych_archive.sql"),
     include_str!("../migrations/postgres/0012_points.sql"),
+    include_str!("../migrations/postgres/0013_points_reads.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -125,6 +125,17 @@ impl Store {
     }
 }
 
+/// One read of a student's records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReadEntry {
+    /// The student's number (学号).
+    pub student: String,
+    pub reader: String,
+    pub what: String,
+    /// When, in UTC as stored (`nianbao_core::clock::beijing_time` shows it).
+    pub read_at: String,
+}
+
 /// One event as shown in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventRecord {
@@ -871,6 +882,67 @@ impl PointsStore {
                     reason: r.try_get("reason")?,
                     evidence: r.try_get("evidence")?,
                     reverses: r.try_get("reverses")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Logs that `reader` read a student's `what` (画像, 积分流水 …): the ledger holds minors'
+    /// records, and every read of one of them is kept with who and when.
+    pub async fn log_read(
+        &self,
+        sl: &SchoolLedger,
+        student: u32,
+        reader: &str,
+        what: &str,
+    ) -> Result<(), PointsError> {
+        let mut tx = self.db.write().await?;
+        let sql = format!(
+            "INSERT INTO points_read (school_id, student_id, reader, what, read_at) VALUES ($1, $2, $3, $4, {})",
+            self.now_sql()
+        );
+        sqlx::query(&sql)
+            .bind(sl.school_id)
+            .bind(i64::from(student))
+            .bind(reader)
+            .bind(what)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest `limit` reads of students' records, newest first; of one student when
+    /// `student` is given.
+    pub async fn reads(
+        &self,
+        sl: &SchoolLedger,
+        student: Option<u32>,
+        limit: i64,
+    ) -> Result<Vec<ReadEntry>, PointsError> {
+        let rows = sqlx::query(
+            "SELECT student_id, reader, what, read_at FROM points_read \
+             WHERE school_id = $1 AND ($2 < 0 OR student_id = $2) ORDER BY read_at DESC, student_id LIMIT $3",
+        )
+        .bind(sl.school_id)
+        .bind(student.map_or(-1, i64::from))
+        .bind(limit)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get(0)?;
+                let number = sl
+                    .ledger
+                    .roster
+                    .student(int(id, "学生")?)
+                    .map(|s| s.number.clone())
+                    .unwrap_or_default();
+                Ok(ReadEntry {
+                    student: number,
+                    reader: r.try_get(1)?,
+                    what: r.try_get(2)?,
+                    read_at: r.try_get(3)?,
                 })
             })
             .collect()

@@ -93,6 +93,13 @@ pub enum PointsCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// 学生画像与积分流水的查阅记录（谁、何时、查阅了谁的什么），最新在前。
+    Reads {
+        /// 只列这名学生（学号）的查阅记录。
+        student: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// 按规则评出奖项与推荐名单，并写明每人的理由。
     Awards {
         #[arg(long)]
@@ -556,6 +563,7 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
             let id = student_id(&sl, &student)?;
             let profile = aggregate::profile(&sl.ledger, id, &span)
                 .with_context(|| format!("名册中没有学号为「{student}」的学生"))?;
+            store.log_read(&sl, id, &actor(), "八维画像").await?;
             if let Some(path) = &svg {
                 std::fs::write(path, aggregate::radar_svg(&profile))
                     .with_context(|| format!("无法写入 {}", path.display()))?;
@@ -591,6 +599,7 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
             let code = school(store, &args.school).await?;
             let sl = store.open_ledger(&code).await?;
             let id = student_id(&sl, &student)?;
+            store.log_read(&sl, id, &actor(), "积分流水").await?;
             for e in store.history(&sl, id, limit).await? {
                 println!(
                     "{}\t{}\t{} {}\t{:+}\t{}（{}）\t{}{}{}",
@@ -697,6 +706,35 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
                 csv.as_deref(),
             )
             .await?;
+        }
+        PointsCommand::Reads { student, limit } => {
+            let code = school(store, &args.school).await?;
+            let sl = store.open_ledger(&code).await?;
+            let id = match &student {
+                Some(number) => Some(student_id(&sl, number)?),
+                None => None,
+            };
+            let reads = store.reads(&sl, id, limit.clamp(1, 10_000)).await?;
+            if reads.is_empty() {
+                println!("没有查阅记录");
+            }
+            for r in reads {
+                let name = sl
+                    .ledger
+                    .roster
+                    .id_of(&r.student)
+                    .and_then(|id| sl.ledger.roster.student(id))
+                    .map(|s| s.name.as_str())
+                    .unwrap_or("");
+                println!(
+                    "{}\t{}\t{} {}\t{}",
+                    nianbao_core::clock::beijing_time(&r.read_at),
+                    r.reader,
+                    r.student,
+                    name,
+                    r.what
+                );
+            }
         }
         PointsCommand::Bench { repeat } => {
             let code = school(store, &args.school).await?;

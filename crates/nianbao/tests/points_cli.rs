@@ -134,4 +134,17 @@ fn points_commands_end_to_end() {
     );
     let summary = ok(dir, &["summary", "--group", "class", "--by", "competency"]);
     assert!(summary.contains("2025级汽修1班"), "{summary}");
+
+    // Every read of a student's profile or history is logged: who, when, whose, what.
+    let reads = ok(dir, &["reads"]);
+    let lines: Vec<&str> = reads.lines().collect();
+    assert_eq!(lines.len(), 2, "{reads}");
+    assert!(
+        reads.contains("2025001 张明\t八维画像") && reads.contains("2025002 李华\t积分流水"),
+        "{reads}"
+    );
+    assert!(lines.iter().all(|l| l.contains("cli")), "{reads}");
+    let one = ok(dir, &["reads", "2025002"]);
+    assert_eq!(one.lines().count(), 1, "{one}");
+    assert!(one.contains("积分流水"), "{one}");
 }
