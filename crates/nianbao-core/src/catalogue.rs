@@ -22,6 +22,16 @@ pub enum ValueKind {
 }
 
 impl ValueKind {
+    /// What a value of this kind is, in Chinese ("非负整数").
+    pub fn expected(self) -> &'static str {
+        match self {
+            ValueKind::Count => "非负整数",
+            ValueKind::Amount | ValueKind::Ratio => "非负数",
+            ValueKind::Percent => "0 到 100 之间的百分数",
+            ValueKind::Change => "百分数（可为负）",
+        }
+    }
+
     /// Whether `value` is acceptable; otherwise what was expected, in Chinese.
     pub fn accepts(self, value: f64) -> Result<(), &'static str> {
         if !value.is_finite() {
@@ -64,12 +74,62 @@ pub struct Element {
     /// into a form, a template or a dataset folder: its facts come from the register.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<String>,
+    /// The largest value accepted (the smallest is its negative for a change), in the
+    /// element's unit. Unset in the file, it is the limit of the element's kind from the
+    /// `[limits]` table of elements.toml.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 impl Element {
     /// Whether the element's facts are computed from a register rather than entered.
     pub fn is_computed(&self) -> bool {
         self.register.is_some()
+    }
+
+    /// Whether `value` is acceptable for this element: of its kind and within its bound;
+    /// otherwise what was expected, in Chinese.
+    pub fn accepts(&self, value: f64) -> Result<(), String> {
+        self.kind.accepts(value).map_err(str::to_string)?;
+        match self.max {
+            Some(max) if value > max || (self.kind == ValueKind::Change && value < -max) => {
+                Err(format!(
+                    "{}（{}不超过 {}{}）",
+                    self.kind.expected(),
+                    if self.kind == ValueKind::Change {
+                        "绝对值"
+                    } else {
+                        ""
+                    },
+                    crate::number::grouped(max, 0),
+                    self.unit
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The largest value of each kind of element, unless an element sets its own `max`
+/// (the `[limits]` table of elements.toml). A percentage is bounded by 100 by its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindLimits {
+    pub count: f64,
+    pub amount: f64,
+    pub ratio: f64,
+    pub change: f64,
+}
+
+impl KindLimits {
+    pub fn of(&self, kind: ValueKind) -> Option<f64> {
+        match kind {
+            ValueKind::Count => Some(self.count),
+            ValueKind::Amount => Some(self.amount),
+            ValueKind::Ratio => Some(self.ratio),
+            ValueKind::Change => Some(self.change),
+            ValueKind::Percent => None,
+        }
     }
 }
 
@@ -109,6 +169,15 @@ impl ElementCatalogue {
 
     pub fn get(&self, code: &str) -> Option<&Element> {
         self.elements.get(code)
+    }
+
+    /// Gives every element without its own `max` the limit of its kind.
+    pub fn apply_limits(&mut self, limits: &KindLimits) {
+        for element in self.elements.values_mut() {
+            if element.max.is_none() {
+                element.max = limits.of(element.kind);
+            }
+        }
     }
 
     /// The element's Chinese name, or the code itself when it is unknown.
@@ -200,6 +269,7 @@ mod tests {
             dimension: Dimension::School,
             section: String::new(),
             register: None,
+            max: None,
         };
         let mut catalogue = ElementCatalogue::new(vec![element("staff.total")]).unwrap();
         assert!(catalogue.insert(element("staff.total.x")).is_err());

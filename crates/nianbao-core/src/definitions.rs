@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::catalogue::{Element, ElementCatalogue, MajorCatalogue, ValueKind};
+use crate::catalogue::{Element, ElementCatalogue, KindLimits, MajorCatalogue, ValueKind};
 use crate::check::{Rule, RuleError, RuleSet, RuleSpec};
 use crate::indicator::{
     Indicator, IndicatorError, IndicatorSpec, Standard, StandardSpec, reported_element,
@@ -61,6 +61,7 @@ pub enum DefinitionError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ElementsFile {
+    limits: KindLimits,
     element: Vec<Element>,
 }
 
@@ -158,6 +159,7 @@ impl Definitions {
                     dimension: Default::default(),
                     section: indicator.section.clone(),
                     register: None,
+                    max: None,
                 })
                 .map_err(|code| DefinitionError::DuplicateElement {
                     file: sources.indicators.0.clone(),
@@ -176,6 +178,8 @@ impl Definitions {
                     })?;
             standards.push(standard);
         }
+
+        elements.apply_limits(&elements_file.limits);
 
         let rule_specs: RulesFile = parse(&sources.rules)?;
         let rule_error = |source| DefinitionError::Rule {

@@ -687,6 +687,7 @@ mod tests {
             dimension,
             section: String::new(),
             register: None,
+            max: None,
         };
         ElementCatalogue::new(vec![
             e("staff.total", "教职工总数", Dimension::School),

@@ -13,6 +13,7 @@ pub mod check;
 pub mod clock;
 pub mod dataset;
 pub mod definitions;
+pub mod deletion;
 pub mod expr;
 pub mod finding;
 pub mod indicator;

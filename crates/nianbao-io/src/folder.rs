@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nianbao_core::catalogue::Dimension;
+use nianbao_core::catalogue::{Dimension, Element};
 use nianbao_core::{Dataset, Definitions, FactKey, Major, School, Year};
 use toml::de::{DeTable, DeValue};
 
+use crate::bounded::read_text;
 use crate::error::ImportError;
 use crate::headers::*;
 
@@ -24,7 +25,7 @@ pub fn read_dataset(dir: &Path, definitions: &Definitions) -> Result<Dataset, Im
     let school = read_school(&dir.join(SCHOOL_FILE))?;
     let mut data = Dataset::new(school);
     data.majors = read_majors(&dir.join(MAJORS_FILE), definitions)?;
-    read_students(&dir.join(STUDENTS_FILE), &mut data)?;
+    read_students(&dir.join(STUDENTS_FILE), definitions, &mut data)?;
     let years_dir = dir.join(YEARS_DIR);
     if years_dir.is_dir() {
         for path in year_files(&years_dir)? {
@@ -34,15 +35,13 @@ pub fn read_dataset(dir: &Path, definitions: &Definitions) -> Result<Dataset, Im
     Ok(data)
 }
 
-fn read_text(path: &Path) -> Result<String, ImportError> {
-    fs::read_to_string(path).map_err(|e| {
-        let problem = match e.kind() {
-            std::io::ErrorKind::NotFound => "文件不存在".to_string(),
-            std::io::ErrorKind::InvalidData => "不是 UTF-8 编码的文本文件".to_string(),
-            _ => format!("无法读取：{e}"),
-        };
-        ImportError::new(path, problem)
-    })
+/// A number as an error message shows it: short, even when it is absurdly large.
+fn shown(number: f64) -> String {
+    if number.abs() >= 1e15 {
+        format!("{number:e}")
+    } else {
+        number.to_string()
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -211,11 +210,7 @@ fn parse_year(text: &str) -> Result<Year, String> {
 }
 
 /// Parses a cell as a value of the element's kind; `None` for an empty cell.
-fn parse_value(
-    text: &str,
-    code: &str,
-    definitions_kind: nianbao_core::ValueKind,
-) -> Result<Option<f64>, String> {
+fn parse_value(text: &str, element: &Element) -> Result<Option<f64>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -223,23 +218,32 @@ fn parse_value(
     let value: f64 = text
         .replace(',', "")
         .parse()
-        .map_err(|_| format!("应为数值（{code}），实际为「{text}」"))?;
-    definitions_kind
+        .map_err(|_| format!("应为数值（{}），实际为「{text}」", element.name))?;
+    element
         .accepts(value)
         .map_err(|expected| format!("应为{expected}，实际为「{text}」"))?;
     Ok(Some(value))
 }
 
-fn read_students(path: &Path, data: &mut Dataset) -> Result<(), ImportError> {
+fn read_students(
+    path: &Path,
+    definitions: &Definitions,
+    data: &mut Dataset,
+) -> Result<(), ImportError> {
     if !path.exists() {
         return Ok(());
     }
     let csv = Csv::read(path)?;
     let name_col = csv.column(MAJOR_NAME)?;
     let year_col = csv.column(YEAR)?;
-    let value_cols: Vec<(usize, &str, &str)> = STUDENT_COLUMNS
+    let value_cols: Vec<(usize, &str, &Element)> = STUDENT_COLUMNS
         .iter()
-        .map(|(header, code)| csv.column(header).map(|i| (i, *header, *code)))
+        .map(|(header, code)| {
+            let element = definitions.elements.get(code).ok_or_else(|| {
+                ImportError::new(path, format!("定义中没有数据项「{code}」")).column(*header)
+            })?;
+            csv.column(header).map(|i| (i, *header, element))
+        })
         .collect::<Result<_, _>>()?;
     let mut seen: BTreeMap<(String, Year), usize> = BTreeMap::new();
     for (line, row) in &csv.rows {
@@ -260,11 +264,10 @@ fn read_students(path: &Path, data: &mut Dataset) -> Result<(), ImportError> {
                 format!("专业「{name}」{year}年的数据重复（第 {first} 行已有）"),
             ));
         }
-        for (index, header, code) in &value_cols {
-            let value = parse_value(csv.cell(row, *index), code, nianbao_core::ValueKind::Count)
-                .map_err(|p| at(header, p))?;
+        for (index, header, element) in &value_cols {
+            let value = parse_value(csv.cell(row, *index), element).map_err(|p| at(header, p))?;
             if let Some(value) = value {
-                data.set(FactKey::major(year, *code, name), value);
+                data.set(FactKey::major(year, element.code.clone(), name), value);
             }
         }
     }
@@ -369,11 +372,15 @@ impl YearReader<'_> {
         let Some(number) = number else {
             return Err(self.error(value.span(), code, format!("「{}」应为数值", element.name)));
         };
-        element.kind.accepts(number).map_err(|expected| {
+        element.accepts(number).map_err(|expected| {
             self.error(
                 value.span(),
                 code,
-                format!("「{}」应为{expected}，实际为 {number}", element.name),
+                format!(
+                    "「{}」应为{expected}，实际为 {}",
+                    element.name,
+                    shown(number)
+                ),
             )
         })?;
         self.data.set(FactKey::school(self.year, code), number);

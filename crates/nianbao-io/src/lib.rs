@@ -11,9 +11,11 @@
 //! Reading turns text into typed values at the edge; every error names the file, the row
 //! or line, the column or key, and what was expected.
 
+mod bounded;
 mod error;
 mod folder;
 mod headers;
 
+pub use bounded::{MAX_FILE_BYTES, read_file, read_text};
 pub use error::ImportError;
 pub use folder::{read_dataset, write_dataset};

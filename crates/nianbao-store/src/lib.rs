@@ -127,6 +127,8 @@ pub enum StoreError {
     Import(Box<nianbao_systems::ImportErrors>),
     #[error("{0}")]
     Refused(String),
+    #[error("{0}")]
+    MassDeletion(String),
     #[error(transparent)]
     Seal(#[from] nianbao_systems::psych::SealError),
     #[error("积分账本：{0}")]
@@ -276,6 +278,18 @@ impl Store {
         data: &Dataset,
         actor: &str,
     ) -> Result<SaveSummary, StoreError> {
+        self.import_dataset(data, actor, None).await
+    }
+
+    /// As [`Store::save_dataset`]; with `guard` (the element catalogue, for names), an
+    /// import that would delete a large share of the stored facts, or every fact of one
+    /// element or year, is refused with [`StoreError::MassDeletion`] and nothing changes.
+    pub async fn import_dataset(
+        &self,
+        data: &Dataset,
+        actor: &str,
+        guard: Option<&nianbao_core::ElementCatalogue>,
+    ) -> Result<SaveSummary, StoreError> {
         let mut tx = self.db.write().await?;
         let mut log = ChangeLog {
             actor,
@@ -328,6 +342,12 @@ impl Store {
         school::write_majors(&mut tx, school_id, &old_majors, &data.majors, &mut log).await?;
 
         let old_facts = load_facts(&mut tx, school_id).await?;
+        if let Some(elements) = guard
+            && let Some(reason) =
+                nianbao_core::deletion::mass_deletion(&old_facts, &data.facts, elements)
+        {
+            return Err(StoreError::MassDeletion(reason));
+        }
         let mut summary = SaveSummary::default();
         for (key, value) in &data.facts {
             match old_facts.get(key) {

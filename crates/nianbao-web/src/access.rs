@@ -101,6 +101,7 @@ mod tests {
             dimension,
             section: "1.5".into(),
             register: None,
+            max: None,
         }
     }
 

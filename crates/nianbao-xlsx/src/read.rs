@@ -815,9 +815,10 @@ fn parse_value(cell: Option<&Cell>, element: &Element) -> Result<Option<f64>, St
     let Some(cell) = cell else {
         return Ok(None);
     };
-    let check = |value: f64, found: &str| match kind.accepts(value) {
+    let check = |value: f64, found: &str| match element.accepts(value) {
         Ok(()) => Ok(Some(value)),
-        Err(_) => Err(format!("应为{wanted}，实际为「{found}」")),
+        Err(_) if kind.accepts(value).is_err() => Err(format!("应为{wanted}，实际为「{found}」")),
+        Err(bounded) => Err(format!("应为{bounded}，实际为「{found}」")),
     };
     match &cell.value {
         Value::Empty if cell.formula => Err(format!(

@@ -46,7 +46,12 @@ enum Command {
     /// 创建数据库，或把已有数据库升级到当前结构。
     Init,
     /// 导入数据文件夹（school.toml、majors.csv、students.csv、years/*.toml），全部成功或全部不变。
-    Import { path: PathBuf },
+    Import {
+        path: PathBuf,
+        /// 允许本次导入删除大量已有数据（超过两成，或某一数据项、某一年度的全部数据）。
+        #[arg(long)]
+        allow_deletions: bool,
+    },
     /// 把学校的数据导出为文件夹，可再用 import 导入。
     Export {
         path: PathBuf,
@@ -404,7 +409,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("数据库已就绪：{}", db.describe());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { path } => {
+        Command::Import {
+            path,
+            allow_deletions,
+        } => {
             let data = nianbao_io::read_dataset(&path, &definitions)?;
             let content_dir = path.join(CONTENT_FOLDER);
             let content = if content_dir.is_dir() {
@@ -413,7 +421,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 None
             };
             let store = open_store(db).await?;
-            let summary = store.save_dataset(&data, &actor()).await?;
+            let guard = (!allow_deletions).then_some(&definitions.elements);
+            let summary = store.import_dataset(&data, &actor(), guard).await?;
             println!(
                 "已导入 {}（{}）：新增 {} 项，修改 {} 项，删除 {} 项数据",
                 data.school.name, data.school.code, summary.added, summary.changed, summary.removed

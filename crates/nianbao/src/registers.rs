@@ -336,7 +336,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>> {
             MAX_FILE_BYTES / (1024 * 1024)
         );
     }
-    std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))
+    Ok(nianbao_io::read_file(path, MAX_FILE_BYTES as u64)?)
 }
 
 fn read_table(
@@ -632,11 +632,10 @@ fn load_key(file: Option<&Path>) -> Result<Key> {
         if size > 1024 {
             bail!("{} 不像是密钥文件（过大）", path.display());
         }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("无法读取密钥文件 {}", path.display()))?,
-        );
-        return Ok(Key::parse(&text)?);
+        let bytes = zeroize::Zeroizing::new(nianbao_io::read_file(path, 1024)?);
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("{} 不像是密钥文件（不是文本）", path.display()))?;
+        return Ok(Key::parse(text)?);
     }
     match std::env::var("NIANBAO_PSYCH_KEY") {
         Ok(text) => Ok(Key::parse(&zeroize::Zeroizing::new(text))?),

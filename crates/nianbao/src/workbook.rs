@@ -122,7 +122,7 @@ async fn import(
             }
         );
     }
-    let bytes = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let bytes = nianbao_io::read_file(file, limits.max_upload_bytes as u64)?;
     let code = pick_school(store, school).await?;
     let data = store.load_dataset(&code).await?;
     // The years the workbook was made for; without its base values, the report year's.

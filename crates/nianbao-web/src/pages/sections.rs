@@ -421,7 +421,11 @@ pub async fn save(
         let expected = parse_input(original, element.kind).map_err(|_| {
             WebError::BadRequest(format!("表单中「{field}」的原值无法识别，请刷新页面"))
         })?;
-        match parse_input(text, element.kind) {
+        let bounded = |value: Option<f64>| match value.map(|v| element.accepts(v)) {
+            Some(Err(expected)) => Err(format!("应为{expected}，实际为「{}」", text.trim())),
+            _ => Ok(value),
+        };
+        match parse_input(text, element.kind).and_then(bounded) {
             Ok(value) if value.map(f64::to_bits) != expected.map(f64::to_bits) => {
                 edits.push(FactEdit {
                     key,
