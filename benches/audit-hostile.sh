@@ -7,7 +7,7 @@
 #   line.txt      one line of 5 MB of prose with numbers
 #   big.txt       51 MB of text (over the 50 MB bound)
 #   real-10mb.txt a real report repeated to 10 MB (the file given, default the sample report
-#                 in ../shared); its MB/s is printed
+#                 in ../shared), and real-48mb.txt the same to 48 MB; their MB/s are printed
 #
 # Usage: benches/audit-hostile.sh [REPORT.txt]
 # Environment: CARGO_TARGET_DIR (release build; default /var/tmp/nianbao-target-release)
@@ -36,8 +36,9 @@ piece = '学校共有教师12人，学生300人，实训设备价值1.5万元'
 with open(path('line.txt'), 'w') as f:
     line = piece * (5_000_000 // len(piece.encode()) + 1)
     f.write(line.encode()[:5_000_000].decode('utf-8', 'ignore') + '\n')
-with open(path('big.txt'), 'w') as f:
-    f.write(('教职工 100 人。\n' * 4_000_000)[: 51 * 1024 * 1024 // 3])
+line = '教职工 100 人。\n'.encode()
+with open(path('big.txt'), 'wb') as f:
+    f.write(line * (51 * 1024 * 1024 // len(line) + 1))
 with zipfile.ZipFile(path('bomb.docx'), 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
     z.writestr('[Content_Types].xml', '<Types/>')
     with z.open('word/document.xml', 'w', force_zip64=True) as f:
@@ -53,6 +54,8 @@ if os.path.exists(report):
         out.append(text); size += len(text.encode())
     with open(path('real-10mb.txt'), 'w') as f:
         f.write(''.join(out))
+    with open(path('real-48mb.txt'), 'w') as f:
+        f.write(''.join(out) * 4 + text * ((8_000_000) // len(text.encode())))
 else:
     print(f'未找到报告 {report}：跳过 real-10mb.txt', file=sys.stderr)
 PY
@@ -60,7 +63,7 @@ ls -l "$WORK" | awk 'NR > 1 { printf "%-14s %12d 字节\n", $9, $5 }'
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '%-14s %10s %12s %6s  %s\n' 文件 秒（中位） 峰值内存MB 退出 信息
-for name in numbers.txt nested.html bomb.docx line.txt big.txt real-10mb.txt; do
+for name in numbers.txt nested.html bomb.docx line.txt big.txt real-10mb.txt real-48mb.txt; do
     file="$WORK/$name"
     [ -f "$file" ] || continue
     : > "$WORK/times"; : > "$WORK/rss"
@@ -77,8 +80,8 @@ for name in numbers.txt nested.html bomb.docx line.txt big.txt real-10mb.txt; do
     note=$(grep -v -E "^\s|Command (exited|terminated)" "$WORK/err" | head -n 1 | cut -c1-120 || true)
     [ -n "$note" ] || note="$(grep -c '' "$WORK/out") 行结果"
     printf '%-14s %10s %12s %6s  %s\n' "$name" "$seconds" "$rss" "$status" "$note"
-    if [ "$name" = real-10mb.txt ]; then
+    case "$name" in real-*)
         bytes=$(stat -c %s "$file")
-        echo "$bytes $seconds" | awk '{ printf "real-10mb.txt 吞吐：%.1f MB/s\n", $1 / 1e6 / $2 }'
-    fi
+        echo "$name $bytes $seconds" | awk '{ printf "%s 吞吐：%.1f MB/s\n", $1, $2 / 1e6 / $3 }'
+    esac
 done

@@ -496,3 +496,27 @@ fn rates_recomputed_from_the_counts_they_name() {
         audit(text)
     );
 }
+
+#[test]
+fn per_student_figures_of_any_amount() {
+    let prose = "2024 年全日制在校生 3,600 人。\n学校总收入 9,860 万元，其中财政拨款 8,420 万元，其他收入 1,440 万元。\n生均财政拨款 2.43 万元。\n";
+    let found: Vec<Finding> = audit(prose)
+        .into_iter()
+        .filter(|f| f.rule == "per-student")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("2.34"), "{found:#?}");
+    assert!(
+        audit(&prose.replace("2.43", "2.34"))
+            .iter()
+            .all(|f| f.rule != "per-student")
+    );
+    // From a table of incomes in 万元.
+    let table = "2025年质量报告\n在校生 3,025 人。\n表1 收入构成\n收入项目\t金额（万元）\n财政经常性补助\t5,480\n事业收入\t420\n合计\t5,900\n\n生均财政经常性补助 1.88 万元。\n";
+    let found: Vec<Finding> = audit(table)
+        .into_iter()
+        .filter(|f| f.rule == "per-student")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("1.81"), "{found:#?}");
+}

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod facts;
 pub mod lists;
+pub mod per_student;
 pub mod rates;
 pub mod shares;
 pub mod sums;
@@ -31,6 +32,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(changes::check(model));
     findings.extend(table_shares::check(model));
     findings.extend(rates::check(model));
+    findings.extend(per_student::check(model, &facts));
     findings.extend(catalogue::check(model));
     findings.extend(catalogue::category_shares(model));
     findings.sort_by(|a, b| {
