@@ -7,6 +7,7 @@
 
 mod accounts;
 mod authoring;
+mod backup;
 mod database;
 mod edits;
 pub mod points;
@@ -63,6 +64,15 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0012_points.sql"),
     include_str!("../migrations/postgres/0013_points_reads.sql"),
 ];
+
+/// The schema migrations of the store's tables on `backend`, oldest first; a store at
+/// version N has had the first N applied.
+pub fn migrations(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS,
+        Backend::Postgres => POSTGRES_MIGRATIONS,
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -240,10 +250,7 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
+        let migrations = migrations(self.backend);
         self.db.migrate("schema_version", 4242, migrations).await
     }
 

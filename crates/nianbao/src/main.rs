@@ -146,6 +146,8 @@ enum Command {
         #[arg(long, env = "NIANBAO_PSYCH_KEY_FILE")]
         psych_key_file: Option<PathBuf>,
     },
+    /// 备份：把正在使用的 SQLite 数据库完整复制到新文件（不会覆盖已有文件）。
+    Backup { file: PathBuf },
     /// 查看学校数据最近的修改记录。
     History {
         #[arg(long)]
@@ -620,6 +622,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             nianbao_web::serve(state, addr)
                 .await
                 .with_context(|| format!("无法在 {addr} 上提供网页服务"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { file } => {
+            let store = open_store(db).await?;
+            store.backup(&file).await?;
+            println!(
+                "已备份到 {}（数据库结构版本 {}）",
+                file.display(),
+                store.schema_version().await?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::History { school, limit } => {

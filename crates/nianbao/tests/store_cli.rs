@@ -160,3 +160,19 @@ fn a_write_that_waits_too_long_says_the_store_is_busy_and_saves_nothing() {
     let history = ok(&nianbao(&db, &["history", "--limit", "100000"]));
     assert!(!history.contains("被挡住的说明"));
 }
+
+#[test]
+fn a_backup_is_a_store_with_the_same_data_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    demo(dir.path(), &db);
+    let backup = dir.path().join("备份 2025#1.db");
+    let out = ok(&nianbao(&db, &["backup", backup.to_str().unwrap()]));
+    assert!(out.contains("已备份到"), "{out}");
+    let again = nianbao(&db, &["backup", backup.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已存在"));
+    for args in [&["schools"][..], &["history", "--limit", "100000"][..]] {
+        assert_eq!(ok(&nianbao(&backup, args)), ok(&nianbao(&db, args)));
+    }
+}

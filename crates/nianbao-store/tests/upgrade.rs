@@ -1,0 +1,112 @@
+//! A store written before the latest migrations opens, is brought up to date and keeps its
+//! data; a backup taken while the store is in use opens as a store with the same data.
+
+use nianbao_core::{Dataset, FactKey, OrgPath, School, Year};
+use nianbao_store::{Backend, Database, OpenOptions, Store, migrations};
+
+fn year(y: i64) -> Year {
+    Year::new(y).unwrap()
+}
+
+/// The number of migrations of the release before the points ledger moved into the store
+/// (0001–0011).
+const EARLIER_RELEASE: usize = 8;
+
+#[tokio::test]
+async fn a_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("earlier.db");
+    let all = migrations(Backend::Sqlite);
+    assert!(all.len() > EARLIER_RELEASE);
+    {
+        // What the earlier release made of a store: its schema, and rows written the way
+        // it wrote them.
+        let db = Database::open_sqlite(&path, OpenOptions::default())
+            .await
+            .unwrap();
+        db.migrate("schema_version", 4242, &all[..EARLIER_RELEASE])
+            .await
+            .unwrap();
+        let mut tx = db.write().await.unwrap();
+        let profile = serde_json::to_string(&School {
+            code: "old".into(),
+            name: "旧版学校".into(),
+            report_year: year(2025),
+            ..School::default()
+        })
+        .unwrap();
+        sqlx::query("INSERT INTO org_unit (id, parent_id, level, name, path) VALUES (1, NULL, 'school', '旧版学校', '旧版学校')")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO school (id, org_unit_id, code, name, profile) VALUES (1, 1, 'old', '旧版学校', $1)")
+            .bind(profile)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        for statement in [
+            "INSERT INTO fact (school_id, year, element, major, value) VALUES (1, 2025, 'staff.total', '', 639)",
+            "INSERT INTO fact (school_id, year, element, major, value) VALUES (1, 2025, 'major.intake', '会计事务', 213)",
+            "INSERT INTO change_log (school_id, changed_at, actor, entity, record, old_value, new_value) VALUES (1, '2025-09-01T08:00:00Z', 'cli:old', 'fact', '2025 staff.total', NULL, '639')",
+        ] {
+            sqlx::query(statement).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        db.close().await;
+    }
+
+    let store = Store::open_sqlite(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), all.len() as i64);
+    let data = store.load_dataset("old").await.unwrap();
+    assert_eq!(data.school.name, "旧版学校");
+    assert_eq!(
+        data.facts[&FactKey::school(year(2025), "staff.total")],
+        639.0
+    );
+    assert_eq!(
+        data.facts[&FactKey::major(year(2025), "major.intake", "会计事务")],
+        213.0
+    );
+    let history = store.history("old", 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].actor, "cli:old");
+    // And it takes new writes.
+    let mut changed = data.clone();
+    changed.set(FactKey::school(year(2025), "staff.total"), 640.0);
+    store.save_dataset(&changed, "tester").await.unwrap();
+    assert_eq!(store.history("old", 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_backup_taken_in_use_opens_with_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("live.db"))
+        .await
+        .unwrap();
+    let school = School {
+        code: "bk".into(),
+        name: "备份学校".into(),
+        org_unit: OrgPath {
+            province: "某省".into(),
+            city: "某市".into(),
+            district: "某区".into(),
+        },
+        report_year: year(2025),
+        ..School::default()
+    };
+    let mut data = Dataset::new(school);
+    data.set(FactKey::school(year(2025), "staff.total"), 639.0);
+    store.save_dataset(&data, "tester").await.unwrap();
+
+    let target = dir.path().join("备份 2025#1.db");
+    store.backup(&target).await.unwrap();
+    let again = store.backup(&target).await.unwrap_err();
+    assert!(again.to_string().contains("已存在"), "{again}");
+
+    let copy = Store::open_sqlite(&target).await.unwrap();
+    assert_eq!(copy.load_dataset("bk").await.unwrap(), data);
+    assert_eq!(
+        copy.history("bk", 100).await.unwrap(),
+        store.history("bk", 100).await.unwrap()
+    );
+}
