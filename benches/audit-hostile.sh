@@ -62,11 +62,11 @@ PY
 ls -l "$WORK" | awk 'NR > 1 { printf "%-14s %12d 字节\n", $9, $5 }'
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-printf '%-14s %10s %12s %6s  %s\n' 文件 秒（中位） 峰值内存MB 退出 信息
+printf '%-14s %10s %10s %12s %6s  %s\n' 文件 秒（中位） CPU秒 峰值内存MB 退出 信息
 for name in numbers.txt nested.html bomb.docx line.txt big.txt real-10mb.txt real-48mb.txt; do
     file="$WORK/$name"
     [ -f "$file" ] || continue
-    : > "$WORK/times"; : > "$WORK/rss"
+    : > "$WORK/times"; : > "$WORK/rss"; : > "$WORK/cpu"
     for _ in 1 2 3; do
         set +e
         /usr/bin/time -v "$BIN" "$file" > "$WORK/out" 2> "$WORK/err"
@@ -74,14 +74,16 @@ for name in numbers.txt nested.html bomb.docx line.txt big.txt real-10mb.txt rea
         set -e
         grep "Elapsed (wall clock)" "$WORK/err" | awk '{ n = split($NF, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' >> "$WORK/times"
         grep "Maximum resident" "$WORK/err" | awk '{ printf "%.1f\n", $NF / 1024 }' >> "$WORK/rss"
+        grep -E "(User|System) time" "$WORK/err" | awk '{ s += $NF } END { printf "%.2f\n", s }' >> "$WORK/cpu"
     done
     seconds=$(median < "$WORK/times")
     rss=$(median < "$WORK/rss")
+    cpu=$(median < "$WORK/cpu")
     note=$(grep -v -E "^\s|Command (exited|terminated)" "$WORK/err" | head -n 1 | cut -c1-120 || true)
     [ -n "$note" ] || note="$(grep -c '' "$WORK/out") 行结果"
-    printf '%-14s %10s %12s %6s  %s\n' "$name" "$seconds" "$rss" "$status" "$note"
+    printf '%-14s %10s %10s %12s %6s  %s\n' "$name" "$seconds" "$cpu" "$rss" "$status" "$note"
     case "$name" in real-*)
         bytes=$(stat -c %s "$file")
-        echo "$name $bytes $seconds" | awk '{ printf "%s 吞吐：%.1f MB/s\n", $1, $2 / 1e6 / $3 }'
+        echo "$name $bytes $seconds $cpu" | awk '{ printf "%s 吞吐：%.1f MB/s（按 CPU 时间 %.1f MB/s）\n", $1, $2 / 1e6 / $3, $2 / 1e6 / $4 }'
     esac
 done

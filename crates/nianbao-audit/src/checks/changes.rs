@@ -58,6 +58,9 @@ const LATER: &[&str] = &[
     "降到",
 ];
 
+/// How many figures before and after a change are read for its two figures.
+const NEAR: usize = 16;
+
 /// The earlier figure a change is measured from.
 struct Earlier {
     value: f64,
@@ -144,8 +147,9 @@ fn check_change(model: &Model, sentence: std::ops::Range<usize>, index: usize) -
             !q.is_percent() && same_unit_family(&q.unit, &change.quantity.unit)
         }
     };
-    let candidates: Vec<usize> = sentence
-        .clone()
+    // The figures around the change (a sentence runs on without bound only in broken text).
+    let window = sentence.start.max(index.saturating_sub(NEAR))..sentence.end.min(index + NEAR);
+    let candidates: Vec<usize> = window
         .filter(|&j| j != index && !is_change(j) && claims[j].quantity.approx == Approx::Exact)
         .filter(|&j| fits(&claims[j].quantity) && claims[j].quantity.upper.is_none())
         .collect();
