@@ -878,14 +878,19 @@ fn find_breakdowns(
         {
             return Some(Opener::Inline { exhaustive: true });
         }
-        if let Some(scope) = sentence_scope(before) {
-            let scoped_total = !first_in_sentence
-                && claims[i - 1].quantity.span.end <= before.len() + sentence.start
-                && i >= 1
-                && sentence_scope(
-                    &text[claims[i - 1].quantity.span.end..claim.quantity.span.start],
-                )
-                .is_some();
+        // The population is named before the first amount of the sentence, or between the
+        // total it counts ("在 240 名专任教师中") and this amount; only that text is read.
+        let scope_text = if first_in_sentence {
+            before
+        } else {
+            &text[claims[i - 1]
+                .quantity
+                .span
+                .end
+                .min(claim.quantity.span.start)..claim.quantity.span.start]
+        };
+        if let Some(scope) = sentence_scope(scope_text) {
+            let scoped_total = !first_in_sentence;
             if (first_in_sentence || scoped_total) && scope.chars().count() >= 2 {
                 return Some(Opener::Scope);
             }

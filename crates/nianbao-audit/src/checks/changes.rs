@@ -61,6 +61,9 @@ const LATER: &[&str] = &[
 /// How many figures before and after a change are read for its two figures.
 const NEAR: usize = 16;
 
+/// How far from a figure, in lines, a table that holds it is looked for.
+const NEAR_LINES: usize = 300;
+
 /// The earlier figure a change is measured from.
 struct Earlier {
     value: f64,
@@ -321,7 +324,15 @@ fn relative_rounding(now: &Quantity, earlier: Option<&Quantity>, before: f64) ->
 /// figure of the same row (or column) under the year before.
 fn in_tables(model: &Model, now: &Claim) -> Option<Earlier> {
     let year = now.year?;
-    for table in &model.tables {
+    // The tables near the figure (within NEAR_LINES lines), found by their first line.
+    let line = now.lines.first().copied().unwrap_or(0);
+    let from = model
+        .tables
+        .partition_point(|t| t.first_line + NEAR_LINES < line);
+    let tables = model.tables[from..]
+        .iter()
+        .take_while(|t| t.first_line <= line + NEAR_LINES);
+    for table in tables {
         for (r, row) in table.rows.iter().enumerate() {
             for (c, cell) in row.cells.iter().enumerate() {
                 let Some(q) = &cell.value else { continue };
