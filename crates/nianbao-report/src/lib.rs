@@ -13,6 +13,7 @@
 //! the editor writes it; [`photo`] prepares uploaded pictures.
 
 mod appendix;
+pub mod area_report;
 mod assemble;
 pub mod cases;
 pub mod charts;

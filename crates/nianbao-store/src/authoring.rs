@@ -286,6 +286,7 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
+        Store::ensure_open(&mut tx, code, &[year].into()).await?;
         let mut log = ChangeLog {
             actor,
             now: self.now_sql(),
@@ -511,6 +512,7 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
+        Store::ensure_open(&mut tx, code, &[year].into()).await?;
         let mut log = ChangeLog {
             actor,
             now: self.now_sql(),
@@ -631,6 +633,7 @@ impl Store {
         let mut summary = ContentSummary::default();
         let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
+        Store::ensure_open(&mut tx, code, &[year].into()).await?;
         let mut log = ChangeLog {
             actor,
             now: self.now_sql(),

@@ -55,7 +55,7 @@ fn same(a: Option<f64>, b: Option<f64>) -> bool {
 }
 
 /// Parses a change-log record ("2025 staff.total", "2025 major.intake 会计事务") back to a key.
-fn parse_record(record: &str) -> Option<FactKey> {
+pub(crate) fn parse_record(record: &str) -> Option<FactKey> {
     let mut parts = record.splitn(3, ' ');
     let year = Year::new(parts.next()?.parse().ok()?).ok()?;
     let element = parts.next()?.to_string();
@@ -86,6 +86,12 @@ impl Store {
     ) -> Result<SaveSummary, StoreError> {
         let mut tx = self.db.write().await?;
         let school = school_id(&mut tx, code).await?;
+        let years = edits
+            .iter()
+            .filter(|e| !same(e.expected, e.value))
+            .map(|e| e.key.year)
+            .collect();
+        Store::ensure_open(&mut tx, code, &years).await?;
         let mut log = ChangeLog {
             actor,
             now: self.now_sql(),

@@ -6,6 +6,7 @@
 //! (one set per backend, under `migrations/`) and a timestamp expression differ.
 
 mod accounts;
+mod areas;
 mod authoring;
 mod backup;
 mod database;
@@ -20,6 +21,7 @@ use std::path::Path;
 
 pub use accounts::Account;
 pub use accounts::{NewUser, User, hash_password, verify_password};
+pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
     TextConflict, TextSave, TextVersion,
@@ -51,6 +53,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0011_psych_archive.sql"),
     include_str!("../migrations/sqlite/0012_points.sql"),
     include_str!("../migrations/sqlite/0013_points_reads.sql"),
+    include_str!("../migrations/sqlite/0014_areas.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -63,6 +66,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0011_psych_archive.sql"),
     include_str!("../migrations/postgres/0012_points.sql"),
     include_str!("../migrations/postgres/0013_points_reads.sql"),
+    include_str!("../migrations/postgres/0014_areas.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at
@@ -355,6 +359,19 @@ impl Store {
         {
             return Err(StoreError::MassDeletion(reason));
         }
+        let touched: std::collections::BTreeSet<Year> = data
+            .facts
+            .iter()
+            .filter(|(k, v)| old_facts.get(*k).map(|o| o.to_bits()) != Some(v.to_bits()))
+            .map(|(k, _)| k.year)
+            .chain(
+                old_facts
+                    .keys()
+                    .filter(|k| !data.facts.contains_key(*k))
+                    .map(|k| k.year),
+            )
+            .collect();
+        Store::ensure_open(&mut tx, &data.school.code, &touched).await?;
         let mut summary = SaveSummary::default();
         for (key, value) in &data.facts {
             match old_facts.get(key) {
@@ -695,7 +712,7 @@ impl ChangeLog<'_> {
 }
 
 /// Finds or creates province > city > district > school > departments; returns the school's unit.
-async fn ensure_org_units(
+pub(crate) async fn ensure_org_units(
     tx: &mut sqlx::AnyConnection,
     school: &School,
 ) -> Result<i64, StoreError> {
@@ -772,7 +789,7 @@ async fn load_majors(
         .collect()
 }
 
-fn key_of(row: &AnyRow) -> Result<FactKey, StoreError> {
+pub(crate) fn key_of(row: &AnyRow) -> Result<FactKey, StoreError> {
     let year: i64 = row.try_get("year")?;
     let year = Year::new(year).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let major: String = row.try_get("major")?;

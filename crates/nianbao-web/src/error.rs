@@ -44,7 +44,8 @@ impl WebError {
                 | StoreError::NotRevertible(_)
                 | StoreError::UserExists(_)
                 | StoreError::DepartmentRequired(_)
-                | StoreError::WeakPassword(_),
+                | StoreError::WeakPassword(_)
+                | StoreError::Refused(_),
             ) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Store(_) | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

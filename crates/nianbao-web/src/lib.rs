@@ -300,6 +300,24 @@ pub fn router(state: AppState) -> Router {
             post(pages::setup::major),
         )
         .route("/schools/{code}/years/next", post(pages::setup::next_year))
+        .route("/areas", get(pages::bureau::list))
+        .route("/areas/{area}", get(pages::bureau::overview))
+        .route("/areas/{area}/approve", post(pages::bureau::approve))
+        .route("/areas/{area}/compare", get(pages::bureau::compare))
+        .route(
+            "/areas/{area}/compare.xlsx",
+            get(pages::bureau::compare_xlsx),
+        )
+        .route(
+            "/areas/{area}/report",
+            get(pages::bureau::report_page).post(pages::bureau::save_text),
+        )
+        .route("/areas/{area}/report.html", get(pages::bureau::report_html))
+        .route("/areas/{area}/report.docx", get(pages::bureau::report_docx))
+        .route(
+            "/schools/{code}/submission",
+            get(pages::bureau::submission).post(pages::bureau::act),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))

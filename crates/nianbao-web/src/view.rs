@@ -11,6 +11,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("home.html", include_str!("../templates/home.html")),
+    ("areas.html", include_str!("../templates/areas.html")),
+    ("area.html", include_str!("../templates/area.html")),
+    (
+        "submission.html",
+        include_str!("../templates/submission.html"),
+    ),
+    ("compare.html", include_str!("../templates/compare.html")),
+    (
+        "area_report.html",
+        include_str!("../templates/area_report.html"),
+    ),
     (
         "dashboard.html",
         include_str!("../templates/dashboard.html"),

@@ -100,7 +100,7 @@ fn case_edit(title: &str) -> CaseEdit<'_> {
     }
 }
 
-const ROLES: [&str; 8] = [
+const ROLES: [&str; 9] = [
     "anonymous",
     "admin",
     "quality",
@@ -109,6 +109,7 @@ const ROLES: [&str; 8] = [
     "outsider",
     "school_reviewer",
     "counsellor",
+    "district",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -134,378 +135,433 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/",
         method: "GET",
-        expect: "SAAAAAAA",
+        expect: "SAAAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "GET",
-        expect: "AAAAAAAA",
+        expect: "AAAAAAAAA",
     },
     Case {
         pattern: "/static/app.css",
         method: "GET",
-        expect: "AAAAAAAA",
+        expect: "AAAAAAAAA",
+    },
+    Case {
+        pattern: "/areas",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/approve",
+        method: "POST",
+        expect: "SDDDDDDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/compare",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/compare.xlsx",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/report",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/report",
+        method: "POST",
+        expect: "SDDDDDDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/report.html",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/areas/{area}/report.docx",
+        method: "GET",
+        expect: "SDDDADDDA",
+    },
+    Case {
+        pattern: "/schools/{code}/submission",
+        method: "GET",
+        expect: "SDAAADAAA",
+    },
+    Case {
+        pattern: "/schools/{code}/submission",
+        method: "POST",
+        expect: "SDADDDDDA",
     },
     Case {
         pattern: "/schools/{code}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/template.xlsx",
         method: "GET",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook.xlsx",
         method: "GET",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/findings",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/history",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/report",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/report.docx",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/report.pdf",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/admin/users",
         method: "GET",
-        expect: "SADDDDDD",
+        expect: "SADDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/owners",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/upload",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/findings/accept",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/history/{id}/revert",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/admin/users",
         method: "POST",
-        expect: "SADDDDDD",
+        expect: "SADDDDDDD",
     },
     Case {
         pattern: "/static/app.js",
         method: "GET",
-        expect: "AAAAAAAA",
+        expect: "AAAAAAAAA",
     },
     Case {
         pattern: "/schools/{code}/writing",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/preview",
         method: "POST",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/state",
         method: "POST",
-        expect: "SDADDDAD",
+        expect: "SDADDDADD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/comments",
         method: "POST",
-        expect: "SDAADDAD",
+        expect: "SDAADDADD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/history",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/revert",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/comments/{id}/resolve",
         method: "POST",
-        expect: "SDAADDAD",
+        expect: "SDAADDADD",
     },
     Case {
         pattern: "/schools/{code}/cases/new",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/cases",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos/{index}/delete",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/move",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/delete",
         method: "POST",
-        expect: "SDAADDDD",
+        expect: "SDAADDDDD",
     },
     Case {
         pattern: "/schools/{code}/images/{name}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}/{file}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/registers",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/bases",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/bases/export/{kind}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/training",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/training/export/{kind}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/courses",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/courses/export/{kind}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/courses/{course}",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/psych",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/bases/import",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/training/import",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/courses/import",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/courses/actions/{action}/close",
         method: "POST",
-        expect: "SDADDDDD",
+        expect: "SDADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/archives",
         method: "GET",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/schools/{code}/psych/archives/{id}",
         method: "GET",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/schools/{code}/psych/access",
         method: "GET",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/schools/{code}/psych/import",
         method: "POST",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/schools/{code}/psych/export",
         method: "POST",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/schools/{code}/psych/purge",
         method: "POST",
-        expect: "SDDDDDDA",
+        expect: "SDDDDDDAD",
     },
     Case {
         pattern: "/admin/users/{name}",
         method: "POST",
-        expect: "SADDDDDD",
+        expect: "SADDDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "GET",
-        expect: "SADDDDDD",
+        expect: "SADDDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "POST",
-        expect: "SDDDDDDD",
+        expect: "SDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "POST",
-        expect: "SAADDDDD",
+        expect: "SAADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure",
         method: "GET",
-        expect: "SAAAADAA",
+        expect: "SAAAADAAA",
     },
     Case {
         pattern: "/schools/{code}/structure/departments",
         method: "POST",
-        expect: "SAADDDDD",
+        expect: "SAADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure/majors",
         method: "POST",
-        expect: "SAADDDDD",
+        expect: "SAADDDDDD",
     },
     Case {
         pattern: "/schools/{code}/years/next",
         method: "POST",
-        expect: "SAADDDDD",
+        expect: "SAADDDDDD",
     },
     Case {
         pattern: "/account/password",
         method: "GET",
-        expect: "SAAAAAAA",
+        expect: "SAAAAAAAA",
     },
     // Changing one's password ends one's sessions: it comes last but for signing in and out.
     Case {
         pattern: "/account/password",
         method: "POST",
-        expect: "SAAAAAAA",
+        expect: "SAAAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "POST",
-        expect: "AAAAAAAA",
+        expect: "AAAAAAAAA",
     },
     Case {
         pattern: "/logout",
         method: "POST",
-        expect: "SAAAAAAA",
+        expect: "SAAAAAAAA",
     },
 ];
 
@@ -939,6 +995,7 @@ async fn every_route_checks_role_and_school() {
                     ("GET", pattern) => {
                         let path = pattern
                             .replace("{code}", code)
+                            .replace("{area}", &h.district)
                             .replace("{section}", "1.4")
                             .replace("{part}", PART)
                             .replace("{slug}", &slug)
@@ -1371,6 +1428,35 @@ async fn every_route_checks_role_and_school() {
                             role
                         };
                         fresh.login(&h.users[user], common::PASSWORD).await
+                    }
+                    ("POST", "/areas/{area}/approve") => {
+                        client
+                            .post(
+                                &format!("/areas/{}/approve", h.district),
+                                &[("csrf", &csrf), ("year", "2025"), ("what", "clean")],
+                            )
+                            .await
+                    }
+                    ("POST", "/areas/{area}/report") => {
+                        client
+                            .post(
+                                &format!("/areas/{}/report", h.district),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("year", "2025"),
+                                    ("part", "preface"),
+                                    ("body", "本区职业教育概况。"),
+                                ],
+                            )
+                            .await
+                    }
+                    ("POST", "/schools/{code}/submission") => {
+                        client
+                            .post(
+                                &format!("/schools/{code}/submission"),
+                                &[("csrf", &csrf), ("year", "2025"), ("action", "submit")],
+                            )
+                            .await
                     }
                     ("POST", "/logout") => client.post("/logout", &[("csrf", &csrf)]).await,
                     other => panic!("no request for {other:?}"),

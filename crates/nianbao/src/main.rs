@@ -1,6 +1,7 @@
 //! The `nianbao` command line: the one binary a school or an education commission runs.
 //! Every command works on one store (`--db`, a SQLite file by default).
 
+mod bureau;
 mod output;
 mod points;
 mod registers;
@@ -62,15 +63,27 @@ enum Command {
     Schools,
     /// 核查学校数据（合计、占比、比率、同比、存量与流量、办学标准），列出问题。
     Check {
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["all", "area"])]
         school: Option<String>,
+        /// 一次核查数据库中的全部学校，每校一行。
+        #[arg(long)]
+        all: bool,
+        /// 一次处理一个区域的全部学校。
+        #[arg(long, conflicts_with = "all")]
+        area: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// 计算一年的指标（生师比、生均面积、双师比例、升学率等），对照标准判断是否达标。
     Indicators {
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["all", "area"])]
         school: Option<String>,
+        /// 一次计算全部学校的指标，给出达标/不达标校数和同类学校比较。
+        #[arg(long)]
+        all: bool,
+        /// 一次处理一个区域的全部学校。
+        #[arg(long, conflicts_with = "all")]
+        area: Option<String>,
         /// The year (default: the school's report year).
         #[arg(long)]
         year: Option<i64>,
@@ -148,6 +161,43 @@ enum Command {
     },
     /// 备份：把正在使用的 SQLite 数据库完整复制到新文件（不会覆盖已有文件）。
     Backup { file: PathBuf },
+    /// 教育局的区域（省、市、区县）及其学校：导入区域文件、列出区域、指定教育局用户的区域。
+    Area {
+        #[command(subcommand)]
+        action: bureau::AreaAction,
+    },
+    /// 生成合成学校（用于试用和性能测试）。
+    Synth {
+        #[command(subcommand)]
+        action: bureau::SynthAction,
+    },
+    /// 学校年度数据的报送与审核：提交、审核通过、退回、接收、报送情况。
+    Submission {
+        #[command(subcommand)]
+        action: bureau::SubmissionAction,
+    },
+    /// 用区域内已审核学校的数据编制区域质量年度报告（Word、PDF、网页）。
+    Compile {
+        #[arg(long)]
+        area: String,
+        #[arg(long)]
+        year: i64,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t = ReportFormat::All)]
+        format: ReportFormat,
+    },
+    /// 从文件保存区域报告的文字（前言、总体情况、面临挑战）。
+    AreaText {
+        #[arg(long)]
+        area: String,
+        #[arg(long)]
+        year: i64,
+        /// preface（前言）、overview（总体情况）或 challenges（面临挑战）。
+        #[arg(long)]
+        part: String,
+        file: PathBuf,
+    },
     /// 查看学校数据最近的修改记录。
     History {
         #[arg(long)]
@@ -464,7 +514,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { school, format } => {
+        Command::Check {
+            all: true, format, ..
+        } => bureau::check_all(db, &definitions, None, format).await,
+        Command::Check {
+            area: Some(area),
+            format,
+            ..
+        } => bureau::check_all(db, &definitions, Some(&area), format).await,
+        Command::Indicators {
+            all: true, format, ..
+        } => bureau::indicators_all(db, &definitions, None, format).await,
+        Command::Indicators {
+            area: Some(area),
+            format,
+            ..
+        } => bureau::indicators_all(db, &definitions, Some(&area), format).await,
+        Command::Area { action } => bureau::area(db, action).await,
+        Command::Synth { action } => bureau::synth(db, action).await,
+        Command::Submission { action } => bureau::submission(db, &definitions, action).await,
+        Command::Compile {
+            area,
+            year,
+            out,
+            format,
+        } => bureau::compile_area(db, &definitions, &area, year, &out, format).await,
+        Command::AreaText {
+            area,
+            year,
+            part,
+            file,
+        } => bureau::area_text(db, &area, year, &part, &file).await,
+        Command::Check { school, format, .. } => {
             let store = open_store(db).await?;
             let data = store
                 .load_dataset_with_registers(&pick_school(&store, school).await?, &definitions)
@@ -489,6 +570,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             school,
             year,
             format,
+            ..
         } => {
             let store = open_store(db).await?;
             let data = store

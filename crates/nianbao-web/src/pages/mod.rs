@@ -3,6 +3,7 @@
 //! dataset sections that have data to enter.
 
 pub mod admin;
+pub mod bureau;
 pub mod cases;
 pub mod dashboard;
 pub mod findings;
@@ -36,6 +37,17 @@ pub(crate) async fn readable_school(
     code: &str,
 ) -> Result<Dataset, WebError> {
     if !access::can_read_school(&session.user, code) {
+        return Err(WebError::Forbidden);
+    }
+    // A bureau's user (bound to an area) reads only the schools of its area.
+    if session.user.school_code.is_none()
+        && let Some(area) = state.store().user_area(session.user.id).await?
+        && !state
+            .store()
+            .area_tree()
+            .await?
+            .contains_school(&area, code)
+    {
         return Err(WebError::Forbidden);
     }
     Ok(state
@@ -111,6 +123,9 @@ pub(crate) fn departments(data: &Dataset) -> Vec<String> {
 pub async fn home(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
     if let Some(code) = &session.user.school_code {
         return Ok(Redirect::to(&format!("/schools/{code}")).into_response());
+    }
+    if let Some(area) = state.store().user_area(session.user.id).await? {
+        return Ok(Redirect::to(&format!("/areas/{area}")).into_response());
     }
     let schools: Vec<Value> = state
         .store()

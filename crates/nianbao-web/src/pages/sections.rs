@@ -353,6 +353,21 @@ pub async fn show(
         },
     )
     .await?;
+    let mut context = context;
+    let status = state
+        .store()
+        .submission(&code, data.school.report_year)
+        .await?;
+    if let Some(reason) = status.state.lock_reason() {
+        context.insert(
+            "locked".into(),
+            serde_json::json!(format!(
+                "{} 年度数据已锁定（{}）：{reason}",
+                data.school.report_year,
+                status.state.label()
+            )),
+        );
+    }
     Ok(state.render("section.html", context)?.into_response())
 }
 
@@ -469,6 +484,18 @@ pub async fn save(
             };
             let context = render(&state, &session, &fresh, &number, shown).await?;
             Ok((StatusCode::CONFLICT, state.render("section.html", context)?).into_response())
+        }
+        Err(StoreError::Refused(why)) => {
+            let shown = Shown {
+                problem: Some(format!("{why}。")),
+                ..Shown::default()
+            };
+            let context = render(&state, &session, &data, &number, shown).await?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                state.render("section.html", context)?,
+            )
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -21,6 +21,9 @@ pub struct Harness {
     pub definitions: Definitions,
     pub app: Router,
     pub code: String,
+    /// The school's district, and the other school (in another district of the same city).
+    pub district: String,
+    pub other_code: String,
     /// Role name ("quality", "department", …) → user name.
     pub users: BTreeMap<&'static str, String>,
     pub label: &'static str,
@@ -135,6 +138,21 @@ impl Harness {
             ("school_reviewer", Role::Reviewer, Some(&code), None),
             ("counsellor", Role::Counsellor, Some(&code), None),
         ];
+        // The two schools' area: a district each, one city, one province.
+        let area = unique("a");
+        let tree = nianbao_bureau::AreaTree::parse(
+            "areas.toml",
+            &format!(
+                "[[province]]\ncode = \"{area}-p\"\nname = \"测试省\"\n\n\
+                 [[city]]\ncode = \"{area}-c\"\nname = \"测试市\"\nprovince = \"{area}-p\"\n\n\
+                 [[district]]\ncode = \"{area}-d\"\nname = \"黔江区\"\ncity = \"{area}-c\"\n\n\
+                 [[district]]\ncode = \"{area}-e\"\nname = \"邻区\"\ncity = \"{area}-c\"\n\n\
+                 [[school]]\ncode = \"{code}\"\nname = \"本校\"\ndistrict = \"{area}-d\"\ntype = \"中职\"\n\n\
+                 [[school]]\ncode = \"{other_code}\"\nname = \"邻区学校\"\ndistrict = \"{area}-e\"\ntype = \"中职\"\n"
+            ),
+        )
+        .unwrap();
+        store.load_areas(&tree).await.unwrap();
         for (role, kind, school, department) in accounts {
             let name = unique(&format!("{role}-"));
             store
@@ -149,6 +167,26 @@ impl Harness {
                 .unwrap();
             users.insert(role, name);
         }
+        // Bureau users: the school's district, the other district, the city.
+        for (role, bound) in [
+            ("district", format!("{area}-d")),
+            ("district_other", format!("{area}-e")),
+            ("city", format!("{area}-c")),
+        ] {
+            let name = unique(&format!("{role}-"));
+            store
+                .add_user(&NewUser {
+                    name: &name,
+                    role: Role::Reviewer,
+                    school_code: None,
+                    department: None,
+                    password: PASSWORD,
+                })
+                .await
+                .unwrap();
+            store.set_user_area(&name, &bound).await.unwrap();
+            users.insert(role, name);
+        }
         let state = nianbao_web::AppState::new(store.clone(), definitions.clone(), config);
         Harness {
             _dir: dir,
@@ -156,6 +194,8 @@ impl Harness {
             definitions,
             app: nianbao_web::router(state),
             code,
+            district: format!("{area}-d"),
+            other_code,
             users,
             label,
             psych_key,

@@ -1,0 +1,358 @@
+//! Areas, submissions and approval in the store, on SQLite and (when
+//! `NIANBAO_TEST_DATABASE_URL` is set) PostgreSQL: the lock on submitted years, returns with
+//! reasons, the approved snapshot's diff, area approval after all schools, late schools.
+
+use nianbao_bureau::areas::{AreaTree, parse_date};
+use nianbao_bureau::synth::{self, SynthConfig};
+use nianbao_bureau::{Action, Actor, ActorRole, ReturnItem, ReturnTarget, SubmissionState};
+use nianbao_core::{Definitions, FactKey, Severity, Year, run_checks};
+use nianbao_store::{FactEdit, Store, StoreError, TextSave};
+
+fn year(y: i64) -> Year {
+    Year::new(y).unwrap()
+}
+
+async fn stores() -> Vec<(tempfile::TempDir, Store)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_sqlite(&dir.path().join("test.db"))
+        .await
+        .unwrap();
+    let mut stores = vec![(dir, sqlite)];
+    if let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") {
+        stores.push((
+            tempfile::tempdir().unwrap(),
+            Store::open(&url).await.unwrap(),
+        ));
+    }
+    stores
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("t{nanos}")
+}
+
+fn area_file(p: &str) -> String {
+    format!(
+        r#"
+[[province]]
+code = "{p}-p"
+name = "测试省"
+
+[[city]]
+code = "{p}-c"
+name = "测试市"
+province = "{p}-p"
+
+[[district]]
+code = "{p}-d1"
+name = "甲区"
+city = "{p}-c"
+
+[[district]]
+code = "{p}-d2"
+name = "乙区"
+city = "{p}-c"
+
+[[school]]
+code = "{p}-a"
+name = "甲区一校"
+district = "{p}-d1"
+type = "中职"
+
+[[school]]
+code = "{p}-b"
+name = "甲区二校"
+district = "{p}-d1"
+type = "中职"
+
+[[school]]
+code = "{p}-x"
+name = "乙区一校"
+district = "{p}-d2"
+type = "技工"
+
+[[deadline]]
+area = "{p}-c"
+year = 2025
+date = "2026-01-31"
+"#
+    )
+}
+
+fn actor(role: ActorRole, name: &str) -> Actor {
+    Actor {
+        role,
+        name: name.to_string(),
+    }
+}
+
+/// Stores a clean synthetic dataset under `code` and accepts its warnings, so it may submit.
+async fn clean_school(store: &Store, definitions: &Definitions, code: &str, index: usize) {
+    let area = synth::area(SynthConfig {
+        count: 10,
+        seed: 11,
+        fault_share: 0.0,
+        year: year(2025),
+    });
+    let mut data = synth::dataset(&area, index).unwrap();
+    data.school.code = code.to_string();
+    store.save_dataset(&data, "学校").await.unwrap();
+    for finding in run_checks(definitions, &data)
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        store
+            .accept(code, finding, "已核实，办学条件正在改善", "学校")
+            .await
+            .unwrap();
+    }
+}
+
+fn refused(result: Result<impl std::fmt::Debug, StoreError>) -> String {
+    match result {
+        Err(StoreError::Refused(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_year_goes_from_submission_to_the_city_with_a_return_on_the_way() {
+    let definitions = Definitions::builtin().unwrap();
+    for (_dir, store) in stores().await {
+        let p = unique();
+        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
+        store.load_areas(&tree).await.unwrap();
+        let stored = store.area_tree().await.unwrap();
+        assert_eq!(stored.schools_in(&format!("{p}-d1")).len(), 2);
+        let (a, b) = (format!("{p}-a"), format!("{p}-b"));
+        clean_school(&store, &definitions, &a, 1).await;
+        clean_school(&store, &definitions, &b, 2).await;
+        let school = actor(ActorRole::School, "甲校质量办");
+        let district = actor(ActorRole::District, "甲区教育局");
+        let city = actor(ActorRole::City, "测试市教育局");
+        let y = year(2025);
+
+        // A school with an unexplained warning may not submit.
+        let mut data = store.load_dataset(&a).await.unwrap();
+        let staff = data.value(y, "staff.total").unwrap();
+        data.set(FactKey::school(y, "staff.total"), staff * 1.5);
+        data.set(
+            FactKey::school(y, "staff.external"),
+            data.value(y, "staff.external").unwrap() + staff * 0.5,
+        );
+        store.save_dataset(&data, "学校").await.unwrap();
+        let why = refused(
+            store
+                .act_on_submission(&a, y, Action::Submit, &school, &[], &definitions)
+                .await,
+        );
+        assert!(why.contains("警告未说明"), "{why}");
+        data.set(FactKey::school(y, "staff.total"), staff);
+        data.set(
+            FactKey::school(y, "staff.external"),
+            data.value(y, "staff.external").unwrap() - staff * 0.5,
+        );
+        store.save_dataset(&data, "学校").await.unwrap();
+
+        let state = store
+            .act_on_submission(&a, y, Action::Submit, &school, &[], &definitions)
+            .await
+            .unwrap();
+        assert_eq!(state, SubmissionState::Submitted);
+
+        // Locked: fact edits, whole saves and text saves are refused with the reason.
+        let edit = FactEdit {
+            key: FactKey::school(y, "staff.total"),
+            expected: Some(staff),
+            value: Some(staff + 1.0),
+        };
+        let why = refused(store.edit_facts(&a, &[edit.clone()], "学校").await);
+        assert!(why.contains("2025 年度数据已锁定"), "{why}");
+        assert!(why.contains("等待区县教育局审核"), "{why}");
+        let mut changed = store.load_dataset(&a).await.unwrap();
+        changed.set(FactKey::school(y, "staff.total"), staff + 1.0);
+        refused(store.save_dataset(&changed, "学校").await);
+        let save = TextSave {
+            path: "sections/1.1.md",
+            parts: &["1.1"],
+            base_version: 0,
+            body: Some("新的文字"),
+        };
+        refused(store.save_texts(&a, y, &[save], "学校").await);
+        // Another year of the same school stays open.
+        let other_year = FactEdit {
+            key: FactKey::school(year(2024), "training.social"),
+            expected: None,
+            value: Some(10.0),
+        };
+        store.edit_facts(&a, &[other_year], "学校").await.unwrap();
+
+        // Only the district approves; then the district cannot be approved while b waits.
+        refused(
+            store
+                .act_on_submission(&a, y, Action::Approve, &school, &[], &definitions)
+                .await,
+        );
+        store
+            .act_on_submission(&a, y, Action::Approve, &district, &[], &definitions)
+            .await
+            .unwrap();
+        let why = refused(
+            store
+                .approve_area(&format!("{p}-d1"), y, "甲区教育局")
+                .await,
+        );
+        assert!(why.contains("1 所学校未审核通过（甲区二校）"), "{why}");
+        assert_eq!(
+            store.changes_since_approval(&a, y).await.unwrap(),
+            Some(vec![])
+        );
+
+        // A return needs a reason; it unlocks the year.
+        let blank = ReturnItem {
+            target: ReturnTarget::Fact(FactKey::school(y, "staff.total")),
+            reason: " ".into(),
+        };
+        refused(
+            store
+                .act_on_submission(&a, y, Action::Return, &district, &[blank], &definitions)
+                .await,
+        );
+        let item = ReturnItem {
+            target: ReturnTarget::Fact(FactKey::school(y, "staff.total")),
+            reason: "教职工总数与人事报表不一致，请核对".into(),
+        };
+        let state = store
+            .act_on_submission(
+                &a,
+                y,
+                Action::Return,
+                &district,
+                &[item.clone()],
+                &definitions,
+            )
+            .await
+            .unwrap();
+        assert_eq!(state, SubmissionState::Returned);
+        store.edit_facts(&a, &[edit], "学校").await.unwrap();
+        let changes = store.changes_since_approval(&a, y).await.unwrap().unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].key.element, "staff.total");
+        assert_eq!(changes[0].approved, Some(staff));
+        assert_eq!(changes[0].current, Some(staff + 1.0));
+
+        // The fix breaks a sum, so it cannot be submitted until corrected.
+        let why = refused(
+            store
+                .act_on_submission(&a, y, Action::Submit, &school, &[], &definitions)
+                .await,
+        );
+        assert!(why.contains("错误未改正"), "{why}");
+        let fix = FactEdit {
+            key: FactKey::school(y, "staff.external"),
+            expected: data.value(y, "staff.external"),
+            value: data.value(y, "staff.external").map(|v| v + 1.0),
+        };
+        store.edit_facts(&a, &[fix], "学校").await.unwrap();
+        store
+            .act_on_submission(&a, y, Action::Submit, &school, &[], &definitions)
+            .await
+            .unwrap();
+
+        // b submits; the district approves both in bulk, then the district as a whole.
+        store
+            .act_on_submission(&b, y, Action::Submit, &school, &[], &definitions)
+            .await
+            .unwrap();
+        let outcome = store
+            .bulk_approve(&format!("{p}-d1"), y, &district, &definitions)
+            .await
+            .unwrap();
+        assert_eq!(outcome.approved, vec![a.clone(), b.clone()]);
+        assert!(outcome.skipped.is_empty());
+        store
+            .approve_area(&format!("{p}-d1"), y, "甲区教育局")
+            .await
+            .unwrap();
+        assert!(
+            store
+                .area_approval(&format!("{p}-d1"), y)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let state = store
+            .act_on_submission(&a, y, Action::Receive, &city, &[], &definitions)
+            .await
+            .unwrap();
+        assert_eq!(state.label(), "市已接收");
+        let status = store.submission(&a, y).await.unwrap();
+        assert_eq!(status.actor, "测试市教育局");
+        assert!(status.submitted_at.is_some());
+
+        let history = store.submission_history(&a, y).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.code()).collect();
+        assert_eq!(
+            actions,
+            [
+                "submit", "approve", "return", "submit", "approve", "receive"
+            ]
+        );
+        assert_eq!(history[2].items, vec![item]);
+        assert_eq!(history[2].actor, "甲区教育局");
+
+        // The city's deadline has passed for the school that never submitted.
+        let late = store
+            .late_schools(&format!("{p}-c"), y, parse_date("2026-02-01").unwrap())
+            .await
+            .unwrap();
+        let late: Vec<&str> = late.iter().map(|(s, _)| s.code.as_str()).collect();
+        assert_eq!(late, [format!("{p}-x")]);
+        assert!(
+            store
+                .late_schools(&format!("{p}-c"), y, parse_date("2026-01-31").unwrap())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn many_datasets_load_at_once_as_they_load_one_by_one() {
+    let definitions = Definitions::builtin().unwrap();
+    for (_dir, store) in stores().await {
+        let p = unique();
+        let area = synth::area(SynthConfig {
+            count: 5,
+            seed: 5,
+            fault_share: 0.0,
+            year: year(2025),
+        });
+        let mut codes = std::collections::BTreeSet::new();
+        for i in 0..5 {
+            let mut data = synth::dataset(&area, i).unwrap();
+            data.school.code = format!("{p}-{i}");
+            store.save_dataset(&data, "t").await.unwrap();
+            codes.insert(data.school.code.clone());
+        }
+        let all = store
+            .load_datasets(Some(&codes), &definitions)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 5);
+        for data in &all {
+            assert_eq!(
+                *data,
+                store
+                    .load_dataset_with_registers(&data.school.code, &definitions)
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+}

@@ -1,0 +1,837 @@
+//! The education bureau's pages: an area's schools with their submission state (who, when,
+//! late), a school's submission with approve / return (a reason per item) and what changed
+//! since the last approval, the comparison of the area's schools (sortable, as Excel), and
+//! the area's compiled report with the bureau's own texts.
+//!
+//! Who sees what: a bureau user (a reviewer bound to an area) sees the schools of its area
+//! only; a school's own users see their school's submission; a reviewer bound to nothing (a
+//! commission's reader) reads every area but acts on none.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use nianbao_bureau::areas::{AreaTree, format_date};
+use nianbao_bureau::compare::{Comparison, SchoolResult, evaluate_many};
+use nianbao_bureau::peers::PeerRule;
+use nianbao_bureau::{
+    Action, Actor, ActorRole, AreaSchool, ReturnItem, ReturnTarget, SubmissionState,
+};
+use nianbao_core::{Dataset, FactKey, Role, Year, clock};
+use nianbao_report::area_report::{AreaReportInput, TEXT_PARTS, compile};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::frame;
+use crate::auth::Session;
+use crate::{AppState, WebError};
+
+/// Whom a signed-in user speaks for in the bureau's pages.
+#[derive(Debug, Clone)]
+pub(crate) enum Standing {
+    /// A school's own user.
+    School(String),
+    /// A bureau bound to an area.
+    Bureau(String),
+    /// A commission's reader: reads every area, acts on none.
+    Reader,
+    /// No business here (an administrator).
+    None,
+}
+
+pub(crate) async fn standing(state: &AppState, session: &Session) -> Result<Standing, WebError> {
+    let user = &session.user;
+    if let Some(code) = &user.school_code {
+        return Ok(if user.role == Role::Admin {
+            Standing::None
+        } else {
+            Standing::School(code.clone())
+        });
+    }
+    if user.role != Role::Reviewer {
+        return Ok(Standing::None);
+    }
+    Ok(match state.store().user_area(user.id).await? {
+        Some(area) => Standing::Bureau(area),
+        None => Standing::Reader,
+    })
+}
+
+/// Whether the user may look at an area's pages.
+fn can_see_area(standing: &Standing, tree: &AreaTree, area: &str) -> bool {
+    match standing {
+        Standing::Bureau(own) => tree.ancestors(area).iter().any(|a| a.code == *own),
+        Standing::Reader => tree.area(area).is_some(),
+        Standing::School(_) | Standing::None => false,
+    }
+}
+
+/// Whether the user may look at a school's submission.
+pub(crate) fn can_see_school(standing: &Standing, tree: &AreaTree, school: &str) -> bool {
+    match standing {
+        Standing::School(own) => own == school,
+        Standing::Bureau(area) => tree.contains_school(area, school),
+        Standing::Reader => true,
+        Standing::None => false,
+    }
+}
+
+/// The role the user acts in on a school's submission, if any.
+fn actor_role(
+    session: &Session,
+    standing: &Standing,
+    tree: &AreaTree,
+    school: &str,
+) -> Option<ActorRole> {
+    match standing {
+        Standing::School(own) if own == school && session.user.role == Role::Quality => {
+            Some(ActorRole::School)
+        }
+        Standing::Bureau(area) if tree.contains_school(area, school) => tree
+            .area(area)
+            .map(|a| nianbao_store::role_of_level(a.level)),
+        _ => None,
+    }
+}
+
+/// The year a page is about: the one asked for, else the year before the current one in
+/// Beijing (a report covers the year that has just ended).
+fn year_of(asked: Option<i64>) -> Result<Year, WebError> {
+    let year = asked.unwrap_or_else(|| {
+        i64::from(
+            time::OffsetDateTime::now_utc()
+                .to_offset(clock::beijing())
+                .year(),
+        ) - 1
+    });
+    Year::new(year).map_err(|e| WebError::BadRequest(e.to_string()))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(clock::beijing())
+        .date()
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    year: Option<i64>,
+    done: Option<String>,
+    sort: Option<String>,
+    desc: Option<String>,
+}
+
+/// `/areas`: the areas a user may look at.
+pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if let Standing::Bureau(area) = &standing {
+        return Ok(Redirect::to(&format!("/areas/{area}")).into_response());
+    }
+    if !matches!(standing, Standing::Reader) {
+        return Err(WebError::Forbidden);
+    }
+    let areas: Vec<Value> = tree
+        .areas
+        .iter()
+        .map(|a| {
+            json!({
+                "code": a.code, "name": a.name, "level": a.level.label(),
+                "schools": tree.schools_in(&a.code).len(),
+            })
+        })
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert("areas".into(), Value::Array(areas));
+    Ok(state.render("areas.html", context)?.into_response())
+}
+
+/// `/areas/{area}`: every school of the area with its state, who and when, and the late ones.
+pub async fn overview(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let year = year_of(query.year)?;
+    let Some(info) = tree.area(&area) else {
+        return Err(WebError::NotFound);
+    };
+    let states = state.store().submissions(year).await?;
+    let late: BTreeSet<String> = state
+        .store()
+        .late_schools(&area, year, today())
+        .await?
+        .into_iter()
+        .map(|(s, _)| s.code)
+        .collect();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let schools: Vec<Value> = tree
+        .schools_in(&area)
+        .into_iter()
+        .map(|s| {
+            let status = states.get(&s.code);
+            let st = status.map_or(SubmissionState::Draft, |x| x.state);
+            *counts.entry(st.label()).or_default() += 1;
+            let district = tree.area(&s.district).map_or("", |d| d.name.as_str());
+            json!({
+                "code": s.code, "name": s.name, "kind": s.kind.label(), "district": district,
+                "state": st.label(), "state_code": st.code(),
+                "actor": status.map(|x| x.actor.clone()).unwrap_or_default(),
+                "at": status.map(|x| clock::beijing_time(&x.at)).unwrap_or_default(),
+                "late": late.contains(&s.code),
+                "deadline": tree.deadline_for(&s.code, year).map(|d| format_date(d.date)),
+            })
+        })
+        .collect();
+    let children: Vec<Value> = tree
+        .areas
+        .iter()
+        .filter(|a| a.parent.as_deref() == Some(area.as_str()))
+        .map(|a| json!({ "code": a.code, "name": a.name }))
+        .collect();
+    let approval = state.store().area_approval(&area, year).await?;
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name, "level": info.level.label() }),
+    );
+    context.insert("year".into(), json!(year.get()));
+    context.insert("schools".into(), Value::Array(schools));
+    context.insert("children".into(), Value::Array(children));
+    context.insert(
+        "counts".into(),
+        json!(
+            counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+        ),
+    );
+    context.insert("late".into(), json!(late.len()));
+    context.insert(
+        "approval".into(),
+        json!(approval.map(|(who, at)| format!("{who}，{}", clock::beijing_time(&at)))),
+    );
+    let acts = matches!(&standing, Standing::Bureau(own) if *own == area)
+        && info.level == nianbao_bureau::Level::District;
+    context.insert("can_act".into(), json!(acts));
+    if let Some(done) = &query.done {
+        context.insert("notice".into(), json!(done));
+    }
+    Ok(state.render("area.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AreaActionForm {
+    csrf: String,
+    year: i64,
+    what: String,
+}
+
+/// `POST /areas/{area}/approve`: approve every clean submitted school, or the area as a whole.
+pub async fn approve(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Form(form): Form<AreaActionForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    let Standing::Bureau(own) = &standing else {
+        return Err(WebError::Forbidden);
+    };
+    let Some(info) = tree.area(&area).filter(|_| *own == area) else {
+        return Err(WebError::Forbidden);
+    };
+    let year = year_of(Some(form.year))?;
+    let actor = Actor {
+        role: nianbao_store::role_of_level(info.level),
+        name: session.user.name.clone(),
+    };
+    let notice = match form.what.as_str() {
+        "clean" => {
+            let outcome = state
+                .store()
+                .bulk_approve(&area, year, &actor, state.definitions())
+                .await?;
+            format!(
+                "已审核通过 {} 所学校；{} 所需逐一查看",
+                outcome.approved.len(),
+                outcome.skipped.len()
+            )
+        }
+        "area" => match state
+            .store()
+            .approve_area(&area, year, &session.user.name)
+            .await
+        {
+            Ok(()) => format!("{}{year} 年度已审核通过", info.name),
+            Err(nianbao_store::StoreError::Refused(why)) => format!("未能审核：{why}"),
+            Err(e) => return Err(e.into()),
+        },
+        _ => return Err(WebError::BadRequest("未知的操作".into())),
+    };
+    Ok(Redirect::to(&format!(
+        "/areas/{area}?year={year}&done={}",
+        encode(&notice)
+    ))
+    .into_response())
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `/schools/{code}/submission`: the state, the history with reasons, what changed since
+/// approval, and the actions the user may take.
+pub async fn submission(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_school(&standing, &tree, &code) {
+        return Err(WebError::Forbidden);
+    }
+    let data = state.store().load_dataset(&code).await?;
+    let year = match query.year {
+        Some(y) => year_of(Some(y))?,
+        None => data.school.report_year,
+    };
+    let definitions = state.definitions();
+    let status = state.store().submission(&code, year).await?;
+    let history: Vec<Value> = state
+        .store()
+        .submission_history(&code, year)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let items: Vec<Value> = e
+                .items
+                .iter()
+                .map(|i| {
+                    let target = match &i.target {
+                        ReturnTarget::Section(s) => {
+                            format!("{s} {}", definitions.section_title(s).unwrap_or_default())
+                        }
+                        ReturnTarget::Fact(k) => {
+                            format!("{}年 {}", k.year, definitions.elements.name(&k.element))
+                        }
+                    };
+                    json!({ "target": target, "reason": i.reason })
+                })
+                .collect();
+            json!({
+                "at": clock::beijing_time(&e.at), "actor": e.actor, "action": e.action.label(),
+                "from": e.from.label(), "to": e.to.label(), "items": items,
+            })
+        })
+        .collect();
+    let changes: Option<Vec<Value>> = state
+        .store()
+        .changes_since_approval(&code, year)
+        .await?
+        .map(|list| {
+            list.into_iter()
+                .map(|c| {
+                    json!({
+                        "name": definitions.elements.name(&c.key.element),
+                        "major": c.key.major,
+                        "approved": c.approved.map(nianbao_core::number::plain),
+                        "current": c.current.map(nianbao_core::number::plain),
+                    })
+                })
+                .collect()
+        });
+    let role = actor_role(&session, &standing, &tree, &code);
+    let actions: Vec<Value> = Action::ALL
+        .into_iter()
+        .filter(|a| {
+            role.is_some_and(|r| nianbao_bureau::approval::transition(status.state, *a, r).is_ok())
+        })
+        .map(|a| json!({ "code": a.code(), "label": a.label() }))
+        .collect();
+    let elements: Vec<Value> = definitions
+        .elements
+        .iter()
+        .filter(|e| !e.is_computed() && e.dimension == nianbao_core::Dimension::School)
+        .map(|e| json!({ "code": e.code, "name": e.name }))
+        .collect();
+    let mut context = frame(&session, Some(&data));
+    context.insert("year".into(), json!(year.get()));
+    context.insert(
+        "status".into(),
+        json!({
+            "state": status.state.label(), "state_code": status.state.code(),
+            "actor": status.actor, "at": clock::beijing_time(&status.at),
+            "lock": status.state.lock_reason(),
+        }),
+    );
+    context.insert("history".into(), Value::Array(history));
+    context.insert("changes".into(), json!(changes));
+    context.insert("actions".into(), Value::Array(actions));
+    context.insert("elements".into(), Value::Array(elements));
+    context.insert(
+        "sections".into(),
+        json!(
+            definitions
+                .sections
+                .iter()
+                .map(|s| json!({ "number": s.number, "title": s.title }))
+                .collect::<Vec<_>>()
+        ),
+    );
+    if let Some(done) = &query.done {
+        context.insert("notice".into(), json!(done));
+    }
+    Ok(state.render("submission.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SubmissionForm {
+    csrf: String,
+    year: i64,
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /schools/{code}/submission`: one action; a return carries one item with its reason.
+pub async fn act(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+    Form(form): Form<SubmissionForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_school(&standing, &tree, &code) {
+        return Err(WebError::Forbidden);
+    }
+    let Some(role) = actor_role(&session, &standing, &tree, &code) else {
+        return Err(WebError::Forbidden);
+    };
+    let year = year_of(Some(form.year))?;
+    let action =
+        Action::from_code(&form.action).ok_or_else(|| WebError::BadRequest("未知的操作".into()))?;
+    let items = if action == Action::Return {
+        let target = match form.target.split_once(':') {
+            Some(("fact", element)) => ReturnTarget::Fact(FactKey::school(year, element)),
+            Some(("section", number)) => ReturnTarget::Section(number.to_string()),
+            _ => return Err(WebError::BadRequest("请选择退回针对的章节或数据项".into())),
+        };
+        vec![ReturnItem {
+            target,
+            reason: form.reason.clone(),
+        }]
+    } else {
+        Vec::new()
+    };
+    let actor = Actor {
+        role,
+        name: session.user.name.clone(),
+    };
+    let notice = match state
+        .store()
+        .act_on_submission(&code, year, action, &actor, &items, state.definitions())
+        .await
+    {
+        Ok(next) => format!("已{}，现为「{}」", action.label(), next.label()),
+        Err(nianbao_store::StoreError::Refused(why)) => format!("未能{}：{why}", action.label()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Redirect::to(&format!(
+        "/schools/{code}/submission?year={year}&done={}",
+        encode(&notice)
+    ))
+    .into_response())
+}
+
+/// The comparison of an area's schools for a year (every school with data, approved or not).
+async fn comparison(
+    state: &AppState,
+    tree: &AreaTree,
+    area: &str,
+    year: Year,
+    only_approved: bool,
+) -> Result<(Comparison, Vec<Dataset>), WebError> {
+    let states = state.store().submissions(year).await?;
+    let codes: BTreeSet<String> = tree
+        .schools_in(area)
+        .iter()
+        .filter(|s| !only_approved || states.get(&s.code).is_some_and(|x| x.state.approved()))
+        .map(|s| s.code.clone())
+        .collect();
+    let datasets = state
+        .store()
+        .load_datasets(Some(&codes), state.definitions())
+        .await?;
+    let known: BTreeMap<&str, &AreaSchool> =
+        tree.schools.iter().map(|s| (s.code.as_str(), s)).collect();
+    let inputs: Vec<(AreaSchool, Dataset)> = datasets
+        .iter()
+        .filter_map(|d| {
+            known
+                .get(d.school.code.as_str())
+                .map(|s| ((*s).clone(), d.clone()))
+        })
+        .collect();
+    let definitions = state.definitions().clone();
+    let tree = tree.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let results: Vec<SchoolResult> = evaluate_many(&definitions, inputs, threads);
+        Comparison::build(
+            &definitions,
+            year,
+            results,
+            |s| {
+                tree.area(&s.district)
+                    .and_then(|d| d.parent.clone())
+                    .unwrap_or_default()
+            },
+            PeerRule::default(),
+        )
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((built, datasets))
+}
+
+/// The indicators shown as columns of the comparison: those a standard judges.
+fn columns(state: &AppState, comparison: &Comparison) -> Vec<(String, String, u32)> {
+    comparison
+        .indicators
+        .iter()
+        .filter(|s| s.judged)
+        .map(|s| (s.id.clone(), s.name.clone(), s.decimals))
+        .chain(
+            state
+                .definitions()
+                .indicator("further_rate")
+                .map(|i| (i.id.clone(), i.name.clone(), i.decimals)),
+        )
+        .collect()
+}
+
+/// `/areas/{area}/compare`: each school's indicators against the standards and its peers.
+pub async fn compare(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let info = tree.area(&area).ok_or(WebError::NotFound)?.clone();
+    let year = year_of(query.year)?;
+    let (comparison, _) = comparison(&state, &tree, &area, year, false).await?;
+    let columns = columns(&state, &comparison);
+    let sort = query.sort.clone().unwrap_or_default();
+    let desc = query.desc.is_some();
+    let mut schools: Vec<&SchoolResult> = comparison.schools.iter().collect();
+    if let Some((id, _, _)) = columns.iter().find(|(id, _, _)| *id == sort) {
+        schools.sort_by(|a, b| {
+            let (x, y) = (a.value(id), b.value(id));
+            let order = match (x, y) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            if desc { order.reverse() } else { order }
+        });
+    }
+    let rows: Vec<Value> = schools
+        .iter()
+        .map(|r| {
+            let cells: Vec<Value> = columns
+                .iter()
+                .map(|(id, _, decimals)| {
+                    let line = r.indicators.iter().find(|l| l.id == *id);
+                    json!({
+                        "text": r.value(id).map(|v| nianbao_core::number::grouped(v, *decimals)).unwrap_or_default(),
+                        "fails": line.and_then(|l| l.meets) == Some(false),
+                    })
+                })
+                .collect();
+            json!({
+                "code": r.code, "name": r.name, "errors": r.errors, "cells": cells,
+                "outliers": comparison.explain(state.definitions(), &r.code),
+            })
+        })
+        .collect();
+    let heads: Vec<Value> = columns
+        .iter()
+        .map(|(id, name, _)| json!({ "id": id, "name": name, "desc": sort == *id && !desc }))
+        .collect();
+    let summary: Vec<Value> = comparison
+        .indicators
+        .iter()
+        .filter(|s| s.judged)
+        .map(|s| {
+            let trend: Vec<String> = s
+                .trend
+                .iter()
+                .map(|(y, m, _)| {
+                    format!(
+                        "{y}：{}",
+                        m.map(|m| nianbao_core::number::grouped(m, s.decimals))
+                            .unwrap_or_else(|| "—".into())
+                    )
+                })
+                .collect();
+            json!({ "name": s.name, "meets": s.meets, "fails": s.fails, "missing": s.missing, "trend": trend.join("，") })
+        })
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name }),
+    );
+    context.insert("year".into(), json!(year.get()));
+    context.insert("heads".into(), Value::Array(heads));
+    context.insert("rows".into(), Value::Array(rows));
+    context.insert("summary".into(), Value::Array(summary));
+    Ok(state.render("compare.html", context)?.into_response())
+}
+
+/// `/areas/{area}/compare.xlsx`: the comparison as an Excel workbook.
+pub async fn compare_xlsx(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let year = year_of(query.year)?;
+    let (comparison, _) = comparison(&state, &tree, &area, year, false).await?;
+    let columns = columns(&state, &comparison);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let xlsx = |e: rust_xlsxwriter::XlsxError| WebError::Internal(e.to_string());
+    sheet.set_name("学校比较").map_err(xlsx)?;
+    sheet.write_string(0, 0, "学校代码").map_err(xlsx)?;
+    sheet.write_string(0, 1, "学校").map_err(xlsx)?;
+    sheet.write_string(0, 2, "错误数").map_err(xlsx)?;
+    for (c, (_, name, _)) in columns.iter().enumerate() {
+        sheet.write_string(0, (c + 3) as u16, name).map_err(xlsx)?;
+    }
+    let last = (columns.len() + 3) as u16;
+    sheet.write_string(0, last, "同类学校比较").map_err(xlsx)?;
+    for (r, school) in comparison.schools.iter().enumerate() {
+        let row = (r + 1) as u32;
+        sheet.write_string(row, 0, &school.code).map_err(xlsx)?;
+        sheet.write_string(row, 1, &school.name).map_err(xlsx)?;
+        sheet
+            .write_number(row, 2, school.errors as f64)
+            .map_err(xlsx)?;
+        for (c, (id, _, _)) in columns.iter().enumerate() {
+            if let Some(v) = school.value(id) {
+                sheet.write_number(row, (c + 3) as u16, v).map_err(xlsx)?;
+            }
+        }
+        let explained = comparison
+            .explain(state.definitions(), &school.code)
+            .join("；");
+        sheet.write_string(row, last, &explained).map_err(xlsx)?;
+    }
+    let bytes = book.save_to_buffer().map_err(xlsx)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"compare-{area}-{year}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The compiled report of an area for a year.
+async fn area_document(
+    state: &AppState,
+    session: &Session,
+    area: &str,
+    year: Year,
+) -> Result<nianbao_report::Document, WebError> {
+    let standing = standing(state, session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, area) {
+        return Err(WebError::Forbidden);
+    }
+    let stored = state.store().submissions(year).await?;
+    let states: BTreeMap<String, SubmissionState> = tree
+        .schools_in(area)
+        .iter()
+        .map(|s| {
+            (
+                s.code.clone(),
+                stored
+                    .get(&s.code)
+                    .map_or(SubmissionState::Draft, |x| x.state),
+            )
+        })
+        .collect();
+    let (comparison, datasets) = comparison(state, &tree, area, year, true).await?;
+    let texts = state.store().area_texts(area, year).await?;
+    let date = format_date(today());
+    compile(&AreaReportInput {
+        definitions: state.definitions(),
+        tree: &tree,
+        area,
+        year,
+        states: &states,
+        datasets: &datasets,
+        comparison: &comparison,
+        texts: &texts,
+        date: &date,
+    })
+    .map_err(|e| WebError::BadRequest(e.to_string()))
+}
+
+/// `/areas/{area}/report`: the bureau's texts to edit and links to the compiled report.
+pub async fn report_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let info = tree.area(&area).ok_or(WebError::NotFound)?;
+    let year = year_of(query.year)?;
+    let texts = state.store().area_texts(&area, year).await?;
+    let parts: Vec<Value> = TEXT_PARTS
+        .iter()
+        .map(|(code, title)| json!({ "code": code, "title": title, "body": texts.get(*code) }))
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name }),
+    );
+    context.insert("year".into(), json!(year.get()));
+    context.insert("parts".into(), Value::Array(parts));
+    context.insert(
+        "can_write".into(),
+        json!(matches!(&standing, Standing::Bureau(own) if *own == area)),
+    );
+    if let Some(done) = &query.done {
+        context.insert("notice".into(), json!(done));
+    }
+    Ok(state.render("area_report.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TextForm {
+    csrf: String,
+    year: i64,
+    part: String,
+    body: String,
+}
+
+/// `POST /areas/{area}/report`: saves one of the bureau's texts.
+pub async fn save_text(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Form(form): Form<TextForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let standing = standing(&state, &session).await?;
+    if !matches!(&standing, Standing::Bureau(own) if *own == area) {
+        return Err(WebError::Forbidden);
+    }
+    if !TEXT_PARTS.iter().any(|(code, _)| *code == form.part) {
+        return Err(WebError::BadRequest("未知的报告部分".into()));
+    }
+    let year = year_of(Some(form.year))?;
+    state
+        .store()
+        .save_area_text(&area, year, &form.part, &form.body, &session.user.name)
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/areas/{area}/report?year={year}&done={}",
+        encode("已保存")
+    ))
+    .into_response())
+}
+
+/// `/areas/{area}/report.html`: the compiled report as a web page.
+pub async fn report_html(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let year = year_of(query.year)?;
+    let document = area_document(&state, &session, &area, year).await?;
+    Ok(Html(nianbao_report::html::render(&document)).into_response())
+}
+
+/// `/areas/{area}/report.docx`: the compiled report as a Word file.
+pub async fn report_docx(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let year = year_of(query.year)?;
+    let document = area_document(&state, &session, &area, year).await?;
+    let bytes = tokio::task::spawn_blocking(move || nianbao_report::docx::render(&document))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                    .to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"area-{area}-{year}.docx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

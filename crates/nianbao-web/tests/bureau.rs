@@ -1,0 +1,219 @@
+//! The bureau's pages on SQLite and PostgreSQL: who sees which school and area, a district
+//! cannot be approved before its schools, a locked form says why, and the compiled report
+//! carries an approved school's figures.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::Harness;
+use nianbao_bureau::synth::{self, SynthConfig};
+use nianbao_core::{Severity, Year, run_checks};
+
+/// Replaces the harness school's data with a clean synthetic year and explains its warnings,
+/// so it can be submitted.
+async fn make_clean(h: &Harness) -> f64 {
+    let year = Year::new(2025).unwrap();
+    let area = synth::area(SynthConfig {
+        count: 3,
+        seed: 21,
+        fault_share: 0.0,
+        year,
+    });
+    let mut data = synth::dataset(&area, 0).unwrap();
+    let old = h.data().await;
+    data.school = old.school.clone();
+    h.store.save_dataset(&data, "setup").await.unwrap();
+    let data = h.data().await;
+    for finding in run_checks(&h.definitions, &data)
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        h.store
+            .accept(&h.code, finding, "已核实", "setup")
+            .await
+            .unwrap();
+    }
+    data.value(year, "students.enrolled_total").unwrap()
+}
+
+#[tokio::test]
+async fn users_see_only_their_school_or_area() {
+    for h in Harness::all().await {
+        let mut outsider = h.signed_in("outsider").await;
+        let r = outsider
+            .get(&format!("/schools/{}/submission", h.code))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+        let r = outsider
+            .get(&format!("/schools/{}/submission", h.other_code))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", h.label);
+
+        let mut other_district = h.signed_in("district_other").await;
+        for path in [
+            format!("/areas/{}", h.district),
+            format!("/areas/{}/compare", h.district),
+            format!("/areas/{}/report.html", h.district),
+            format!("/schools/{}/submission", h.code),
+            format!("/schools/{}", h.code),
+        ] {
+            let r = other_district.get(&path).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{} {path}", h.label);
+        }
+        let r = other_district
+            .get(&format!("/schools/{}/submission", h.other_code))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", h.label);
+
+        // The district's page lists its school and not the other district's.
+        let mut district = h.signed_in("district").await;
+        let page = district.get(&format!("/areas/{}", h.district)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("本校"), "{}", h.label);
+        assert!(!page.body.contains("邻区学校"), "{}", h.label);
+        // The city sees both.
+        let mut city = h.signed_in("city").await;
+        let page = city
+            .get(&format!("/schools/{}/submission", h.other_code))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", h.label);
+    }
+}
+
+#[tokio::test]
+async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() {
+    for h in Harness::all().await {
+        let enrolled = make_clean(&h).await;
+        let mut quality = h.signed_in("quality").await;
+        let page = quality
+            .get(&format!("/schools/{}/submission", h.code))
+            .await;
+        assert!(page.body.contains("待提交"), "{}", h.label);
+        let csrf = page.csrf();
+        let r = quality
+            .post(
+                &format!("/schools/{}/submission", h.code),
+                &[("csrf", &csrf), ("year", "2025"), ("action", "submit")],
+            )
+            .await;
+        let page = quality.get(r.location()).await;
+        assert!(page.body.contains("已提交"), "{}: {}", h.label, page.body);
+
+        // The form says why it is locked, and a save is refused with the reason.
+        let form = quality
+            .get(&format!("/schools/{}/sections/1.4", h.code))
+            .await;
+        assert!(form.body.contains("id=\"locked\""), "{}", h.label);
+        assert!(form.body.contains("等待区县教育局审核"), "{}", h.label);
+        let staff = h
+            .data()
+            .await
+            .value(Year::new(2025).unwrap(), "staff.total");
+        let staff = staff.unwrap().to_string();
+        let r = quality
+            .post(
+                &format!("/schools/{}/sections/1.4", h.code),
+                &[
+                    ("csrf", &csrf),
+                    ("v|2025|staff.total|", "1"),
+                    ("o|2025|staff.total|", &staff),
+                ],
+            )
+            .await;
+        assert!(
+            r.body.contains("已锁定"),
+            "{}: {} {}",
+            h.label,
+            r.status,
+            r.body
+        );
+
+        // The district cannot approve itself while the school only submitted…
+        let mut district = h.signed_in("district").await;
+        let page = district.get(&format!("/areas/{}", h.district)).await;
+        let csrf = page.csrf();
+        let r = district
+            .post(
+                &format!("/areas/{}/approve", h.district),
+                &[("csrf", &csrf), ("year", "2025"), ("what", "area")],
+            )
+            .await;
+        let page = district.get(r.location()).await;
+        assert!(
+            page.body.contains("未能审核") && page.body.contains("本校"),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        // …returns it with a reason on one fact, which unlocks it…
+        let r = district
+            .post(
+                &format!("/schools/{}/submission", h.code),
+                &[
+                    ("csrf", &csrf),
+                    ("year", "2025"),
+                    ("action", "return"),
+                    ("target", "fact:staff.total"),
+                    ("reason", "教职工总数请与人事报表核对"),
+                ],
+            )
+            .await;
+        let page = district.get(r.location()).await;
+        assert!(page.body.contains("已退回"), "{}", h.label);
+        assert!(
+            page.body.contains("教职工总数请与人事报表核对"),
+            "{}",
+            h.label
+        );
+        let form = quality
+            .get(&format!("/schools/{}/sections/1.4", h.code))
+            .await;
+        assert!(!form.body.contains("id=\"locked\""), "{}", h.label);
+        // …and, resubmitted, approves it; then the district as a whole.
+        let csrf_q = form.csrf();
+        quality
+            .post(
+                &format!("/schools/{}/submission", h.code),
+                &[("csrf", &csrf_q), ("year", "2025"), ("action", "submit")],
+            )
+            .await;
+        district
+            .post(
+                &format!("/schools/{}/submission", h.code),
+                &[("csrf", &csrf), ("year", "2025"), ("action", "approve")],
+            )
+            .await;
+        let r = district
+            .post(
+                &format!("/areas/{}/approve", h.district),
+                &[("csrf", &csrf), ("year", "2025"), ("what", "area")],
+            )
+            .await;
+        let page = district.get(r.location()).await;
+        assert!(
+            page.body.contains("id=\"area-approval\""),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+
+        // The compiled report of the district carries the school's figures.
+        let report = district
+            .get(&format!("/areas/{}/report.html?year=2025", h.district))
+            .await;
+        assert_eq!(report.status, StatusCode::OK);
+        let total = nianbao_core::number::grouped(enrolled, 0);
+        assert!(
+            report.body.contains(&format!("在校生数合计 {total} 人")),
+            "{}",
+            h.label
+        );
+        assert!(report.body.contains("已纳入的学校（1 所）"), "{}", h.label);
+        // The comparison exports to Excel.
+        let xlsx = district
+            .get(&format!("/areas/{}/compare.xlsx?year=2025", h.district))
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(xlsx.bytes.starts_with(b"PK"), "{}", h.label);
+    }
+}
