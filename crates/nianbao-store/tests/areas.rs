@@ -170,7 +170,11 @@ async fn a_year_goes_from_submission_to_the_city_with_a_return_on_the_way() {
             expected: Some(staff),
             value: Some(staff + 1.0),
         };
-        let why = refused(store.edit_facts(&a, &[edit.clone()], "学校").await);
+        let why = refused(
+            store
+                .edit_facts(&a, std::slice::from_ref(&edit), "学校")
+                .await,
+        );
         assert!(why.contains("2025 年度数据已锁定"), "{why}");
         assert!(why.contains("等待区县教育局审核"), "{why}");
         let mut changed = store.load_dataset(&a).await.unwrap();
@@ -232,7 +236,7 @@ async fn a_year_goes_from_submission_to_the_city_with_a_return_on_the_way() {
                 y,
                 Action::Return,
                 &district,
-                &[item.clone()],
+                std::slice::from_ref(&item),
                 &definitions,
             )
             .await

@@ -1,0 +1,175 @@
+//! The bureau's commands on a SQLite file: synthetic schools, every school checked and
+//! computed in one process, a wrong area file refused with its line, submission and
+//! approval from the command line, and the compiled area report.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("USER", "tester")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    let out = run(
+        &db,
+        &[
+            "synth", "schools", "--count", "60", "--seed", "3", "--faults", "0.2",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = run(&db, &["check", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("synth-")).count(),
+        60
+    );
+    // Faults were planted, so some school has an error and the command says so.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("所有错误"), "{stdout}");
+
+    let out = run(&db, &["indicators", "--all", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schools = json.as_array().unwrap();
+    assert_eq!(schools.len(), 60);
+    let ratio = schools[0]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "student_teacher_ratio")
+        .unwrap();
+    assert_eq!(ratio["values"].as_array().unwrap().len(), 3);
+
+    // Submission of a clean school: accept its warnings, submit, approve, receive.
+    let code = schools
+        .iter()
+        .map(|s| s["school"].as_str().unwrap().to_string())
+        .find(|code| {
+            let out = run(&db, &["check", "--school", code, "--format", "json"]);
+            let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            findings["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["severity"] != "error")
+        })
+        .expect("a clean school");
+    let out = run(&db, &["check", "--school", &code, "--format", "json"]);
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for finding in findings["findings"].as_array().unwrap() {
+        if finding["severity"] == "warning" {
+            let key = finding["key"].as_str().unwrap();
+            let out = run(
+                &db,
+                &["accept", key, "--because", "已核实", "--school", &code],
+            );
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
+    let out = run(&db, &["submission", "submit", "--school", &code]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("已提交"), "{}", text(&out));
+    // A return needs a reason; a district returns it with one.
+    let out = run(
+        &db,
+        &["submission", "return", "--school", &code, "--item", "1.4="],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("没有写明原因"), "{}", text(&out));
+    let out = run(
+        &db,
+        &[
+            "submission",
+            "return",
+            "--school",
+            &code,
+            "--item",
+            "2025 staff.total=请核对教职工总数",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for args in [
+        vec!["submission", "submit", "--school", code.as_str()],
+        vec!["submission", "approve", "--school", code.as_str()],
+        vec!["submission", "receive", "--school", code.as_str()],
+    ] {
+        let out = run(&db, &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let out = run(&db, &["submission", "history", "--school", &code]);
+    let history = text(&out);
+    assert!(history.contains("请核对教职工总数"), "{history}");
+    assert!(history.contains("审核通过后数据未改动"), "{history}");
+
+    // The district with that school cannot be approved while others wait.
+    let out = run(
+        &db,
+        &[
+            "submission",
+            "approve-area",
+            "--area",
+            "synth-d0000",
+            "--year",
+            "2025",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("未审核通过"), "{}", text(&out));
+
+    let out_dir = dir.path().join("out");
+    let out = run(
+        &db,
+        &[
+            "compile",
+            "--area",
+            "synth-d0000",
+            "--year",
+            "2025",
+            "--format",
+            "html",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("已纳入的学校（1 所）"), "one approved school");
+    assert!(html.contains("尚未纳入的学校（49 所）"));
+}
+
+#[test]
+fn a_wrong_area_file_names_its_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("areas.db");
+    let file = dir.path().join("areas.toml");
+    std::fs::write(
+        &file,
+        "[[province]]\ncode = \"50\"\nname = \"重庆市\"\n\n[[city]]\ncode = \"5001\"\nname = \"重庆市\"\nprovince = \"50\"\n\n[[district]]\ncode = \"500114\"\nname = \"黔江区\"\ncity = \"5009\"\n",
+    )
+    .unwrap();
+    let out = run(&db, &["area", "load", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(message.contains("第 13 行"), "{message}");
+    assert!(message.contains("5009"), "{message}");
+    let out = run(&db, &["area", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+}
