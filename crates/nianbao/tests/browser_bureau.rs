@@ -1,0 +1,252 @@
+//! The bureau's side in a real browser, at a desktop width and at 390 px: a school submits
+//! its year, the locked form says why, the district returns it with a reason on one fact,
+//! the school submits again, the district approves, the city receives, and the district's
+//! compiled report carries the school's figures.
+//!
+//! Skipped when chromedriver is not installed, unless `NIANBAO_REQUIRE_BROWSER=1`.
+
+mod common;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use common::browser::{
+    browser_available, cli, click_and_wait, open_browser, page_text, screenshot, sign_in,
+    sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
+};
+use fantoccini::{Client, Locator};
+
+const QUALITY: &str = "甲校质量办";
+const DISTRICT: &str = "区县教育局";
+const CITY: &str = "市教育局";
+const PASSWORD: &str = "浏览器测试的密码 2025";
+const SCHOOL: &str = "synth-00000";
+
+#[tokio::test]
+async fn a_year_goes_from_the_school_to_the_city_in_a_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bureau.db");
+    cli(
+        &db,
+        &["synth", "schools", "--count", "12", "--seed", "5", "--faults", "0"],
+        None,
+    );
+    // The school explains its warnings so it may submit.
+    let findings: serde_json::Value = serde_json::from_str(&cli_any(
+        &db,
+        &["check", "--school", SCHOOL, "--format", "json"],
+    ))
+    .unwrap();
+    for f in findings["findings"].as_array().unwrap() {
+        if f["severity"] == "warning" {
+            cli(
+                &db,
+                &[
+                    "accept",
+                    f["key"].as_str().unwrap(),
+                    "--because",
+                    "已核实，办学条件正在改善",
+                    "--school",
+                    SCHOOL,
+                ],
+                None,
+            );
+        }
+    }
+    cli(
+        &db,
+        &[
+            "user", "add", "--name", QUALITY, "--role", "quality", "--school", SCHOOL,
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    for (name, area) in [(DISTRICT, "synth-d0000"), (CITY, "synth-c000")] {
+        cli(
+            &db,
+            &["user", "add", "--name", name, "--role", "reviewer"],
+            Some(&format!("{PASSWORD}\n")),
+        );
+        cli(&db, &["area", "assign", "--user", name, "--area", area], None);
+    }
+    let enrolled = {
+        let out = cli_any(&db, &["indicators", "--school", SCHOOL, "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        json.as_array()
+            .or_else(|| json["indicators"].as_array())
+            .and_then(|list| list.iter().find(|i| i["id"] == "enrolled"))
+            .and_then(|i| i["value"].as_f64())
+            .context("the school's enrolment")
+            .unwrap()
+    };
+
+    let (_server, base, log) = start_server(&db);
+    let (_driver, driver_url) = start_chromedriver();
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir(&downloads).unwrap();
+    let browser = open_browser(&driver_url, &downloads).await;
+    let outcome = walk(&browser, &base, enrolled).await;
+    if outcome.is_err() {
+        if let Ok(source) = browser.source().await {
+            eprintln!("--- page at failure ---\n{source}\n---");
+        }
+        eprintln!(
+            "--- server log ---\n{}\n---",
+            log.lock().unwrap().join("\n")
+        );
+    }
+    if let Err(e) = browser.close().await {
+        eprintln!("could not close the browser session: {e}");
+    }
+    outcome.unwrap();
+}
+
+/// Runs the command line and returns its standard output whatever its exit code (`check`
+/// exits 1 when the data has errors).
+fn cli_any(db: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn overflows(browser: &Client) -> Result<bool> {
+    let wide = browser
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await?;
+    Ok(wide.as_bool().unwrap_or(true))
+}
+
+/// Looks at a page at a desktop width and at 390 px, saving both screenshots.
+async fn both_widths(browser: &Client, name: &str) -> Result<()> {
+    screenshot(browser, name).await?;
+    browser.set_window_size(390, 844).await?;
+    ensure!(
+        !overflows(browser).await?,
+        "{name} fits 390 px without sideways scrolling"
+    );
+    screenshot(browser, &format!("{name}-phone")).await?;
+    browser.set_window_size(1280, 1024).await?;
+    Ok(())
+}
+
+async fn act(browser: &Client, action: &str) -> Result<()> {
+    click_and_wait(browser, &format!("button[name=action][value={action}]")).await
+}
+
+async fn walk(browser: &Client, base: &str, enrolled: f64) -> Result<()> {
+    let submission = format!("{base}/schools/{SCHOOL}/submission");
+
+    // The school submits; its form is then locked and says why.
+    sign_in(browser, base, QUALITY, PASSWORD).await?;
+    browser
+        .find(Locator::LinkText("报送审核"))
+        .await?
+        .click()
+        .await?;
+    wait_until_text(browser, "#state", "待提交").await?;
+    act(browser, "submit").await?;
+    wait_until_text(browser, "#state", "已提交").await?;
+    both_widths(browser, "bureau-submitted").await?;
+    browser
+        .goto(&format!("{base}/schools/{SCHOOL}/sections/1.4"))
+        .await?;
+    wait_until_text(browser, "#locked", "等待区县教育局审核").await?;
+    both_widths(browser, "bureau-locked-form").await?;
+    sign_out(browser).await?;
+
+    // The district sees its schools and returns this one with a reason on one fact.
+    sign_in(browser, base, DISTRICT, PASSWORD).await?;
+    wait_for(browser, "#schools").await?;
+    ensure!(
+        page_text(browser).await?.contains("已提交 1"),
+        "the area counts the submitted school"
+    );
+    both_widths(browser, "bureau-area").await?;
+    browser.goto(&submission).await?;
+    let form = wait_for(browser, "#return-form").await?;
+    form.find(Locator::Css("select[name=target]"))
+        .await?
+        .select_by_value("fact:staff.total")
+        .await?;
+    form.find(Locator::Css("textarea[name=reason]"))
+        .await?
+        .send_keys("教职工总数与人事报表不一致，请核对")
+        .await?;
+    click_and_wait(browser, "#return-form button[type=submit]").await?;
+    wait_until_text(browser, "#state", "已退回").await?;
+    wait_until_text(browser, "#history", "教职工总数与人事报表不一致").await?;
+    both_widths(browser, "bureau-returned").await?;
+    sign_out(browser).await?;
+
+    // The school sees the reason, its form is open again, and it submits again.
+    sign_in(browser, base, QUALITY, PASSWORD).await?;
+    browser
+        .goto(&format!("{base}/schools/{SCHOOL}/sections/1.4"))
+        .await?;
+    wait_for(browser, "#section-form").await?;
+    ensure!(
+        browser.find(Locator::Css("#locked")).await.is_err(),
+        "a returned year is open"
+    );
+    browser.goto(&submission).await?;
+    wait_until_text(browser, "#history", "教职工总数与人事报表不一致").await?;
+    act(browser, "submit").await?;
+    wait_until_text(browser, "#state", "已提交").await?;
+    sign_out(browser).await?;
+
+    // The district approves it, compares the area and writes the report's preface.
+    sign_in(browser, base, DISTRICT, PASSWORD).await?;
+    browser.goto(&submission).await?;
+    act(browser, "approve").await?;
+    wait_until_text(browser, "#state", "区县已审核").await?;
+    wait_until_text(browser, "#changes", "未改动").await?;
+    browser
+        .goto(&format!("{base}/areas/synth-d0000/compare?year=2025"))
+        .await?;
+    wait_for(browser, "#compare").await?;
+    both_widths(browser, "bureau-compare").await?;
+    browser
+        .goto(&format!("{base}/areas/synth-d0000/report?year=2025"))
+        .await?;
+    let preface = wait_for(browser, "form.stack textarea[name=body]").await?;
+    preface.send_keys("本区各校年度数据按时报送，逐校审核。").await?;
+    click_and_wait(browser, "form.stack button[type=submit]").await?;
+    both_widths(browser, "bureau-area-report").await?;
+    browser
+        .goto(&format!("{base}/areas/synth-d0000/report.html?year=2025"))
+        .await?;
+    let report = page_text(browser).await?;
+    let total = nianbao_core::number::grouped(enrolled, 0);
+    ensure!(
+        report.contains(&format!("在校生数合计 {total} 人")),
+        "the compiled report carries the school's 在校生数 {total}"
+    );
+    ensure!(report.contains("本区各校年度数据按时报送"), "the preface");
+    ensure!(report.contains("已纳入的学校（1 所）"), "the data notes");
+    screenshot(browser, "bureau-compiled-report").await?;
+    browser.goto(&format!("{base}/areas/synth-d0000")).await?;
+    wait_for(browser, "#schools").await?;
+    sign_out(browser).await?;
+
+    // The city receives it; the school's form now names the city.
+    sign_in(browser, base, CITY, PASSWORD).await?;
+    browser.goto(&submission).await?;
+    act(browser, "receive").await?;
+    wait_until_text(browser, "#state", "市已接收").await?;
+    sign_out(browser).await?;
+    sign_in(browser, base, QUALITY, PASSWORD).await?;
+    browser
+        .goto(&format!("{base}/schools/{SCHOOL}/sections/1.4"))
+        .await?;
+    wait_until_text(browser, "#locked", "市教育局").await?;
+    Ok(())
+}
