@@ -87,7 +87,7 @@ impl Store {
     /// Stores the areas, schools and deadlines of an area file in one transaction: new
     /// codes are added, known ones updated; nothing is removed.
     pub async fn load_areas(&self, tree: &AreaTree) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         for area in &tree.areas {
             sqlx::query(
                 "INSERT INTO area (code, name, level, parent_code) VALUES ($1, $2, $3, $4) \
@@ -133,7 +133,7 @@ impl Store {
 
     /// Every area, school and deadline stored.
     pub async fn area_tree(&self) -> Result<AreaTree, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let rows = sqlx::query("SELECT code, name, level, parent_code FROM area")
             .fetch_all(&mut *conn)
             .await?;
@@ -187,7 +187,7 @@ impl Store {
 
     /// Binds a user to the area whose bureau they work for.
     pub async fn set_user_area(&self, user: &str, area: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let id: i64 = sqlx::query("SELECT id FROM app_user WHERE name = $1")
             .bind(user)
             .fetch_optional(&mut *tx)
@@ -219,7 +219,7 @@ impl Store {
     pub async fn user_area(&self, user_id: i64) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT area_code FROM user_area WHERE user_id = $1")
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
@@ -230,7 +230,7 @@ impl Store {
         school: &str,
         year: Year,
     ) -> Result<SubmissionStatus, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         submission_in(&mut conn, school, year).await
     }
 
@@ -243,7 +243,7 @@ impl Store {
             "SELECT school_code, state, actor, changed_at, submitted_at FROM submission WHERE year = $1",
         )
         .bind(i64::from(year))
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?;
         let mut all = BTreeMap::new();
         for r in &rows {
@@ -270,7 +270,7 @@ impl Store {
         school: &str,
         year: Year,
     ) -> Result<Vec<SubmissionEvent>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let rows = sqlx::query(
             "SELECT id, action, from_state, to_state, actor, actor_role, changed_at FROM submission_event \
              WHERE school_code = $1 AND year = $2 ORDER BY id",
@@ -359,7 +359,7 @@ impl Store {
             approval::ready_to_submit(&findings, &accepted)
                 .map_err(|r| StoreError::Refused(r.0))?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.write().await?;
         let status = submission_in(&mut tx, school, year).await?;
         let next = approval::transition(status.state, action, actor.role)
             .map_err(|r| StoreError::Refused(r.0))?;
@@ -474,7 +474,7 @@ impl Store {
         school: &str,
         year: Year,
     ) -> Result<Option<Vec<FactChange>>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let approved_rows = sqlx::query(
             "SELECT year, element, major, value FROM approval_snapshot WHERE school_code = $1 AND year = $2",
         )
@@ -564,6 +564,7 @@ impl Store {
             .collect();
         approval::area_ready(&schools).map_err(|r| StoreError::Refused(r.0))?;
         let now = self.now_sql();
+        let mut tx = self.db.write().await?;
         sqlx::query(&format!(
             "INSERT INTO area_approval (area_code, year, actor, approved_at) VALUES ($1, $2, $3, {now}) \
              ON CONFLICT (area_code, year) DO UPDATE SET actor = excluded.actor, approved_at = excluded.approved_at"
@@ -571,8 +572,9 @@ impl Store {
         .bind(area)
         .bind(i64::from(year))
         .bind(actor)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -587,7 +589,7 @@ impl Store {
         )
         .bind(area)
         .bind(i64::from(year))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.reader())
         .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
@@ -680,6 +682,7 @@ impl Store {
             });
         }
         let now = self.now_sql();
+        let mut tx = self.db.write().await?;
         sqlx::query(&format!(
             "INSERT INTO area_text (area_code, year, part, body, author, saved_at) VALUES ($1, $2, $3, $4, $5, {now}) \
              ON CONFLICT (area_code, year, part) DO UPDATE SET body = excluded.body, author = excluded.author, \
@@ -690,8 +693,9 @@ impl Store {
         .bind(part)
         .bind(body)
         .bind(author)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -705,7 +709,7 @@ impl Store {
             sqlx::query("SELECT part, body FROM area_text WHERE area_code = $1 AND year = $2")
                 .bind(area)
                 .bind(i64::from(year))
-                .fetch_all(&self.pool)
+                .fetch_all(self.db.reader())
                 .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
@@ -727,7 +731,7 @@ impl Store {
             self.schools().await?.into_iter().map(|s| s.code).collect();
         let mut written = 0;
         for batch in datasets.chunks(BATCH) {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.db.write().await?;
             for data in batch {
                 if existing.contains(&data.school.code) {
                     continue;
@@ -831,7 +835,7 @@ impl Store {
         codes: Option<&BTreeSet<String>>,
         definitions: &Definitions,
     ) -> Result<Vec<Dataset>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.db.read().await?;
         let rows = sqlx::query("SELECT id, code, profile FROM school ORDER BY code")
             .fetch_all(&mut *conn)
             .await?;
@@ -901,7 +905,7 @@ impl Store {
         let with_registers: BTreeSet<String> = sqlx::query(
             "SELECT DISTINCT s.code FROM register_fact f JOIN school s ON s.id = f.school_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.db.reader())
         .await?
         .iter()
         .map(|r| r.try_get(0))

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, click_and_wait, open_browser, page_text, screenshot, sign_in,
-    sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
+    browser_available, cli, click_and_wait, open_browser, page_text, screenshot, sign_in, sign_out,
+    start_chromedriver, start_server, wait_for, wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -31,7 +31,9 @@ async fn a_year_goes_from_the_school_to_the_city_in_a_browser() {
     let db = dir.path().join("bureau.db");
     cli(
         &db,
-        &["synth", "schools", "--count", "12", "--seed", "5", "--faults", "0"],
+        &[
+            "synth", "schools", "--count", "12", "--seed", "5", "--faults", "0",
+        ],
         None,
     );
     // The school explains its warnings so it may submit.
@@ -69,7 +71,11 @@ async fn a_year_goes_from_the_school_to_the_city_in_a_browser() {
             &["user", "add", "--name", name, "--role", "reviewer"],
             Some(&format!("{PASSWORD}\n")),
         );
-        cli(&db, &["area", "assign", "--user", name, "--area", area], None);
+        cli(
+            &db,
+            &["area", "assign", "--user", name, "--area", area],
+            None,
+        );
     }
     let enrolled = {
         let out = cli_any(&db, &["indicators", "--school", SCHOOL, "--format", "json"]);
@@ -218,7 +224,9 @@ async fn walk(browser: &Client, base: &str, enrolled: f64) -> Result<()> {
         .goto(&format!("{base}/areas/synth-d0000/report?year=2025"))
         .await?;
     let preface = wait_for(browser, "form.stack textarea[name=body]").await?;
-    preface.send_keys("本区各校年度数据按时报送，逐校审核。").await?;
+    preface
+        .send_keys("本区各校年度数据按时报送，逐校审核。")
+        .await?;
     click_and_wait(browser, "form.stack button[type=submit]").await?;
     both_widths(browser, "bureau-area-report").await?;
     browser
