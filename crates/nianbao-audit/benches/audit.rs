@@ -1,6 +1,7 @@
 //! Throughput of auditing a report (extracted text to findings). The report is the file named
 //! by `NIANBAO_AUDIT_BENCH_FILE`, else the sample report in `../shared` when present; without
-//! either the bench prints a notice and measures nothing.
+//! either the bench prints a notice and measures nothing, unless `NIANBAO_REQUIRE_SEED=1`
+//! asks for the sample report, when its absence is a failure.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -14,6 +15,9 @@ fn bench(c: &mut Criterion) {
     let text = match nianbao_audit::extract_text(std::path::Path::new(&path)) {
         Ok(text) => text,
         Err(error) => {
+            if std::env::var("NIANBAO_REQUIRE_SEED").as_deref() == Ok("1") {
+                panic!("NIANBAO_REQUIRE_SEED=1 but the report to measure cannot be read: {error}");
+            }
             eprintln!("跳过：{error}（用 NIANBAO_AUDIT_BENCH_FILE 指定要测量的报告）");
             return;
         }
