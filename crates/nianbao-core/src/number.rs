@@ -97,11 +97,47 @@ impl Style {
 
 /// Rounds half away from zero to `decimals` places, as printed figures are rounded.
 pub fn round_to(value: f64, decimals: u32) -> f64 {
-    let factor = 10f64.powi(decimals as i32);
-    let scaled = value * factor;
-    // Nudge by a relative epsilon so 2.675 (stored as 2.67499…) rounds as written.
-    let nudged = scaled + scaled.signum() * scaled.abs() * 1e-12;
-    nudged.round() / factor
+    if !value.is_finite() {
+        return value;
+    }
+    // Round the shortest decimal form that prints this value, so 2.675 (stored as
+    // 2.67499…) rounds as written and large values never gain digits they did not have.
+    let written = format!("{}", value.abs());
+    let Some((whole, fraction)) = written.split_once('.') else {
+        return value;
+    };
+    let keep = decimals as usize;
+    if fraction.len() <= keep {
+        return value;
+    }
+    let mut digits: Vec<u8> = whole.bytes().chain(fraction.bytes().take(keep)).collect();
+    if fraction.as_bytes()[keep] >= b'5' {
+        carry_one(&mut digits);
+    }
+    let split = digits.len() - keep;
+    let mut text = String::with_capacity(digits.len() + 2);
+    if value < 0.0 {
+        text.push('-');
+    }
+    text.push_str(std::str::from_utf8(&digits[..split]).unwrap_or("0"));
+    if keep > 0 {
+        text.push('.');
+        text.push_str(std::str::from_utf8(&digits[split..]).unwrap_or("0"));
+    }
+    text.parse().unwrap_or(value)
+}
+
+/// Adds one in the last place of a string of ASCII decimal digits, growing it on overflow.
+fn carry_one(digits: &mut Vec<u8>) {
+    for digit in digits.iter_mut().rev() {
+        if *digit == b'9' {
+            *digit = b'0';
+        } else {
+            *digit += 1;
+            return;
+        }
+    }
+    digits.insert(0, b'1');
 }
 
 /// How many decimals a value shows when printed in its shortest form (35.41 → 2, 50 → 0).
@@ -169,6 +205,10 @@ mod tests {
         assert_eq!(round_to(2.675, 2), 2.68);
         assert_eq!(round_to(18.738, 1), 18.7);
         assert_eq!(round_to(-0.05, 1), -0.1);
+        assert_eq!(round_to(9.995, 2), 10.0);
+        assert_eq!(round_to(-99.96, 1), -100.0);
+        assert_eq!(round_to(0.4, 0), 0.0);
+        assert_eq!(round_to(f64::INFINITY, 2), f64::INFINITY);
     }
 
     #[test]
@@ -185,6 +225,12 @@ mod tests {
         assert_eq!(grouped(-1234567.0, 0), "-1,234,567");
         assert_eq!(grouped(12.0, 1), "12.0");
         assert_eq!(plain(0.1 + 0.2), "0.3");
+        assert_eq!(plain(1e8), "100000000");
+        assert_eq!(plain(123_456_789_012.0), "123456789012");
+        assert_eq!(plain(-2.5e9), "-2500000000");
+        assert_eq!(round_to(1.005, 2), 1.01);
+        assert_eq!(round_to(0.145, 2), 0.15);
+        assert_eq!(round_to(1e12 + 0.25, 1), 1e12 + 0.3);
     }
 
     #[test]
