@@ -123,30 +123,39 @@ fn register_findings(data: &Dataset, state: &AppState, system: System) -> Vec<Va
         .collect()
 }
 
-fn base_context(
+/// A headline figure of a register page: label, element code, decimals shown, unit.
+type Figure = (&'static str, &'static str, u32, &'static str);
+
+/// The part every register page shares: the frame, the year and its neighbours, the
+/// register's name and kinds of upload, whether this user may import, and its figures.
+async fn register_context(
+    state: &AppState,
     session: &Session,
     data: &Dataset,
     year: Year,
     system: System,
-    can_import: bool,
-    kinds: &[(&str, &str)],
-) -> Map<String, Value> {
+    kinds: impl Iterator<Item = (&'static str, &'static str)>,
+    figures: &[Figure],
+) -> Result<Map<String, Value>, WebError> {
+    let can_import = may_import(state, session, &data.school.code, system).await?;
     let mut context = frame(session, Some(data));
     context.insert("year".into(), json!(year.get()));
     context.insert("years".into(), json!(years(data)));
     context.insert("system".into(), json!(system.label()));
     context.insert("path".into(), json!(page_path(system)));
     context.insert("can_import".into(), json!(can_import));
-    context.insert(
-        "kinds".into(),
-        json!(
-            kinds
-                .iter()
-                .map(|(code, label)| json!({"code": code, "label": label}))
-                .collect::<Vec<_>>()
-        ),
-    );
-    context
+    let kinds: Vec<Value> = kinds
+        .map(|(code, label)| json!({"code": code, "label": label}))
+        .collect();
+    context.insert("kinds".into(), json!(kinds));
+    let figures: Vec<Value> = figures
+        .iter()
+        .map(|(label, element, decimals, unit)| {
+            json!({"label": label, "value": shown(data, year, element, *decimals), "unit": unit})
+        })
+        .collect();
+    context.insert("figures".into(), json!(figures));
+    Ok(context)
 }
 
 /// `/schools/{code}/registers`: the four registers and their headline figures.
@@ -243,19 +252,7 @@ async fn bases_page(
     let year = pick_year(data, query.year);
     let register = state.store().bases_register(code).await?;
     let use_ = register.utilisation(i32::from(year.get()));
-    let kinds: Vec<(&str, &str)> = BasesKind::ALL
-        .iter()
-        .map(|k| (k.code(), k.label()))
-        .collect();
-    let mut context = base_context(
-        session,
-        data,
-        year,
-        System::Bases,
-        may_import(state, session, code, System::Bases).await?,
-        &kinds,
-    );
-    let figures = [
+    let figures: &[Figure] = &[
         ("实训基地", "register.bases.total", 0, "个"),
         ("在用设备", "register.equipment.count", 0, "台套"),
         ("设备总值", "register.equipment.value_total", 2, "万元"),
@@ -275,15 +272,9 @@ async fn bases_page(
             "人次",
         ),
     ];
-    context.insert(
-        "figures".into(),
-        json!(
-            figures
-                .iter()
-                .map(|(label, element, d, unit)| json!({"label": label, "value": shown(data, year, element, *d), "unit": unit}))
-                .collect::<Vec<_>>()
-        ),
-    );
+    let kinds = BasesKind::ALL.iter().map(|k| (k.code(), k.label()));
+    let mut context =
+        register_context(state, session, data, year, System::Bases, kinds, figures).await?;
     let bases: Vec<Value> = register
         .bases
         .iter()
@@ -398,19 +389,7 @@ async fn training_page(
     let year = pick_year(data, query.year);
     let y = i32::from(year.get());
     let register = state.store().training_register(code).await?;
-    let kinds: Vec<(&str, &str)> = TrainingKind::ALL
-        .iter()
-        .map(|k| (k.code(), k.label()))
-        .collect();
-    let mut context = base_context(
-        session,
-        data,
-        year,
-        System::Training,
-        may_import(state, session, code, System::Training).await?,
-        &kinds,
-    );
-    let figures = [
+    let figures: &[Figure] = &[
         ("培训班", "register.training.classes", 0, "期"),
         ("培训", "register.training.trainees", 0, "人次"),
         ("人学时", "register.training.trainee_hours", 0, "人学时"),
@@ -418,15 +397,17 @@ async fn training_page(
         ("技能等级认定", "register.training.assessed", 0, "人次"),
         ("取得证书", "register.training.certified", 0, "人"),
     ];
-    context.insert(
-        "figures".into(),
-        json!(
-            figures
-                .iter()
-                .map(|(label, element, d, unit)| json!({"label": label, "value": shown(data, year, element, *d), "unit": unit}))
-                .collect::<Vec<_>>()
-        ),
-    );
+    let kinds = TrainingKind::ALL.iter().map(|k| (k.code(), k.label()));
+    let mut context = register_context(
+        state,
+        session,
+        data,
+        year,
+        System::Training,
+        kinds,
+        figures,
+    )
+    .await?;
     context.insert(
         "audiences".into(),
         json!(register.by_audience(y, &vocabulary.training)),
@@ -475,19 +456,7 @@ async fn courses_page(
     let vocabulary = state.vocabulary()?;
     let year = pick_year(data, query.year);
     let register = state.store().courses_register(code).await?;
-    let kinds: Vec<(&str, &str)> = CoursesKind::ALL
-        .iter()
-        .map(|k| (k.code(), k.label()))
-        .collect();
-    let mut context = base_context(
-        session,
-        data,
-        year,
-        System::Courses,
-        may_import(state, session, code, System::Courses).await?,
-        &kinds,
-    );
-    let figures = [
+    let figures: &[Figure] = &[
         ("课程", "register.courses.total", 0, "门"),
         ("在线课程", "register.courses.online", 0, "门"),
         (
@@ -502,15 +471,9 @@ async fn courses_page(
         ("应完成改进措施", "register.courses.actions_due", 0, "项"),
         ("已完成改进措施", "register.courses.actions_closed", 0, "项"),
     ];
-    context.insert(
-        "figures".into(),
-        json!(
-            figures
-                .iter()
-                .map(|(label, element, d, unit)| json!({"label": label, "value": shown(data, year, element, *d), "unit": unit}))
-                .collect::<Vec<_>>()
-        ),
-    );
+    let kinds = CoursesKind::ALL.iter().map(|k| (k.code(), k.label()));
+    let mut context =
+        register_context(state, session, data, year, System::Courses, kinds, figures).await?;
     context.insert(
         "courses".into(),
         json!(register.summaries(&vocabulary.courses, Day::today())),
