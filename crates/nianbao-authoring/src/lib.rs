@@ -11,7 +11,7 @@ mod folder;
 use std::collections::{BTreeMap, BTreeSet};
 
 use nianbao_core::definitions::Sources;
-use nianbao_core::{Definitions, WritingState, Year};
+use nianbao_core::{Dataset, Definitions, Finding, IndicatorResult, WritingState, Year};
 use nianbao_report::outline::Outline;
 use nianbao_report::parts::{Part, PartKind};
 use nianbao_report::preview::{Problem, validate};
@@ -206,15 +206,34 @@ impl<'a> Authoring<'a> {
             .store
             .load_dataset_with_registers(code, self.definitions)
             .await?;
+        let findings = nianbao_core::run_checks(self.definitions, &data);
+        let indicators = nianbao_core::evaluate_indicators(self.definitions, &data, year);
+        self.draft_of(code, year, &data, findings, indicators, overlay)
+            .await
+    }
+
+    /// As [`Authoring::draft`], from the school's dataset (registers laid in) with its
+    /// findings and its indicators for `year` already computed, as a server keeps them.
+    pub async fn draft_of(
+        &self,
+        code: &str,
+        year: Year,
+        data: &Dataset,
+        findings: Vec<Finding>,
+        indicators: Vec<IndicatorResult>,
+        overlay: Option<Content>,
+    ) -> Result<Draft, AuthoringError> {
         let acceptances = self.store.acceptances(code).await?;
         let mut content = self.content(code, year).await?;
         if let Some(overlay) = overlay {
             content.overlay(overlay);
         }
-        let generated = nianbao_report::generate(
+        let generated = nianbao_report::generate_with(
             self.definitions,
-            &data,
+            data,
             year,
+            findings,
+            indicators,
             &acceptances,
             &content,
             Status::Draft,

@@ -80,6 +80,31 @@ pub fn generate(
 ) -> Result<Generated, ReportError> {
     let findings = nianbao_core::run_checks(definitions, data);
     let indicators = nianbao_core::evaluate_indicators(definitions, data, year);
+    generate_with(
+        definitions,
+        data,
+        year,
+        findings,
+        indicators,
+        acceptances,
+        content,
+        status,
+    )
+}
+
+/// As [`generate`], with the data's findings and its indicators for `year` already computed
+/// (by `run_checks` and `evaluate_indicators` on the same data and definitions).
+#[allow(clippy::too_many_arguments)]
+pub fn generate_with(
+    definitions: &Definitions,
+    data: &Dataset,
+    year: Year,
+    findings: Vec<Finding>,
+    indicators: Vec<IndicatorResult>,
+    acceptances: &[Acceptance],
+    content: &Content,
+    status: Status,
+) -> Result<Generated, ReportError> {
     let input = ReportInput {
         definitions,
         data,

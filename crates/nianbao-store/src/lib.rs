@@ -54,6 +54,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0012_points.sql"),
     include_str!("../migrations/sqlite/0013_points_reads.sql"),
     include_str!("../migrations/sqlite/0014_areas.sql"),
+    include_str!("../migrations/sqlite/0015_school_revision.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -67,6 +68,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0012_points.sql"),
     include_str!("../migrations/postgres/0013_points_reads.sql"),
     include_str!("../migrations/postgres/0014_areas.sql"),
+    include_str!("../migrations/postgres/0015_school_revision.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at
@@ -463,6 +465,23 @@ impl Store {
         Ok(summary)
     }
 
+    /// The school's revision: a number raised in the same transaction as every write to
+    /// the school's data, its registers or its points ledger, by any process. Results
+    /// computed from the school's data at one revision stay valid while it is unchanged.
+    /// A school without writes since the revision was introduced (or no such school) is at 0.
+    pub async fn revision(&self, code: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.revision FROM school_revision r JOIN school s ON s.id = r.school_id WHERE s.code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.db.reader())
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
     /// Loads the dataset of one school.
     pub async fn load_dataset(&self, code: &str) -> Result<Dataset, StoreError> {
         let mut conn = self.db.read().await?;
@@ -690,7 +709,11 @@ impl ChangeLog<'_> {
         self.entries.push((entity, record.to_string(), old, new));
     }
 
+    /// Writes the entries and raises the school's revision (see [`Store::revision`]), in
+    /// the caller's transaction: every write that logs a change to a school is seen by
+    /// whoever keeps results computed from the school's data.
     async fn write(self, tx: &mut sqlx::AnyConnection, school_id: i64) -> Result<(), StoreError> {
+        bump_revision(tx, school_id).await?;
         let sql = format!(
             "INSERT INTO change_log (school_id, changed_at, actor, entity, record, old_value, new_value) \
              VALUES ($1, {}, $2, $3, $4, $5, $6)",
@@ -709,6 +732,23 @@ impl ChangeLog<'_> {
         }
         Ok(())
     }
+}
+
+/// Raises a school's revision by one. Called inside the transaction of every write that
+/// changes what [`Store::load_dataset_with_registers`] reads, so the new revision becomes
+/// visible together with the data.
+pub(crate) async fn bump_revision(
+    tx: &mut sqlx::AnyConnection,
+    school_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO school_revision (school_id, revision) VALUES ($1, 1) \
+         ON CONFLICT (school_id) DO UPDATE SET revision = school_revision.revision + 1",
+    )
+    .bind(school_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Finds or creates province > city > district > school > departments; returns the school's unit.

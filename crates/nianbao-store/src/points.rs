@@ -346,6 +346,7 @@ impl PointsStore {
                     .await?;
             }
         }
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -426,6 +427,7 @@ impl PointsStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok((added.len(), updated.len()))
     }
@@ -486,6 +488,7 @@ impl PointsStore {
             .bind(format_date(ends))
             .execute(&mut *tx)
             .await?;
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -533,6 +536,7 @@ impl PointsStore {
                 .await?;
             closed.push(p.code.clone());
         }
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(closed)
     }
@@ -811,6 +815,7 @@ impl PointsStore {
             .bind(batch)
             .execute(&mut *tx)
             .await?;
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -689,10 +689,15 @@ async fn the_report_dataset_carries_the_ledger_figures() {
             .await
             .expect("load");
         assert_eq!(before.value(year(), "register.points.events"), None);
+        let revision = store.store().revision(&code).await.expect("revision");
 
         import(&store, dir.path(), &code, "good.csv", GOOD)
             .await
             .expect("import");
+        assert!(
+            store.store().revision(&code).await.expect("revision") > revision,
+            "a points import changes the report's dataset, so it raises the school's revision"
+        );
         let sl = store.open_ledger(&code).await.expect("ledger");
         let figures = annual_figures(&sl.ledger, &sl.name, 2025, &RulesFile::sample());
         let data = store

@@ -390,3 +390,56 @@ async fn sessions_expire_and_sections_have_owners() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_write_to_a_school_raises_its_revision_and_reads_leave_it() {
+    for (_dir, store) in stores().await {
+        let mut data = dataset(&code("revision"));
+        let other = dataset(&code("revision-other"));
+        let code = data.school.code.clone();
+        assert_eq!(
+            store.revision(&code).await.unwrap(),
+            0,
+            "no such school yet"
+        );
+        store.save_dataset(&data, "tester").await.unwrap();
+        store.save_dataset(&other, "tester").await.unwrap();
+        let mut seen = store.revision(&code).await.unwrap();
+        assert!(seen > 0, "{:?}", store.backend());
+
+        // Reads leave it alone.
+        store.load_dataset(&code).await.unwrap();
+        store.history(&code, 10).await.unwrap();
+        assert_eq!(store.revision(&code).await.unwrap(), seen);
+
+        // A fact, a section's department and another school's write.
+        data.set(FactKey::school(year(2025), "staff.total"), 641.0);
+        store.save_dataset(&data, "tester").await.unwrap();
+        let after_fact = store.revision(&code).await.unwrap();
+        assert!(after_fact > seen, "{:?}", store.backend());
+        seen = after_fact;
+        store
+            .set_section_owner(&code, "1.4", Some("信息技术部"), "tester")
+            .await
+            .unwrap();
+        let after_owner = store.revision(&code).await.unwrap();
+        assert!(after_owner > seen, "{:?}", store.backend());
+        let mut other = other;
+        other.set(FactKey::school(year(2025), "staff.total"), 1.0);
+        store.save_dataset(&other, "tester").await.unwrap();
+        assert_eq!(
+            store.revision(&code).await.unwrap(),
+            after_owner,
+            "another school's write leaves this school's revision"
+        );
+
+        // A write through another connection, as another process makes it.
+        if store.backend() == nianbao_store::Backend::Sqlite {
+            let path = _dir.path().join("test.db");
+            let second = Store::open_sqlite(&path).await.unwrap();
+            data.set(FactKey::school(year(2025), "staff.total"), 642.0);
+            second.save_dataset(&data, "cli").await.unwrap();
+            assert!(store.revision(&code).await.unwrap() > after_owner);
+        }
+    }
+}

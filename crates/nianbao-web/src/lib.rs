@@ -13,6 +13,7 @@ mod diff;
 mod download;
 mod error;
 mod pages;
+mod results;
 mod view;
 
 use std::net::SocketAddr;
@@ -72,6 +73,8 @@ struct Inner {
     config: Config,
     /// The registers' vocabularies, checked against the definitions once.
     vocabulary: Result<nianbao_systems::Vocabulary, String>,
+    /// Check and indicator results per school, kept while the school is unchanged.
+    results: results::Results,
 }
 
 impl AppState {
@@ -87,7 +90,18 @@ impl AppState {
             limiter,
             config,
             vocabulary,
+            results: results::Results::default(),
         }))
+    }
+
+    /// How many times this app has loaded a school's data and computed its checks and
+    /// indicators (they are kept until the school changes).
+    pub fn computations(&self) -> u64 {
+        self.0.results.computations()
+    }
+
+    fn results(&self) -> &results::Results {
+        &self.0.results
     }
 
     fn store(&self) -> &Store {

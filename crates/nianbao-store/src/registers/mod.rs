@@ -144,6 +144,7 @@ pub(crate) async fn store_figures(
     figures: &[RegisterFact],
     years: Option<&[Year]>,
 ) -> Result<(), StoreError> {
+    crate::bump_revision(tx, school).await?;
     match years {
         None => {
             sqlx::query("DELETE FROM register_fact WHERE school_id = $1 AND system = $2")

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::Dimension;
-use nianbao_core::{FactKey, Severity, evaluate_indicators, run_checks};
+use nianbao_core::{FactKey, Severity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{data_sections, departments, frame, readable_school};
+use super::{data_sections, departments, frame, readable_school, school_results};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
 
@@ -25,9 +25,10 @@ pub async fn show(
     Path(code): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    let data = readable_school(&state, &session, &code).await?;
+    let computed = school_results(&state, &session, &code).await?;
+    let data = &computed.data;
     let definitions = state.definitions();
-    let year = data.school.report_year;
+    let year = computed.year();
     let owners = state.store().section_owners(&code).await?;
     let accepted: BTreeMap<String, _> = state
         .store()
@@ -36,7 +37,7 @@ pub async fn show(
         .into_iter()
         .map(|a| (a.key.clone(), a))
         .collect();
-    let findings = run_checks(definitions, &data);
+    let findings = &computed.findings;
     let open = |f: &&nianbao_core::Finding| {
         f.severity != Severity::Info && !accepted.contains_key(&f.key())
     };
@@ -88,7 +89,7 @@ pub async fn show(
         })
         .collect();
 
-    let indicators = evaluate_indicators(definitions, &data, year);
+    let indicators = &computed.indicators;
     let judged: Vec<_> = indicators
         .iter()
         .filter(|i| !i.verdicts.is_empty())
@@ -118,7 +119,7 @@ pub async fn show(
             .filter(|f| f.severity == severity)
             .count()
     };
-    let mut context = frame(&session, Some(&data));
+    let mut context = frame(&session, Some(data));
     context.insert(
         "counts".into(),
         json!({
@@ -136,9 +137,9 @@ pub async fn show(
         _ => None,
     };
     context.insert("notice".into(), json!(notice));
-    context.insert("departments".into(), json!(departments(&data)));
+    context.insert("departments".into(), json!(departments(data)));
     context.insert("indicators".into(), Value::Array(rows));
-    let (parts, open_comments, states) = super::writing::overview(&state, &session, &data).await?;
+    let (parts, open_comments, states) = super::writing::overview(&state, &session, data).await?;
     let attention: Vec<Value> = parts
         .into_iter()
         .filter(|p| p["state"]["code"] == "review" || p["state"]["reason"].is_string())

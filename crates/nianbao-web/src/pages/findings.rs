@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use nianbao_core::{Location, Severity, run_checks};
+use nianbao_core::{Location, Severity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{frame, readable_school};
+use super::{frame, school_results};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
 
@@ -93,7 +93,7 @@ pub async fn show(
     Path(code): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
-    let data = readable_school(&state, &session, &code).await?;
+    let computed = school_results(&state, &session, &code).await?;
     let definitions = state.definitions();
     let accepted: BTreeMap<String, _> = state
         .store()
@@ -103,7 +103,7 @@ pub async fn show(
         .map(|a| (a.key.clone(), a))
         .collect();
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
-    for finding in run_checks(definitions, &data) {
+    for finding in &computed.findings {
         let key = finding.key();
         let acceptance = accepted.get(&key);
         let item = json!({
@@ -135,7 +135,7 @@ pub async fn show(
             })
         })
         .collect();
-    let mut context = frame(&session, Some(&data));
+    let mut context = frame(&session, Some(&computed.data));
     context.insert("groups".into(), Value::Array(groups));
     if query.done.as_deref() == Some("accepted") {
         context.insert(
@@ -160,12 +160,12 @@ pub async fn accept(
     Form(form): Form<AcceptForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&form.csrf)?;
-    let data = readable_school(&state, &session, &code).await?;
+    let computed = school_results(&state, &session, &code).await?;
     if !access::can_approve(&session.user) {
         return Err(WebError::Forbidden);
     }
-    let findings = run_checks(state.definitions(), &data);
-    let finding = findings
+    let finding = computed
+        .findings
         .iter()
         .find(|f| f.key() == form.key)
         .ok_or_else(|| {

@@ -17,6 +17,8 @@ mod uploads;
 pub mod workbook;
 pub mod writing;
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,15 +29,16 @@ use serde_json::{Map, Value, json};
 
 use crate::access;
 use crate::auth::Session;
+use crate::results::Computed;
 use crate::{AppState, WebError};
 
-/// Loads a school's dataset, with its registers' figures, if the user may read it: 403
-/// before the store is asked, so a user cannot learn which other schools exist.
-pub(crate) async fn readable_school(
+/// Fails with 403 unless the user may read the school: before the store is asked about the
+/// school, so a user cannot learn which other schools exist.
+pub(crate) async fn check_readable(
     state: &AppState,
     session: &Session,
     code: &str,
-) -> Result<Dataset, WebError> {
+) -> Result<(), WebError> {
     if !access::can_read_school(&session.user, code) {
         return Err(WebError::Forbidden);
     }
@@ -50,10 +53,32 @@ pub(crate) async fn readable_school(
     {
         return Err(WebError::Forbidden);
     }
+    Ok(())
+}
+
+/// A school's dataset (with its registers' figures), findings and indicators, if the user
+/// may read it: from the results kept for the school's current revision, computed when the
+/// school has changed.
+pub(crate) async fn school_results(
+    state: &AppState,
+    session: &Session,
+    code: &str,
+) -> Result<Arc<Computed>, WebError> {
+    check_readable(state, session, code).await?;
     Ok(state
-        .store()
-        .load_dataset_with_registers(code, state.definitions())
+        .results()
+        .get(state.store(), state.definitions(), code)
         .await?)
+}
+
+/// Loads a school's dataset, with its registers' figures, if the user may read it (a copy
+/// of the one kept for the school's current revision).
+pub(crate) async fn readable_school(
+    state: &AppState,
+    session: &Session,
+    code: &str,
+) -> Result<Dataset, WebError> {
+    Ok(school_results(state, session, code).await?.data.clone())
 }
 
 /// The context every page's frame (base.html) needs.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::writing::refused;
-use super::{frame, readable_school};
+use super::{frame, readable_school, school_results};
 use crate::auth::Session;
 use crate::{AppState, WebError, access};
 
@@ -50,12 +50,19 @@ async fn draft_document(
     session: &Session,
     code: &str,
 ) -> Result<(nianbao_core::Dataset, Document), WebError> {
-    let data = readable_school(state, session, code).await?;
+    let computed = school_results(state, session, code).await?;
     let draft = Authoring::new(state.store(), state.definitions())
-        .draft(code, data.school.report_year, None)
+        .draft_of(
+            code,
+            computed.year(),
+            &computed.data,
+            computed.findings.clone(),
+            computed.indicators.clone(),
+            None,
+        )
         .await
         .map_err(refused)?;
-    Ok((data, draft.generated.document))
+    Ok((computed.data.clone(), draft.generated.document))
 }
 
 fn attachment(name: &str, extension: &str, mime: &'static str, bytes: Vec<u8>) -> Response {
@@ -118,9 +125,17 @@ pub async fn final_page(
     session: Session,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let data = readable_school(&state, &session, &code).await?;
+    let computed = school_results(&state, &session, &code).await?;
+    let data = &computed.data;
     let draft = Authoring::new(state.store(), state.definitions())
-        .draft(&code, data.school.report_year, None)
+        .draft_of(
+            &code,
+            computed.year(),
+            data,
+            computed.findings.clone(),
+            computed.indicators.clone(),
+            None,
+        )
         .await
         .map_err(refused)?;
     let blockers: Vec<Value> = draft
@@ -143,7 +158,7 @@ pub async fn final_page(
             })
         })
         .collect();
-    let mut context = frame(&session, Some(&data));
+    let mut context = frame(&session, Some(data));
     context.insert("blockers".into(), Value::Array(blockers));
     context.insert("snapshots".into(), Value::Array(snapshots));
     context.insert(

@@ -20,6 +20,8 @@ pub struct Harness {
     pub store: Store,
     pub definitions: Definitions,
     pub app: Router,
+    /// The app's shared state (for what it counts).
+    pub state: nianbao_web::AppState,
     pub code: String,
     /// The school's district, and the other school (in another district of the same city).
     pub district: String,
@@ -192,7 +194,8 @@ impl Harness {
             _dir: dir,
             store,
             definitions,
-            app: nianbao_web::router(state),
+            app: nianbao_web::router(state.clone()),
+            state,
             code,
             district: format!("{area}-d"),
             other_code,
