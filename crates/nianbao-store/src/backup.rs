@@ -1,10 +1,45 @@
 //! Backups of a SQLite store while it is in use: `VACUUM INTO` writes a consistent copy of
 //! the whole database (one read transaction, so writers are not held up) to a new file,
 //! which opens as a store of its own.
+//!
+//! A restore reads such a file back into a store: the file is copied aside, must pass
+//! `PRAGMA integrity_check` and be a store of this or an earlier release (which is then
+//! migrated on the copy), and its tables replace the store's in ONE write transaction, so
+//! other processes see the store before or after the restore, never between. Every school's
+//! revision ends above any revision the store had before, so results a server keeps for the
+//! old data are not taken for the restored data.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use sqlx::{Connection, Row};
 
 use crate::{Backend, Store, StoreError};
+
+/// What a restore brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    pub schools: i64,
+    pub facts: i64,
+    pub users: i64,
+    /// The schema version of the store after the restore.
+    pub schema_version: i64,
+}
+
+/// The name the backup is attached under while it is copied in.
+const SOURCE: &str = "restore_src";
+
+/// A private copy of the backup, removed (with its journal files) when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
 
 impl Store {
     /// Writes a copy of the whole store to `target`, a file that must not exist yet.
@@ -33,6 +68,94 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store holds no school and no user account.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let (schools, _, users) = self.counts().await?;
+        Ok(schools == 0 && users == 0)
+    }
+
+    /// (schools, facts, user accounts) in the store.
+    async fn counts(&self) -> Result<(i64, i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM school), (SELECT COUNT(*) FROM fact), (SELECT COUNT(*) FROM app_user)",
+        )
+        .fetch_one(self.database().reader())
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+
+    /// Replaces everything in this SQLite store with the store in `source`, a file made by
+    /// [`Store::backup`]. A store that holds data is replaced only with `force`. Nothing
+    /// changes unless the whole restore succeeds.
+    pub async fn restore(&self, source: &Path, force: bool) -> Result<Restored, StoreError> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::Refused(
+                "PostgreSQL 数据库请用 pg_restore（或 psql）从 pg_dump 的备份恢复".into(),
+            ));
+        }
+        let shown = source.display();
+        let meta = std::fs::metadata(source)
+            .map_err(|e| StoreError::Refused(format!("无法读取备份文件 {shown}：{e}")))?;
+        if !meta.is_file() {
+            return Err(StoreError::Refused(format!(
+                "{shown} 不是普通文件：请给出 `nianbao backup` 生成的备份文件"
+            )));
+        }
+        let mut wal = source.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+            return Err(StoreError::Refused(format!(
+                "{shown} 旁边有未合并的 -wal 文件，说明它是一个正在使用（或未正常关闭）的数据库，而不是备份：请用 `nianbao backup` 生成备份后再恢复"
+            )));
+        }
+        if !force {
+            let (schools, facts, users) = self.counts().await?;
+            if schools > 0 || users > 0 {
+                return Err(StoreError::Refused(format!(
+                    "当前数据库已有数据（{schools} 所学校、{facts} 项数据、{users} 个账号），恢复会用备份替换其中的全部内容。确认要替换时请加 --force"
+                )));
+            }
+        }
+
+        // Work on a copy: the backup itself is never written (opening it as a store would
+        // migrate it).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let scratch = Scratch(
+            std::env::temp_dir().join(format!("nianbao-restore-{}-{nanos}.db", std::process::id())),
+        );
+        std::fs::copy(source, &scratch.0)
+            .map_err(|e| StoreError::Refused(format!("无法复制备份文件 {shown}：{e}")))?;
+        check_backup(&scratch.0, source).await?;
+        let copy = Store::open_sqlite(&scratch.0).await?;
+        let schema_version = copy.schema_version().await?;
+        copy.database().close().await;
+
+        let name = scratch.0.to_str().ok_or_else(|| {
+            StoreError::BadPath(format!("{}：路径不是有效的 UTF-8", scratch.0.display()))
+        })?;
+        let mut conn = self.database().writer_pool().acquire().await?;
+        sqlx::query(&format!("ATTACH DATABASE $1 AS {SOURCE}"))
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+        let copied = copy_tables(&mut conn).await;
+        let detached = sqlx::query(&format!("DETACH DATABASE {SOURCE}"))
+            .execute(&mut *conn)
+            .await;
+        copied?;
+        detached?;
+        drop(conn);
+        let (schools, facts, users) = self.counts().await?;
+        Ok(Restored {
+            schools,
+            facts,
+            users,
+            schema_version,
+        })
+    }
+
     /// The number of schema migrations applied to the store.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
@@ -40,4 +163,101 @@ impl Store {
             .await?;
         Ok(version.unwrap_or(0))
     }
+}
+
+/// Checks a copy of a backup before anything is done with it: a sound SQLite file
+/// (`PRAGMA integrity_check`) holding a store of this release or an earlier one.
+async fn check_backup(copy: &Path, source: &Path) -> Result<(), StoreError> {
+    let shown = source.display();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(copy)
+        .create_if_missing(false);
+    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|e| StoreError::Refused(format!("{shown} 无法作为数据库打开：{e}")))?;
+    let report: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await;
+    let report = report.map_err(|e| {
+        StoreError::Refused(format!(
+            "{shown} 不是完好的数据库文件（PRAGMA integrity_check：{e}）"
+        ))
+    })?;
+    if report != ["ok"] {
+        return Err(StoreError::Refused(format!(
+            "{shown} 未通过完整性检查（PRAGMA integrity_check）：{}",
+            report.join("；")
+        )));
+    }
+    let version: Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+            .fetch_one(&mut conn)
+            .await;
+    let _ = conn.close().await;
+    let known = crate::migrations(Backend::Sqlite).len() as i64;
+    match version {
+        Ok(Some(v)) if v <= known => Ok(()),
+        Ok(Some(v)) => Err(StoreError::Refused(format!(
+            "{shown} 来自更新版本的程序（数据库结构版本 {v}，本程序只认识到 {known}）：请用新版本恢复"
+        ))),
+        _ => Err(StoreError::Refused(format!(
+            "{shown} 不是年报的数据库备份（没有数据库结构版本记录）"
+        ))),
+    }
+}
+
+/// Replaces every table of the store with the attached backup's, in one write transaction.
+async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    let tables = |schema: &str| {
+        format!(
+            "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    };
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // Rows are deleted and inserted table by table; the foreign keys are checked at commit.
+    sqlx::query("PRAGMA defer_foreign_keys = ON")
+        .execute(&mut *tx)
+        .await?;
+    let ours: Vec<String> = sqlx::query_scalar(&tables("main"))
+        .fetch_all(&mut *tx)
+        .await?;
+    let theirs: Vec<String> = sqlx::query_scalar(&tables(SOURCE))
+        .fetch_all(&mut *tx)
+        .await?;
+    if ours != theirs {
+        return Err(StoreError::Refused(format!(
+            "备份的表与当前数据库不一致（备份：{}；当前：{}），没有恢复任何内容",
+            theirs.join("、"),
+            ours.join("、")
+        )));
+    }
+    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM school_revision")
+        .fetch_one(&mut *tx)
+        .await?;
+    for table in &ours {
+        sqlx::query(&format!("DELETE FROM main.\"{table}\""))
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Both stores went through the same migrations, so their columns are in the same order.
+    for table in &ours {
+        sqlx::query(&format!(
+            "INSERT INTO main.\"{table}\" SELECT * FROM {SOURCE}.\"{table}\""
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE school_revision SET revision = revision + $1 + 1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO school_revision (school_id, revision) SELECT id, $1 + 1 FROM school \
+         WHERE id NOT IN (SELECT school_id FROM school_revision)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -117,6 +117,12 @@ impl Database {
         &self.readers
     }
 
+    /// The pool of this process's one writer connection (the shared pool on PostgreSQL), for
+    /// work that needs a connection of its own outside a transaction (SQLite's ATTACH).
+    pub(crate) fn writer_pool(&self) -> &AnyPool {
+        &self.writer
+    }
+
     /// Starts a write transaction. On SQLite it waits for this process's writer connection
     /// (writes are queued in the process) and then for the file's write lock
     /// (`BEGIN IMMEDIATE`, waiting on the busy timeout for other processes); past the bound

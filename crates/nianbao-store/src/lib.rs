@@ -26,6 +26,7 @@ pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
     TextConflict, TextSave, TextVersion,
 };
+pub use backup::Restored;
 pub use database::{DEFAULT_BUSY_TIMEOUT, Database, OpenOptions, WriteTx, sqlite_url};
 pub use edits::{Conflict, FactEdit};
 use nianbao_core::{Acceptance, Dataset, FactKey, Major, School, Year};

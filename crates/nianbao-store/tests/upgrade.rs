@@ -110,3 +110,41 @@ async fn a_backup_taken_in_use_opens_with_the_same_data() {
         store.history("bk", 100).await.unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_restore_replaces_the_data_and_leaves_every_revision_above_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("live.db"))
+        .await
+        .unwrap();
+    let school = School {
+        code: "rs".into(),
+        name: "恢复学校".into(),
+        report_year: year(2025),
+        ..School::default()
+    };
+    let mut data = Dataset::new(school);
+    data.set(FactKey::school(year(2025), "staff.total"), 639.0);
+    store.save_dataset(&data, "tester").await.unwrap();
+    let target = dir.path().join("backup.db");
+    store.backup(&target).await.unwrap();
+
+    let mut later = data.clone();
+    for value in [640.0, 641.0, 642.0] {
+        later.set(FactKey::school(year(2025), "staff.total"), value);
+        store.save_dataset(&later, "tester").await.unwrap();
+    }
+    let revision = store.revision("rs").await.unwrap();
+
+    let refused = store.restore(&target, false).await.unwrap_err();
+    assert!(refused.to_string().contains("--force"), "{refused}");
+    assert_eq!(store.load_dataset("rs").await.unwrap(), later);
+
+    let restored = store.restore(&target, true).await.unwrap();
+    assert_eq!((restored.schools, restored.facts), (1, 1));
+    assert_eq!(store.load_dataset("rs").await.unwrap(), data);
+    assert!(
+        store.revision("rs").await.unwrap() > revision,
+        "results kept for the replaced data are never taken for the restored data"
+    );
+}

@@ -161,6 +161,13 @@ enum Command {
     },
     /// 备份：把正在使用的 SQLite 数据库完整复制到新文件（不会覆盖已有文件）。
     Backup { file: PathBuf },
+    /// 恢复：用 backup 生成的备份文件替换 SQLite 数据库的全部内容（先检查备份文件完好）。
+    Restore {
+        file: PathBuf,
+        /// 当前数据库已有数据时也替换。
+        #[arg(long)]
+        force: bool,
+    },
     /// 教育局的区域（省、市、区县）及其学校：导入区域文件、列出区域、指定教育局用户的区域。
     Area {
         #[command(subcommand)]
@@ -713,6 +720,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "已备份到 {}（数据库结构版本 {}）",
                 file.display(),
                 store.schema_version().await?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, force } => {
+            let store = open_store(db).await?;
+            let restored = store.restore(&file, force).await?;
+            if db.url.is_none() {
+                // The points ledger's cache files describe the replaced data.
+                let cache = PathBuf::from(format!("{}.points-cache", db.db.display()));
+                if cache.is_dir() {
+                    std::fs::remove_dir_all(&cache)
+                        .with_context(|| format!("无法删除缓存目录 {}", cache.display()))?;
+                }
+            }
+            println!(
+                "已从 {} 恢复：{} 所学校、{} 项数据、{} 个账号（数据库结构版本 {}）",
+                file.display(),
+                restored.schools,
+                restored.facts,
+                restored.users,
+                restored.schema_version
             );
             Ok(ExitCode::SUCCESS)
         }

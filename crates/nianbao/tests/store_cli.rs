@@ -176,3 +176,117 @@ fn a_backup_is_a_store_with_the_same_data_and_never_overwrites() {
         assert_eq!(ok(&nianbao(&backup, args)), ok(&nianbao(&db, args)));
     }
 }
+
+/// Every file of an exported school folder, by name.
+fn exported(db: &Path, dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    ok(&nianbao(db, &["export", dir.to_str().unwrap()]));
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
+
+#[test]
+fn a_restore_brings_back_the_backup_and_refuses_to_replace_data_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let sample = demo(dir.path(), &db);
+    let backup = dir.path().join("backup.db");
+    ok(&nianbao(&db, &["backup", backup.to_str().unwrap()]));
+    let saved = exported(&backup, &dir.path().join("from-backup"));
+    let history = ok(&nianbao(&backup, &["history", "--limit", "100000"]));
+
+    // Change the live store after the backup: a fact and an acceptance.
+    let year = sample.join("years/2025.toml");
+    let text = std::fs::read_to_string(&year).unwrap();
+    let changed = text.replacen("= 639", "= 640", 1);
+    assert_ne!(changed, text, "the sample has a value of 639 to change");
+    std::fs::write(&year, changed).unwrap();
+    ok(&nianbao(&db, &["import", sample.to_str().unwrap()]));
+    ok(&nianbao(
+        &db,
+        &["accept", WARNING, "--because", "恢复前的说明"],
+    ));
+    assert_ne!(exported(&db, &dir.path().join("changed")), saved);
+
+    // Not over data without --force; the store is left as it was.
+    let refused = nianbao(&db, &["restore", backup.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("--force") && message.contains("所学校"),
+        "{message}"
+    );
+    assert!(ok(&nianbao(&db, &["history", "--limit", "100000"])).contains("恢复前的说明"));
+
+    let out = ok(&nianbao(
+        &db,
+        &["restore", "--force", backup.to_str().unwrap()],
+    ));
+    assert!(out.contains("已从") && out.contains("1 所学校"), "{out}");
+    assert_eq!(exported(&db, &dir.path().join("restored")), saved);
+    assert_eq!(
+        ok(&nianbao(&db, &["history", "--limit", "100000"])),
+        history
+    );
+
+    // Into a new store, no --force is needed.
+    let fresh = dir.path().join("fresh.db");
+    ok(&nianbao(&fresh, &["restore", backup.to_str().unwrap()]));
+    assert_eq!(exported(&fresh, &dir.path().join("fresh")), saved);
+}
+
+#[test]
+fn a_damaged_or_foreign_backup_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    demo(dir.path(), &db);
+    let before = ok(&nianbao(&db, &["history", "--limit", "100000"]));
+
+    let backup = dir.path().join("backup.db");
+    ok(&nianbao(&db, &["backup", backup.to_str().unwrap()]));
+    // Overwrite a page in the middle of the file: the structure no longer holds.
+    let mut bytes = std::fs::read(&backup).unwrap();
+    assert!(bytes.len() > 8 * 4096);
+    for b in &mut bytes[4 * 4096..6 * 4096] {
+        *b = 0x5a;
+    }
+    let damaged = dir.path().join("damaged.db");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, b"not a database at all, just words".repeat(200)).unwrap();
+    let foreign = dir.path().join("foreign.db");
+    let made = Command::new("sqlite3")
+        .arg(&foreign)
+        .arg("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+        .status();
+    let cases: Vec<(&Path, &str)> = [
+        (damaged.as_path(), "integrity_check"),
+        (garbage.as_path(), "数据库"),
+        (dir.path(), "不是普通文件"),
+    ]
+    .into_iter()
+    .chain(
+        made.is_ok_and(|s| s.success())
+            .then_some((foreign.as_path(), "不是年报的数据库备份")),
+    )
+    .collect();
+    for (file, expected) in cases {
+        let out = nianbao(&db, &["restore", "--force", file.to_str().unwrap()]);
+        assert!(!out.status.success(), "{}", file.display());
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains(expected), "{}: {message}", file.display());
+        assert_eq!(ok(&nianbao(&db, &["history", "--limit", "100000"])), before);
+    }
+}

@@ -398,16 +398,8 @@ async fn training_page(
         ("取得证书", "register.training.certified", 0, "人"),
     ];
     let kinds = TrainingKind::ALL.iter().map(|k| (k.code(), k.label()));
-    let mut context = register_context(
-        state,
-        session,
-        data,
-        year,
-        System::Training,
-        kinds,
-        figures,
-    )
-    .await?;
+    let mut context =
+        register_context(state, session, data, year, System::Training, kinds, figures).await?;
     context.insert(
         "audiences".into(),
         json!(register.by_audience(y, &vocabulary.training)),
