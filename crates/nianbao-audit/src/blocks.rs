@@ -207,7 +207,10 @@ pub fn layout(document: &Document) -> Layout {
     };
     let flush_rows = |blocks: &mut Vec<Block>, rows: &mut Vec<(usize, Vec<String>)>| {
         if !rows.is_empty() {
-            blocks.push(Block::Table(std::mem::take(rows)));
+            let rows = std::mem::take(rows);
+            if whole_table(document, &rows) {
+                blocks.push(Block::Table(rows));
+            }
         }
     };
 
@@ -216,6 +219,15 @@ pub fn layout(document: &Document) -> Layout {
         let mut kind = classify(line);
         if kind == LineKind::Text && is_page_number(document, index) {
             kind = LineKind::Blank;
+        }
+        // A header of short words apart by single spaces (as `pdftotext -layout` writes a
+        // CJK table's) when a row follows it.
+        if kind == LineKind::Text
+            && let Some(cells) = spaced_header(line)
+            && cells.len() >= 3
+            && matches!(next_kind(document, index), Some(LineKind::Row(_)))
+        {
+            kind = LineKind::Row(cells);
         }
         // Inside a table, a row of a label and one number is the table's, not a list entry.
         if matches!(kind, LineKind::Entry { .. }) && list.is_none() && !rows.is_empty() {
@@ -249,7 +261,11 @@ pub fn layout(document: &Document) -> Layout {
         match kind {
             LineKind::Rule => {}
             LineKind::Blank => {
-                flush_rows(&mut blocks, &mut rows);
+                // Rows apart by blank lines (`pdftotext -layout`) stay one table.
+                if rows.is_empty() || !matches!(next_kind(document, index), Some(LineKind::Row(_)))
+                {
+                    flush_rows(&mut blocks, &mut rows);
+                }
                 gap = true;
             }
             LineKind::ListTitle(kind) => {
@@ -548,10 +564,124 @@ fn classify(line: &str) -> LineKind {
     {
         return LineKind::Heading(n, title);
     }
-    if let Some(cells) = aligned_cells(trimmed) {
+    if let Some(cells) = aligned_cells(trimmed).or_else(|| spaced_cells(trimmed)) {
         return LineKind::Row(cells);
     }
     LineKind::Text
+}
+
+/// Whether rows read as a table are a whole table. Rows laid out with spaces (plain text,
+/// `pdftotext -layout`) whose first row already holds numbers are the rest of a table
+/// whose head is elsewhere, and rows next to a page number may be one page's part of a
+/// table that runs on: neither is read as a table, so that no sum is checked against part
+/// of its rows. Tab-separated and Markdown rows (Word, web pages, text written as such)
+/// carry their table whole.
+fn whole_table(document: &Document, rows: &[(usize, Vec<String>)]) -> bool {
+    let laid_out = rows.iter().all(|(line, _)| {
+        let text = document.line(*line);
+        !text.contains('\t') && !text.trim_start().starts_with('|')
+    });
+    if !laid_out {
+        return true;
+    }
+    let headed = rows.first().is_some_and(|(_, cells)| {
+        !cells.iter().any(|c| {
+            crate::tables::cell_value(c).is_some() && crate::tables::cell_year(c).is_none()
+        })
+    });
+    let first = rows.first().map_or(0, |(line, _)| *line);
+    let last = rows.last().map_or(0, |(line, _)| *line);
+    headed && !page_number_near(document, first, -1) && !page_number_near(document, last, 1)
+}
+
+/// Whether a page number is among the few lines before (`step` -1) or after (1) a line,
+/// past blank lines and short ones (a running header, a watermark), before any text.
+fn page_number_near(document: &Document, line: usize, step: isize) -> bool {
+    let mut index = line as isize - 1;
+    for _ in 0..10 {
+        index += step;
+        let Some(text) = usize::try_from(index)
+            .ok()
+            .and_then(|i| document.lines.get(i))
+        else {
+            return false;
+        };
+        let trimmed = text.trim_matches(is_blank);
+        if is_page_number(document, index as usize) {
+            return true;
+        }
+        if trimmed.chars().count() > 12 {
+            return false;
+        }
+    }
+    false
+}
+
+/// The kind of the next line that is not blank, looking at most a few lines ahead.
+fn next_kind(document: &Document, index: usize) -> Option<LineKind> {
+    document
+        .lines
+        .iter()
+        .skip(index + 1)
+        .take(3)
+        .find(|l| !l.trim_matches(is_blank).is_empty())
+        .map(|l| classify(l))
+}
+
+/// Whether a word is a table cell's number, or a dash for an empty cell.
+fn is_cell_number(word: &str) -> bool {
+    matches!(word, "-" | "—" | "–" | "/" | "／") || crate::tables::cell_value(word).is_some()
+}
+
+/// The cells of a table row written with single spaces between cells, as `pdftotext
+/// -layout` writes a table whose labels are in Chinese: a label (or a year) and two numbers
+/// or more, and nothing else.
+fn spaced_cells(line: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = line
+        .split([' ', '\u{3000}'])
+        .filter(|w| !w.is_empty())
+        .take(MAX_COLUMNS + 1)
+        .collect();
+    if words.len() < 3 || words.len() > MAX_COLUMNS {
+        return None;
+    }
+    let first_number = if crate::tables::cell_year(words[0]).is_some() {
+        1
+    } else {
+        words.iter().position(|w| is_cell_number(w))?
+    };
+    let (label, numbers) = words.split_at(first_number);
+    let label = label.join(" ");
+    let real = numbers
+        .iter()
+        .filter(|w| crate::tables::cell_value(w).is_some())
+        .count();
+    let label_fits = !label.is_empty()
+        && label.chars().count() <= 20
+        && !label.contains(['，', '。', '；', '：', ',', ';', ':', '、']);
+    (label_fits && real >= 2 && numbers.iter().all(|w| is_cell_number(w))).then(|| {
+        std::iter::once(label)
+            .chain(numbers.iter().map(|w| w.to_string()))
+            .collect()
+    })
+}
+
+/// The cells of a table header written with single spaces between short labels (three or
+/// more, no numbers, no sentence punctuation).
+fn spaced_header(line: &str) -> Option<Vec<String>> {
+    let words: Vec<&str> = line
+        .split([' ', '\u{3000}'])
+        .filter(|w| !w.is_empty())
+        .take(MAX_COLUMNS + 1)
+        .collect();
+    let short = |w: &&str| {
+        w.chars().count() <= 10
+            && !w.starts_with(['(', '（'])
+            && !w.chars().any(|c| c.is_ascii_digit())
+            && !w.contains(['，', '。', '；', '：', ',', ';', ':', '、'])
+    };
+    (words.len() >= 2 && words.len() <= MAX_COLUMNS && words.iter().all(short))
+        .then(|| words.iter().map(|w| w.to_string()).collect())
 }
 
 /// A heading numbered in Chinese: "一、学校概况" and "第一章 …", "第一部分 …" (a chapter),
@@ -633,6 +763,40 @@ fn aligned_cells(line: &str) -> Option<Vec<String>> {
     }
     if !cell.is_empty() {
         cells.push(cell);
+    }
+    // `pdftotext -layout` puts one space only between cells of Chinese width: a cell of
+    // numbers apart by single spaces is as many cells.
+    let mut cells: Vec<String> = cells
+        .into_iter()
+        .flat_map(|cell| {
+            let words: Vec<&str> = cell.split(' ').collect();
+            // The words from the first number on, when all of them are numbers.
+            let first = words.iter().position(|w| is_cell_number(w));
+            match first {
+                Some(at) if words.len() > 1 && words[at..].iter().all(|w| is_cell_number(w)) => {
+                    let label = words[..at].join(" ");
+                    (!label.is_empty())
+                        .then_some(label)
+                        .into_iter()
+                        .chain(words[at..].iter().map(|w| w.to_string()))
+                        .collect()
+                }
+                _ => vec![cell],
+            }
+        })
+        .take(MAX_COLUMNS)
+        .collect();
+    let header = cells.iter().all(|c| crate::tables::cell_value(c).is_none());
+    if header {
+        // A header's short labels apart by single spaces, likewise.
+        cells = cells
+            .into_iter()
+            .flat_map(|cell| match spaced_header(&cell) {
+                Some(words) if cell.contains(' ') => words,
+                _ => vec![cell],
+            })
+            .take(MAX_COLUMNS)
+            .collect();
     }
     if cells.len() < 3 {
         return None;

@@ -11,6 +11,7 @@ pub mod read;
 
 pub use error::AuditError;
 pub use read::{Document, extract_text, read_document};
+pub mod against;
 pub mod blocks;
 pub mod checks;
 pub mod claims;

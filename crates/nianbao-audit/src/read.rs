@@ -143,7 +143,9 @@ fn pdf_text(path: &Path) -> Result<String, AuditError> {
         path: path.to_path_buf(),
         reason,
     };
+    // -layout keeps a table's row on one line, its cells apart by spaces.
     let child = Command::new("pdftotext")
+        .arg("-layout")
         .arg("-enc")
         .arg("UTF-8")
         .arg(path)

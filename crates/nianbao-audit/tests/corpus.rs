@@ -113,10 +113,51 @@ impl Tally {
     }
 }
 
-fn score(report: &Report, dir: &Path, tally: &mut Tally) {
+/// A report's sources: clean, with each fault alone, and with every fault at once.
+struct Variants {
+    clean: String,
+    faults: Vec<String>,
+    all: String,
+}
+
+fn variants(report: &Report) -> Variants {
     let raw = std::fs::read_to_string(corpus().join(&report.file)).expect("report");
-    let clean_text = read_as(&report.file, &raw, dir);
-    let clean = audit(&clean_text);
+    let raw_lines: Vec<&str> = raw.split('\n').collect();
+    let mut all = raw.clone();
+    let mut faults = Vec::new();
+    for fault in &report.fault {
+        assert_eq!(
+            raw.matches(fault.find.as_str()).count(),
+            1,
+            "{}: `{}` must occur once",
+            report.file,
+            fault.find
+        );
+        assert!(
+            raw_lines
+                .get(fault.line - 1)
+                .is_some_and(|l| l.contains(&fault.find)),
+            "{}: `{}` is not on line {}",
+            report.file,
+            fault.find,
+            fault.line
+        );
+        faults.push(raw.replace(&fault.find, &fault.replace));
+        all = all.replace(&fault.find, &fault.replace);
+    }
+    Variants {
+        clean: raw,
+        faults,
+        all,
+    }
+}
+
+/// Scores one report whose variants have been read (`texts`: the same order as
+/// [`Variants`]: clean, each fault, all at once).
+fn score(report: &Report, texts: &[String], tally: &mut Tally) {
+    let (clean_text, rest) = texts.split_first().expect("the clean text");
+    let (all_text, fault_texts) = rest.split_last().expect("the text with every fault");
+    let clean = audit(clean_text);
     let clean_keys: BTreeSet<(String, String)> = clean.iter().map(key).collect();
     for finding in &clean {
         match finding.severity {
@@ -140,35 +181,16 @@ fn score(report: &Report, dir: &Path, tally: &mut Tally) {
             .filter(|f| f.severity != Severity::Info && !clean_keys.contains(&key(f)))
             .collect()
     };
-    let raw_lines: Vec<&str> = raw.split('\n').collect();
-    let mut all = raw.clone();
     let mut all_lines = Vec::new();
-    for fault in &report.fault {
-        assert_eq!(
-            raw.matches(fault.find.as_str()).count(),
-            1,
-            "{}: `{}` must occur once",
-            report.file,
-            fault.find
-        );
-        assert!(
-            raw_lines
-                .get(fault.line - 1)
-                .is_some_and(|l| l.contains(&fault.find)),
-            "{}: `{}` is not on line {}",
-            report.file,
-            fault.find,
-            fault.line
-        );
-        let text = read_as(&report.file, &raw.replace(&fault.find, &fault.replace), dir);
-        let lines = changed_lines(&clean_text, &text);
+    for (fault, text) in report.fault.iter().zip(fault_texts) {
+        let lines = changed_lines(clean_text, text);
         assert!(
             !lines.is_empty(),
             "{}: `{}` changes nothing",
             report.file,
             fault.find
         );
-        let found = new_findings(&text).iter().any(|f| cites(f, &lines));
+        let found = new_findings(text).iter().any(|f| cites(f, &lines));
         let entry = tally.classes.entry(fault.class.clone()).or_default();
         entry.1 += 1;
         if found {
@@ -179,16 +201,23 @@ fn score(report: &Report, dir: &Path, tally: &mut Tally) {
                 report.file, fault.line, fault.class, fault.find, fault.replace
             ));
         }
-        all = all.replace(&fault.find, &fault.replace);
         all_lines.push(lines);
     }
-    let text = read_as(&report.file, &all, dir);
-    let findings = new_findings(&text);
+    let findings = new_findings(all_text);
     tally.all_at_once.1 += all_lines.len();
     tally.all_at_once.0 += all_lines
         .iter()
         .filter(|lines| findings.iter().any(|f| cites(f, lines)))
         .count();
+}
+
+/// Reads each variant as a file of the report's own type.
+fn read_variants(report: &Report, variants: &Variants, dir: &Path) -> Vec<String> {
+    std::iter::once(&variants.clean)
+        .chain(&variants.faults)
+        .chain(std::iter::once(&variants.all))
+        .map(|raw| read_as(&report.file, raw, dir))
+        .collect()
 }
 
 #[test]
@@ -203,7 +232,8 @@ fn corpus_score() {
         } else {
             &mut tuning
         };
-        score(report, dir.path(), tally);
+        let texts = read_variants(report, &variants(report), dir.path());
+        score(report, &texts, tally);
     }
     println!(
         "语料：{} 份报告，{} 所学校",
@@ -237,3 +267,199 @@ const RECALL_FLOOR: usize = 80;
 
 /// The least recall accepted on the held-out reports, in percent.
 const HELD_OUT_FLOOR: usize = 70;
+
+/// The reports scored again as Word documents (with real Word tables) and as PDFs, made
+/// from each variant by LibreOffice: text and Markdown become a web page first, each line a
+/// paragraph and each table (Markdown `|` rows, or columns aligned with spaces) a table.
+const DOCUMENT_REPORTS: &[&str] = &[
+    "a-nanxun.txt",
+    "b-jinhua.html",
+    "c-yongkang.txt",
+    "g-lishui.txt",
+];
+
+/// The least recall accepted on the Word documents and on the PDFs, in percent.
+const DOCX_RECALL_FLOOR: usize = 70;
+const PDF_RECALL_FLOOR: usize = 70;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The cells of a table line of a text report, if it is one.
+fn table_cells(line: &str) -> Option<Vec<String>> {
+    let trimmed = line.trim();
+    if let Some(inner) = trimmed.strip_prefix('|') {
+        let inner = inner.trim_end_matches('|');
+        return Some(inner.split('|').map(|c| c.trim().to_string()).collect());
+    }
+    let cells: Vec<String> = trimmed
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    (cells.len() >= 3).then_some(cells)
+}
+
+fn is_rule(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.starts_with('|') && trimmed.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
+}
+
+/// A report's source as a web page.
+fn as_html(file: &str, raw: &str) -> String {
+    if file.ends_with(".html") {
+        return raw.to_string();
+    }
+    let mut body = String::new();
+    let mut in_table = false;
+    for line in raw.lines() {
+        if is_rule(line) {
+            continue;
+        }
+        match table_cells(line) {
+            Some(cells) => {
+                if !in_table {
+                    body.push_str("<table border=\"1\">\n");
+                    in_table = true;
+                }
+                body.push_str("<tr>");
+                for cell in cells {
+                    body.push_str(&format!("<td>{}</td>", escape(&cell)));
+                }
+                body.push_str("</tr>\n");
+            }
+            None => {
+                if in_table {
+                    body.push_str("</table>\n");
+                    in_table = false;
+                }
+                let text = line.trim().trim_start_matches('#').trim();
+                if !text.is_empty() {
+                    body.push_str(&format!("<p>{}</p>\n", escape(text)));
+                }
+            }
+        }
+    }
+    if in_table {
+        body.push_str("</table>\n");
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>质量年报</title></head>\n<body>\n{body}</body></html>\n"
+    )
+}
+
+/// Whether a program is installed; where the document tools are required
+/// (`NIANBAO_REQUIRE_BROWSER=1`) a missing one fails the test.
+fn tool(name: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
+            "{name} is required here"
+        );
+        eprintln!("跳过 Word 与 PDF 语料：未安装 {name}");
+    }
+    found
+}
+
+/// Converts web pages with LibreOffice, all in one run, into `out`.
+fn convert(pages: &[PathBuf], to: &str, out: &Path, profile: &Path) {
+    let status = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+        .arg(out)
+        .args(pages)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("soffice runs");
+    assert!(status.success(), "soffice --convert-to {to} failed");
+}
+
+#[test]
+fn corpus_score_in_word_and_pdf() {
+    if !tool("soffice") || !tool("pdftotext") {
+        return;
+    }
+    let manifest = manifest();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reports: Vec<&Report> = manifest
+        .report
+        .iter()
+        .filter(|r| DOCUMENT_REPORTS.contains(&r.file.as_str()))
+        .collect();
+    assert_eq!(reports.len(), DOCUMENT_REPORTS.len());
+    let pages_dir = dir.path().join("pages");
+    std::fs::create_dir_all(&pages_dir).expect("folder");
+    let mut pages = Vec::new();
+    let mut counts = Vec::new();
+    for (r, report) in reports.iter().enumerate() {
+        let variants = variants(report);
+        let sources: Vec<&String> = std::iter::once(&variants.clean)
+            .chain(&variants.faults)
+            .chain(std::iter::once(&variants.all))
+            .collect();
+        counts.push(sources.len());
+        for (v, raw) in sources.into_iter().enumerate() {
+            let page = pages_dir.join(format!("r{r}-v{v}.html"));
+            std::fs::write(&page, as_html(&report.file, raw)).expect("write");
+            pages.push(page);
+        }
+    }
+    let profile = dir.path().join("profile");
+    for (format, filter, floor) in [
+        ("docx", "docx:MS Word 2007 XML", DOCX_RECALL_FLOOR),
+        ("pdf", "pdf", PDF_RECALL_FLOOR),
+    ] {
+        let out = dir.path().join(format);
+        std::fs::create_dir_all(&out).expect("folder");
+        convert(&pages, filter, &out, &profile);
+        let (mut tuning, mut held_out) = (Tally::default(), Tally::default());
+        for (r, report) in reports.iter().enumerate() {
+            let texts: Vec<String> = (0..counts[r])
+                .map(|v| {
+                    extract_text(&out.join(format!("r{r}-v{v}.{format}")))
+                        .expect("a converted report is readable")
+                })
+                .collect();
+            let tally = if report.held_out {
+                &mut held_out
+            } else {
+                &mut tuning
+            };
+            score(report, &texts, tally);
+        }
+        println!("语料（{format}）：{}", DOCUMENT_REPORTS.join("、"));
+        tuning.print(&format!("{format} 调校用报告"));
+        held_out.print(&format!("{format} 留出报告（未用于调校）"));
+        let errors: Vec<&String> = tuning
+            .clean_errors
+            .iter()
+            .chain(&held_out.clean_errors)
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "errors on clean {format} reports: {errors:#?}"
+        );
+        let (found, total) = {
+            let (a, b) = tuning.recall();
+            let (c, d) = held_out.recall();
+            (a + c, b + d)
+        };
+        assert!(
+            found * 100 >= total * floor,
+            "{format} recall {found}/{total} under {floor}%"
+        );
+    }
+}

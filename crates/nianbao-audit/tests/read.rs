@@ -162,3 +162,90 @@ fn errors_name_the_file() {
         .contains("poppler-utils")
     );
 }
+
+/// A PDF made by LibreOffice from a web page with a table: `pdftotext -layout` keeps each
+/// row on a line with its cells apart by spaces (one space only between cells of Chinese
+/// width), and the table checks read it as a table.
+#[test]
+fn pdf_tables_keep_their_cells() {
+    for tool in ["soffice", "pdftotext"] {
+        let found = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            assert!(
+                std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
+                "{tool} is required here"
+            );
+            eprintln!("跳过 PDF 表格测试：未安装 {tool}");
+            return;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = |total: &str| {
+        format!(
+            "<html><head><meta charset=\"utf-8\"></head><body>\
+             <p>表1 各专业大类在校生情况</p>\
+             <table border=\"1\">\
+             <tr><td>专业大类</td><td>一年级</td><td>二年级</td><td>合计</td><td>占比</td></tr>\
+             <tr><td>装备制造大类</td><td>420</td><td>398</td><td>818</td><td>56.5%</td></tr>\
+             <tr><td>电子与信息大类</td><td>360</td><td>270</td><td>630</td><td>43.5%</td></tr>\
+             <tr><td>合计</td><td>780</td><td>668</td><td>{total}</td><td>100.0%</td></tr>\
+             </table><p>以上为本年度在校生情况。</p></body></html>"
+        )
+    };
+    let clean = dir.path().join("clean.html");
+    let wrong = dir.path().join("wrong.html");
+    std::fs::write(&clean, page("1,448")).unwrap();
+    std::fs::write(&wrong, page("1,484")).unwrap();
+    let status = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.path().join("profile").display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .args([&clean, &wrong])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let document = read_document(&dir.path().join("clean.pdf")).unwrap();
+    let model = nianbao_audit::model::Model::build(document);
+    assert_eq!(model.tables.len(), 1, "{:#?}", model.layout.blocks);
+    let table = &model.tables[0];
+    let labels: Vec<String> = table.columns.iter().map(|c| c.label()).collect();
+    assert_eq!(labels, ["专业大类", "一年级", "二年级", "合计", "占比"]);
+    assert_eq!(table.rows.len(), 3);
+    assert_eq!(table.rows[1].labels, ["电子与信息大类"]);
+    let values: Vec<f64> = (1..5)
+        .filter_map(|c| table.value(1, c).map(|q| q.value))
+        .collect();
+    assert_eq!(values, [360.0, 270.0, 630.0, 43.5]);
+    let errors = |name: &str| {
+        let text = extract_text(&dir.path().join(name)).unwrap();
+        audit(&text)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.message)
+            .collect::<Vec<_>>()
+    };
+    assert!(errors("clean.pdf").is_empty(), "{:?}", errors("clean.pdf"));
+    let found = errors("wrong.pdf");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("1484") && m.contains("1448")),
+        "{found:?}"
+    );
+}

@@ -131,11 +131,18 @@ enum Command {
     },
     /// 显示从报告文件（.txt、.md、.html、.docx、.pdf）中读出的文字，带行号。
     Extract { file: PathBuf },
-    /// 审核人工撰写的报告：找出其中数字互相矛盾之处。
+    /// 审核人工撰写的报告：找出其中数字互相矛盾之处；加 --against 则逐一与数据库中学校的数据核对。
     Audit {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// 与数据库中这所学校（学校代码；只有一所学校时可省略）的数据核对报告中的每个数字：
+        /// 列出一致、不一致和数据中没有的，有不一致时退出码为 1。
+        #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "SCHOOL")]
+        against: Option<String>,
+        /// 报告所述年度（默认：报告标题中的年份，否则为学校的报告年度）；句中写明其他年份的数字与该年数据核对。
+        #[arg(long, requires = "against")]
+        year: Option<i64>,
     },
     /// 全年数据填报工作簿（Excel）：导出填写，再导入。
     Workbook {
@@ -679,7 +686,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { file, format } => {
+        Command::Audit {
+            file,
+            format,
+            against: Some(school),
+            year,
+        } => {
+            let document = nianbao_audit::read_document(&file)?;
+            let store = open_store(db).await?;
+            let school = (!school.is_empty()).then_some(school);
+            let data = store
+                .load_dataset_with_registers(&pick_school(&store, school).await?, &definitions)
+                .await?;
+            let year = year.map(Year::new).transpose()?;
+            let model = nianbao_audit::model::Model::build(document);
+            let comparison = nianbao_audit::against::compare(&model, &definitions, &data, year);
+            match format {
+                Format::Json => println!("{}", nianbao_audit::against::render_json(&comparison)),
+                Format::Text => print!("{}", nianbao_audit::against::render_human(&comparison)),
+            }
+            let differs = comparison.count(nianbao_audit::against::Verdict::Differs) > 0;
+            Ok(if differs {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Audit { file, format, .. } => {
             let text = nianbao_audit::extract_text(&file)?;
             let findings = nianbao_audit::audit(&text);
             match format {
