@@ -51,6 +51,40 @@ pub struct NewUser<'a> {
     pub password: &'a str,
 }
 
+/// What a points-only account reaches besides its school: the classes of a 班主任 or a
+/// 任课教师, the 学号 of a student's own account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub classes: Vec<String>,
+    pub student: Option<String>,
+}
+
+impl Scope {
+    fn check(&self, role: Role, school: Option<&str>) -> Result<(), StoreError> {
+        let refuse = |m: String| Err(StoreError::Refused(m));
+        if role.points_only() && school.is_none() {
+            return refuse(format!("{}账号须属于一所学校", role.label()));
+        }
+        if role.needs_classes() && self.classes.is_empty() {
+            return refuse(format!(
+                "{}账号须指定所教的班级（如 --class 汽修2301，可写多次）",
+                role.label()
+            ));
+        }
+        if !role.needs_classes() && !self.classes.is_empty() {
+            return refuse(format!(
+                "只有班主任和任课教师账号可以指定班级，{}不能",
+                role.label()
+            ));
+        }
+        match (&self.student, role.needs_student()) {
+            (None, true) => refuse("学生账号须指定本人的学号（--student 学号）".into()),
+            (Some(_), false) => refuse(format!("只有学生账号可以指定学号，{}不能", role.label())),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// An argon2id hash of the password in PHC string form.
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
@@ -98,6 +132,31 @@ pub(crate) fn user_of(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
 impl Store {
     /// Creates a user with a hashed password.
     pub async fn add_user(&self, new: &NewUser<'_>) -> Result<User, StoreError> {
+        self.add_scoped_user(new, &Scope::default()).await
+    }
+
+    /// Creates a user with a hashed password and, for a 班主任, 任课教师 or student, the
+    /// classes or the 学号 the account reaches, in one transaction.
+    pub async fn add_scoped_user(
+        &self,
+        new: &NewUser<'_>,
+        scope: &Scope,
+    ) -> Result<User, StoreError> {
+        let scope = Scope {
+            classes: scope
+                .classes
+                .iter()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            student: scope
+                .student
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        };
+        scope.check(new.role, new.school_code)?;
         let department = new.department.map(str::trim).filter(|d| !d.is_empty());
         if new.role.needs_department() && department.is_none() {
             return Err(StoreError::DepartmentRequired(new.role.label().to_string()));
@@ -125,8 +184,43 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let user = user_of(&row)?;
+        for class in &scope.classes {
+            sqlx::query(
+                "INSERT INTO user_class (user_id, class) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(user.id)
+            .bind(class)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(number) = &scope.student {
+            sqlx::query("INSERT INTO user_student (user_id, number) VALUES ($1, $2)")
+                .bind(user.id)
+                .bind(number)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// The classes and the 学号 a user's account reaches (empty for other roles).
+    pub async fn user_scope(&self, user_id: i64) -> Result<Scope, StoreError> {
+        let mut conn = self.db.read().await?;
+        let classes = sqlx::query("SELECT class FROM user_class WHERE user_id = $1 ORDER BY class")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let student = sqlx::query("SELECT number FROM user_student WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?;
+        Ok(Scope { classes, student })
     }
 
     /// The user of that name if the password matches; `None` otherwise (unknown name or

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use accounts::Account;
-pub use accounts::{NewUser, User, hash_password, verify_password};
+pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
 pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
@@ -56,6 +56,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0013_points_reads.sql"),
     include_str!("../migrations/sqlite/0014_areas.sql"),
     include_str!("../migrations/sqlite/0015_school_revision.sql"),
+    include_str!("../migrations/sqlite/0016_user_scope.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -70,6 +71,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0013_points_reads.sql"),
     include_str!("../migrations/postgres/0014_areas.sql"),
     include_str!("../migrations/postgres/0015_school_revision.sql"),
+    include_str!("../migrations/postgres/0016_user_scope.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at
@@ -248,6 +250,11 @@ impl Store {
     /// the ledger's figures for the report does not read every event again.
     pub fn set_points_cache(&mut self, dir: Option<std::path::PathBuf>) {
         self.points_cache = dir;
+    }
+
+    /// Where the points ledger's columnar cache is kept, if anywhere.
+    pub fn points_cache(&self) -> Option<&std::path::Path> {
+        self.points_cache.as_deref()
     }
 
     /// The database under the store, for other parts of the application that keep their

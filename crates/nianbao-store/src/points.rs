@@ -153,6 +153,46 @@ pub struct EventRecord {
     pub reverses: Option<i64>,
 }
 
+/// An event a teacher recorded, as their own list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordedEvent {
+    pub event: EventRecord,
+    /// The student's number (学号).
+    pub student: String,
+    /// Index of the event's term in the ledger's terms.
+    pub period: Option<usize>,
+    /// Whether a later event reversed this one.
+    pub reversed: bool,
+}
+
+/// One row of `points_event` as shown, its observation named from the tree it was recorded under.
+fn event_record(sl: &SchoolLedger, r: &sqlx::any::AnyRow) -> Result<EventRecord, PointsError> {
+    let version: i64 = r.try_get("tree_version")?;
+    let observation: i64 = r.try_get("observation")?;
+    let key = sl
+        .ledger
+        .catalog
+        .key(int(version, "版本")?, int(observation, "观测点")?);
+    let (code, name) = key
+        .and_then(|k| sl.ledger.catalog.observation(k))
+        .map(|(_, o)| (o.code.clone(), o.name.clone()))
+        .unwrap_or_default();
+    Ok(EventRecord {
+        seq: r.try_get("seq")?,
+        event_id: r.try_get("event_id")?,
+        at: r.try_get("at")?,
+        tree_version: version,
+        observation: code,
+        observation_name: name,
+        value: r.try_get("value")?,
+        recorder: r.try_get("recorder")?,
+        role: r.try_get("role")?,
+        reason: r.try_get("reason")?,
+        evidence: r.try_get("evidence")?,
+        reverses: r.try_get("reverses")?,
+    })
+}
+
 fn corrupt(what: impl std::fmt::Display) -> PointsError {
     PointsError::Corrupt(what.to_string())
 }
@@ -846,6 +886,44 @@ impl PointsStore {
         })
     }
 
+    /// The events `recorder` recorded in the school, newest first, each with its student's
+    /// 学号, its term and whether it was reversed since: what a teacher's own list shows.
+    pub async fn recorded_by(
+        &self,
+        sl: &SchoolLedger,
+        recorder: &str,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, PointsError> {
+        let rows = sqlx::query(
+            "SELECT seq, event_id, at, tree_version, observation, value, recorder, role, reason, evidence, reverses, student_id, period_id \
+             FROM points_event WHERE school_id = $1 AND recorder = $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(sl.school_id)
+        .bind(recorder)
+        .bind(limit)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let student: i64 = r.try_get("student_id")?;
+                let period_id: i64 = r.try_get("period_id")?;
+                let event = event_record(sl, r)?;
+                let period = sl.ledger.periods.iter().position(|p| p.id == period_id);
+                Ok(RecordedEvent {
+                    student: sl
+                        .ledger
+                        .roster
+                        .student(int(student, "学生")?)
+                        .map(|s| s.number.clone())
+                        .unwrap_or_default(),
+                    period,
+                    reversed: sl.ledger.is_reversed(int(event.seq, "序号")?),
+                    event,
+                })
+            })
+            .collect()
+    }
+
     /// A student's events, newest first.
     pub async fn history(
         &self,
@@ -862,34 +940,7 @@ impl PointsStore {
         .bind(limit)
         .fetch_all(self.db.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let version: i64 = r.try_get("tree_version")?;
-                let observation: i64 = r.try_get("observation")?;
-                let key = sl
-                    .ledger
-                    .catalog
-                    .key(int(version, "版本")?, int(observation, "观测点")?);
-                let (code, name) = key
-                    .and_then(|k| sl.ledger.catalog.observation(k))
-                    .map(|(_, o)| (o.code.clone(), o.name.clone()))
-                    .unwrap_or_default();
-                Ok(EventRecord {
-                    seq: r.try_get("seq")?,
-                    event_id: r.try_get("event_id")?,
-                    at: r.try_get("at")?,
-                    tree_version: version,
-                    observation: code,
-                    observation_name: name,
-                    value: r.try_get("value")?,
-                    recorder: r.try_get("recorder")?,
-                    role: r.try_get("role")?,
-                    reason: r.try_get("reason")?,
-                    evidence: r.try_get("evidence")?,
-                    reverses: r.try_get("reverses")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| event_record(sl, r)).collect()
     }
 
     /// Logs that `reader` read a student's `what` (画像, 积分流水 …): the ledger holds minors'

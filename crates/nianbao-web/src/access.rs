@@ -7,8 +7,53 @@ use nianbao_store::User;
 
 /// Whether the user may see a school's data, findings, history and report. A user bound to
 /// a school sees only that school; a user bound to none (a commission's reviewer) sees all.
+/// Teachers' and students' accounts see none of it: they work in the points ledger only.
 pub fn can_read_school(user: &User, school: &str) -> bool {
-    user.school_code.as_deref().is_none_or(|own| own == school)
+    !user.role.points_only() && user.school_code.as_deref().is_none_or(|own| own == school)
+}
+
+/// Whether the user works in this school's points ledger (积分制) at all: its own school's
+/// quality office, 班主任, 任课教师 and students. What each may reach within it is decided
+/// by [`can_record`], [`can_read_student`] and [`can_run_points`].
+pub fn in_points(user: &User, school: &str) -> bool {
+    user.school_code.as_deref() == Some(school)
+        && (user.role == Role::Quality || user.role.points_only())
+}
+
+/// Recording points for a student of `class`: a 班主任 or 任课教师 of that class.
+pub fn can_record(user: &User, classes: &[String], class: &str) -> bool {
+    user.role.needs_classes() && classes.iter().any(|c| c == class)
+}
+
+/// Reading one student's profile and history: the student's own account; the 班主任 of
+/// the student's class; the quality office of the school.
+pub fn can_read_student(
+    user: &User,
+    classes: &[String],
+    own_number: Option<&str>,
+    student_number: &str,
+    student_class: &str,
+) -> bool {
+    match user.role {
+        Role::Student => own_number == Some(student_number),
+        Role::HeadTeacher => classes.iter().any(|c| c == student_class),
+        Role::Quality => true,
+        _ => false,
+    }
+}
+
+/// Reading a class's ranking: the 班主任 of the class; the quality office.
+pub fn can_read_class(user: &User, classes: &[String], class: &str) -> bool {
+    match user.role {
+        Role::HeadTeacher => classes.iter().any(|c| c == class),
+        Role::Quality => true,
+        _ => false,
+    }
+}
+
+/// Running the ledger: rankings of the whole school, award lists, the roster.
+pub fn can_run_points(user: &User) -> bool {
+    user.role == Role::Quality
 }
 
 /// Whether the user may change one fact of an element: the quality office any; a department
@@ -29,7 +74,12 @@ pub fn can_edit_fact(
                 Dimension::School => department.is_some() && section_owner == department,
             }
         }
-        Role::Admin | Role::Reviewer | Role::Counsellor => false,
+        Role::Admin
+        | Role::Reviewer
+        | Role::Counsellor
+        | Role::HeadTeacher
+        | Role::Teacher
+        | Role::Student => false,
     }
 }
 
@@ -44,7 +94,12 @@ pub fn can_write_part(user: &User, owner: Option<&str>) -> bool {
     match user.role {
         Role::Quality => true,
         Role::Department => user.department.is_some() && user.department.as_deref() == owner,
-        Role::Admin | Role::Reviewer | Role::Counsellor => false,
+        Role::Admin
+        | Role::Reviewer
+        | Role::Counsellor
+        | Role::HeadTeacher
+        | Role::Teacher
+        | Role::Student => false,
     }
 }
 
@@ -54,7 +109,12 @@ pub fn can_review(user: &User) -> bool {
     match user.role {
         Role::Quality => true,
         Role::Reviewer => user.school_code.is_some(),
-        Role::Admin | Role::Department | Role::Counsellor => false,
+        Role::Admin
+        | Role::Department
+        | Role::Counsellor
+        | Role::HeadTeacher
+        | Role::Teacher
+        | Role::Student => false,
     }
 }
 
@@ -63,7 +123,7 @@ pub fn can_comment(user: &User) -> bool {
     match user.role {
         Role::Quality | Role::Department => true,
         Role::Reviewer => user.school_code.is_some(),
-        Role::Admin | Role::Counsellor => false,
+        Role::Admin | Role::Counsellor | Role::HeadTeacher | Role::Teacher | Role::Student => false,
     }
 }
 
@@ -144,5 +204,54 @@ mod tests {
         ));
         assert!(can_read_school(&reviewer, "any"));
         assert!(!can_read_school(&editor, "other"));
+    }
+
+    #[test]
+    fn teachers_and_students_reach_only_their_classes_and_themselves() {
+        let classes = vec!["汽修2301".to_string()];
+        let head = user(Role::HeadTeacher, Some("s"), None);
+        let teacher = user(Role::Teacher, Some("s"), None);
+        let student = user(Role::Student, Some("s"), None);
+        for u in [&head, &teacher, &student] {
+            assert!(!can_read_school(u, "s"), "{:?} sees no report data", u.role);
+            assert!(in_points(u, "s"));
+            assert!(!in_points(u, "other"));
+            assert!(!can_run_points(u));
+        }
+        assert!(can_record(&head, &classes, "汽修2301"));
+        assert!(can_record(&teacher, &classes, "汽修2301"));
+        assert!(!can_record(&head, &classes, "数控2302"));
+        assert!(!can_record(&student, &classes, "汽修2301"));
+        assert!(!can_record(
+            &user(Role::Quality, Some("s"), None),
+            &classes,
+            "汽修2301"
+        ));
+        assert!(can_read_student(&head, &classes, None, "S1", "汽修2301"));
+        assert!(!can_read_student(&head, &classes, None, "S2", "数控2302"));
+        assert!(!can_read_student(
+            &teacher,
+            &classes,
+            None,
+            "S1",
+            "汽修2301"
+        ));
+        assert!(can_read_student(
+            &student,
+            &[],
+            Some("S1"),
+            "S1",
+            "汽修2301"
+        ));
+        assert!(!can_read_student(
+            &student,
+            &[],
+            Some("S1"),
+            "S2",
+            "汽修2301"
+        ));
+        assert!(can_read_class(&head, &classes, "汽修2301"));
+        assert!(!can_read_class(&teacher, &classes, "汽修2301"));
+        assert!(!in_points(&user(Role::Counsellor, Some("s"), None), "s"));
     }
 }

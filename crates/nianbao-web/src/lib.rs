@@ -332,6 +332,24 @@ pub fn router(state: AppState) -> Router {
             "/schools/{code}/submission",
             get(pages::bureau::submission).post(pages::bureau::act),
         )
+        .route("/schools/{code}/points", get(pages::points::home))
+        .route(
+            "/schools/{code}/points/record",
+            get(pages::points::record_form).post(pages::points::record),
+        )
+        .route("/schools/{code}/points/mine", get(pages::points::mine))
+        .route(
+            "/schools/{code}/points/events/{id}/reverse",
+            post(pages::points::reverse),
+        )
+        .route(
+            "/schools/{code}/points/students/{number}",
+            get(pages::points::student),
+        )
+        .route(
+            "/schools/{code}/points/classes/{class}",
+            get(pages::points::class),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))

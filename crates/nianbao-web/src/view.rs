@@ -69,6 +69,26 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("course.html", include_str!("../templates/course.html")),
     ("psych.html", include_str!("../templates/psych.html")),
     (
+        "points_home.html",
+        include_str!("../templates/points_home.html"),
+    ),
+    (
+        "points_record.html",
+        include_str!("../templates/points_record.html"),
+    ),
+    (
+        "points_mine.html",
+        include_str!("../templates/points_mine.html"),
+    ),
+    (
+        "points_student.html",
+        include_str!("../templates/points_student.html"),
+    ),
+    (
+        "points_class.html",
+        include_str!("../templates/points_class.html"),
+    ),
+    (
         "psych_reason.html",
         include_str!("../templates/psych_reason.html"),
     ),

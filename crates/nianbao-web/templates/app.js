@@ -13,6 +13,45 @@
     });
   });
 
+  // Recording points: "全班" ticks every student; the search box shows the observations
+  // whose code or name holds the words typed, opening their competency and point.
+  var all = document.getElementById("all-students");
+  if (all) {
+    all.addEventListener("change", function () {
+      all.form.querySelectorAll("input[name=student]").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  }
+  var search = document.getElementById("obs-search");
+  if (search) {
+    var none = document.getElementById("obs-none");
+    search.addEventListener("input", function () {
+      var words = search.value.trim().split(/\s+/).filter(function (w) { return w; });
+      var shown = 0;
+      document.querySelectorAll("#observations li.obs").forEach(function (item) {
+        var hit = words.every(function (w) { return item.dataset.text.indexOf(w) >= 0; });
+        item.hidden = !hit;
+        if (hit) {
+          shown++;
+        }
+      });
+      document.querySelectorAll("#observations details").forEach(function (group) {
+        var any = group.querySelector("li.obs:not([hidden])") !== null;
+        group.hidden = !any;
+        group.open = words.length > 0 && any;
+      });
+      if (none) {
+        none.hidden = shown > 0;
+      }
+    });
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+      }
+    });
+  }
+
   var text = document.getElementById("text");
   if (!text) {
     return;

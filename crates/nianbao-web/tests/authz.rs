@@ -100,7 +100,7 @@ fn case_edit(title: &str) -> CaseEdit<'_> {
     }
 }
 
-const ROLES: [&str; 9] = [
+const ROLES: [&str; 12] = [
     "anonymous",
     "admin",
     "quality",
@@ -110,6 +110,9 @@ const ROLES: [&str; 9] = [
     "school_reviewer",
     "counsellor",
     "district",
+    "head_teacher",
+    "teacher",
+    "student",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -124,7 +127,9 @@ enum Expect {
 /// ROLES should get, written as one letter per role: S(ign in), A(llow), D(eny). The
 /// reviewer is a commission's (bound to no school, reads only); the school reviewer reviews
 /// the school's report text; the counsellor reads the school and alone keeps its
-/// psychological archive.
+/// psychological archive. The 班主任 (head_teacher) and the 任课教师 (teacher) are bound to
+/// one class and the student's account to one student of it: they reach the points ledger
+/// (积分制) of that class or student only, and none of the school's report data.
 struct Case {
     pattern: &'static str,
     method: &'static str,
@@ -135,433 +140,468 @@ const CASES: &[Case] = &[
     Case {
         pattern: "/",
         method: "GET",
-        expect: "SAAAAAAAA",
+        expect: "SAAAAAAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "GET",
-        expect: "AAAAAAAAA",
+        expect: "AAAAAAAAAAAA",
     },
     Case {
         pattern: "/static/app.css",
         method: "GET",
-        expect: "AAAAAAAAA",
+        expect: "AAAAAAAAAAAA",
     },
     Case {
         pattern: "/areas",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}/approve",
         method: "POST",
-        expect: "SDDDDDDDA",
+        expect: "SDDDDDDDADDD",
     },
     Case {
         pattern: "/areas/{area}/compare",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}/compare.xlsx",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}/report",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}/report",
         method: "POST",
-        expect: "SDDDDDDDA",
+        expect: "SDDDDDDDADDD",
     },
     Case {
         pattern: "/areas/{area}/report.html",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/areas/{area}/report.docx",
         method: "GET",
-        expect: "SDDDADDDA",
+        expect: "SDDDADDDADDD",
     },
     Case {
         pattern: "/schools/{code}/submission",
         method: "GET",
-        expect: "SDAAADAAA",
+        expect: "SDAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/submission",
         method: "POST",
-        expect: "SDADDDDDA",
+        expect: "SDADDDDDADDD",
     },
     Case {
         pattern: "/schools/{code}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/template.xlsx",
         method: "GET",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook.xlsx",
         method: "GET",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/workbook",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/findings",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/history",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/report",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/report.docx",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/report.pdf",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/admin/users",
         method: "GET",
-        expect: "SADDDDDDD",
+        expect: "SADDDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/owners",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/sections/{section}/upload",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/findings/accept",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/history/{id}/revert",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/admin/users",
         method: "POST",
-        expect: "SADDDDDDD",
+        expect: "SADDDDDDDDDD",
     },
     Case {
         pattern: "/static/app.js",
         method: "GET",
-        expect: "AAAAAAAAA",
+        expect: "AAAAAAAAAAAA",
     },
     Case {
         pattern: "/schools/{code}/writing",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/preview",
         method: "POST",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/state",
         method: "POST",
-        expect: "SDADDDADD",
+        expect: "SDADDDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/comments",
         method: "POST",
-        expect: "SDAADDADD",
+        expect: "SDAADDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/history",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/writing/{part}/revert",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/comments/{id}/resolve",
         method: "POST",
-        expect: "SDAADDADD",
+        expect: "SDAADDADDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/new",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/cases",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/photos/{index}/delete",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/move",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/cases/{slug}/delete",
         method: "POST",
-        expect: "SDAADDDDD",
+        expect: "SDAADDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/images/{name}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/report/final",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/snapshots/{id}/{file}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/registers",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/bases",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/bases/export/{kind}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/training",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/training/export/{kind}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/courses",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/courses/export/{kind}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/courses/{course}",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/psych",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/bases/import",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/training/import",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/courses/import",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/courses/actions/{action}/close",
         method: "POST",
-        expect: "SDADDDDDD",
+        expect: "SDADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/archives",
         method: "GET",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/archives/{id}",
         method: "GET",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/access",
         method: "GET",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/import",
         method: "POST",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/export",
         method: "POST",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
     },
     Case {
         pattern: "/schools/{code}/psych/purge",
         method: "POST",
-        expect: "SDDDDDDAD",
+        expect: "SDDDDDDADDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/points",
+        method: "GET",
+        expect: "SDADDDDDDAAA",
+    },
+    Case {
+        pattern: "/schools/{code}/points/record",
+        method: "GET",
+        expect: "SDDDDDDDDAAD",
+    },
+    Case {
+        pattern: "/schools/{code}/points/record",
+        method: "POST",
+        expect: "SDDDDDDDDAAD",
+    },
+    Case {
+        pattern: "/schools/{code}/points/mine",
+        method: "GET",
+        expect: "SDDDDDDDDAAD",
+    },
+    Case {
+        pattern: "/schools/{code}/points/events/{id}/reverse",
+        method: "POST",
+        expect: "SDDDDDDDDAAD",
+    },
+    Case {
+        pattern: "/schools/{code}/points/students/{number}",
+        method: "GET",
+        expect: "SDADDDDDDADA",
+    },
+    Case {
+        pattern: "/schools/{code}/points/classes/{class}",
+        method: "GET",
+        expect: "SDADDDDDDADD",
     },
     Case {
         pattern: "/admin/users/{name}",
         method: "POST",
-        expect: "SADDDDDDD",
+        expect: "SADDDDDDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "GET",
-        expect: "SADDDDDDD",
+        expect: "SADDDDDDDDDD",
     },
     Case {
         pattern: "/admin/schools",
         method: "POST",
-        expect: "SDDDDDDDD",
+        expect: "SDDDDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/profile",
         method: "POST",
-        expect: "SAADDDDDD",
+        expect: "SAADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure",
         method: "GET",
-        expect: "SAAAADAAA",
+        expect: "SAAAADAAADDD",
     },
     Case {
         pattern: "/schools/{code}/structure/departments",
         method: "POST",
-        expect: "SAADDDDDD",
+        expect: "SAADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/structure/majors",
         method: "POST",
-        expect: "SAADDDDDD",
+        expect: "SAADDDDDDDDD",
     },
     Case {
         pattern: "/schools/{code}/years/next",
         method: "POST",
-        expect: "SAADDDDDD",
+        expect: "SAADDDDDDDDD",
     },
     Case {
         pattern: "/account/password",
         method: "GET",
-        expect: "SAAAAAAAA",
+        expect: "SAAAAAAAAAAA",
     },
     // Changing one's password ends one's sessions: it comes last but for signing in and out.
     Case {
         pattern: "/account/password",
         method: "POST",
-        expect: "SAAAAAAAA",
+        expect: "SAAAAAAAAAAA",
     },
     Case {
         pattern: "/login",
         method: "POST",
-        expect: "AAAAAAAAA",
+        expect: "AAAAAAAAAAAA",
     },
     Case {
         pattern: "/logout",
         method: "POST",
-        expect: "SAAAAAAAA",
+        expect: "SAAAAAAAAAAA",
     },
 ];
 
@@ -619,20 +659,37 @@ async fn client_for(h: &Harness, role: &str) -> (Client, String) {
         return (h.client(), String::new());
     }
     let mut client = h.signed_in(role).await;
-    let home = client.get("/").await;
-    let page = if home.status == StatusCode::SEE_OTHER {
-        client.get(home.location()).await
-    } else {
-        home
-    };
+    let mut page = client.get("/").await;
+    // A student's home leads to the points page, which leads to their own profile.
+    for _ in 0..3 {
+        if page.status != StatusCode::SEE_OTHER {
+            break;
+        }
+        page = client.get(page.location()).await;
+    }
     let csrf = page.csrf();
     (client, csrf)
 }
 
 #[tokio::test]
 async fn every_route_checks_role_and_school() {
-    for h in Harness::all().await {
+    for mut h in Harness::all().await {
         let y2025 = Year::new(2025).unwrap();
+        // The points ledger: each teacher has recorded one event they may reverse.
+        let pf = h.with_points().await;
+        let teacher_observation = nianbao_points::Tree::sample()
+            .observations
+            .iter()
+            .find(|o| o.roles.iter().any(|r| r == "任课教师"))
+            .unwrap()
+            .code
+            .clone();
+        let head_event = h
+            .record_points("head_teacher", &pf.student, "C01.1.1")
+            .await;
+        let teacher_event = h
+            .record_points("teacher", &pf.student, &teacher_observation)
+            .await;
         let data = h.data().await;
         let (own, _) = common::two_departments(&data);
         let own_major = data
@@ -991,6 +1048,68 @@ async fn every_route_checks_role_and_school() {
                         client
                             .post(&format!("/schools/{code}/psych/purge"), &[("csrf", &csrf)])
                             .await
+                    }
+                    ("GET", "/schools/{code}/points/students/{number}") => {
+                        client
+                            .get(&format!("/schools/{code}/points/students/{}", pf.student))
+                            .await
+                    }
+                    ("GET", "/schools/{code}/points/classes/{class}") => {
+                        client
+                            .get(&format!(
+                                "/schools/{code}/points/classes/{}",
+                                common::enc(&pf.class)
+                            ))
+                            .await
+                    }
+                    ("POST", "/schools/{code}/points/record") => {
+                        let observation = if *role == "teacher" {
+                            teacher_observation.as_str()
+                        } else {
+                            "C01.1.1"
+                        };
+                        let r = client
+                            .post(
+                                &format!("/schools/{code}/points/record"),
+                                &[
+                                    ("csrf", &csrf),
+                                    ("class", &pf.class),
+                                    ("student", &pf.other_student),
+                                    ("observation", observation),
+                                    ("note", "课堂表现"),
+                                ],
+                            )
+                            .await;
+                        if r.status == StatusCode::SEE_OTHER && *role != "anonymous" {
+                            assert!(
+                                r.location().contains("done=1"),
+                                "{} {role}: recorded",
+                                h.label
+                            );
+                        }
+                        r
+                    }
+                    ("POST", "/schools/{code}/points/events/{id}/reverse") => {
+                        let event = if *role == "teacher" {
+                            &teacher_event
+                        } else {
+                            &head_event
+                        };
+                        let r = client
+                            .post(
+                                &format!("/schools/{code}/points/events/{event}/reverse"),
+                                &[("csrf", &csrf), ("reason", "记错学生")],
+                            )
+                            .await;
+                        if r.status == StatusCode::SEE_OTHER && *role != "anonymous" {
+                            assert!(
+                                r.location().contains("done=1"),
+                                "{} {role}: reversed {}",
+                                h.label,
+                                r.location()
+                            );
+                        }
+                        r
                     }
                     ("GET", pattern) => {
                         let path = pattern

@@ -286,12 +286,19 @@ enum UserAction {
     Add {
         #[arg(long)]
         name: String,
-        /// admin（管理员）, quality（质量办）, department（部门填报） or reviewer（只读审阅）.
+        /// admin（管理员）, quality（质量办）, department（部门填报）, reviewer（只读审阅）,
+        /// counsellor（心理辅导员）, head_teacher（班主任）, teacher（任课教师） or student（学生）.
         #[arg(long)]
         role: nianbao_core::Role,
         /// The department a 部门填报 user edits for.
         #[arg(long)]
         department: Option<String>,
+        /// A class a 班主任 or 任课教师 records points for (repeat for several classes).
+        #[arg(long = "class")]
+        classes: Vec<String>,
+        /// The 学号 of a student's own account.
+        #[arg(long)]
+        student: Option<String>,
         /// The school the user works for (default: the only school in the store; none for a
         /// reviewer or an administrator, who then work across all schools).
         #[arg(long)]
@@ -803,6 +810,8 @@ async fn users(db: &StoreLocation, action: UserAction) -> Result<ExitCode> {
             name,
             role,
             department,
+            classes,
+            student,
             school,
         } => {
             let school = match (school, role) {
@@ -829,16 +838,24 @@ async fn users(db: &StoreLocation, action: UserAction) -> Result<ExitCode> {
                 department: department.as_deref(),
                 password: &password,
             };
-            let user = store.add_user(&new).await?;
+            let scope = nianbao_store::Scope { classes, student };
+            let user = store.add_scoped_user(&new, &scope).await?;
             println!("已添加用户「{}」（{}）", user.name, user.role.label());
         }
         UserAction::List => {
             for user in store.users().await? {
-                let place = [user.school_code.as_deref(), user.department.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" / ");
+                let scope = store.user_scope(user.id).await?;
+                let classes = scope.classes.join("、");
+                let place = [
+                    user.school_code.as_deref(),
+                    user.department.as_deref(),
+                    Some(classes.as_str()).filter(|c| !c.is_empty()),
+                    scope.student.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / ");
                 println!("{}\t{}\t{}", user.name, user.role.label(), place);
             }
         }

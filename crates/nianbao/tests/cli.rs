@@ -658,6 +658,62 @@ fn users_are_added_with_a_role_and_a_password_from_stdin() {
     );
     assert!(list.contains("zhang\t质量办\tqianjiang-mzzj"), "{list}");
     assert!(!list.contains("wang"));
+
+    // Teachers of the points ledger name their classes, a student their 学号.
+    let head = add(
+        &[
+            "--name",
+            "chen",
+            "--role",
+            "head_teacher",
+            "--class",
+            "汽修2601",
+            "--class",
+            "汽修2602",
+        ],
+        "long enough password\n",
+    );
+    assert!(
+        head.status.success(),
+        "{}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+    assert!(String::from_utf8_lossy(&head.stdout).contains("（班主任）"));
+    let pupil = add(
+        &[
+            "--name",
+            "xiaoming",
+            "--role",
+            "学生",
+            "--student",
+            "S2601001",
+        ],
+        "long enough password\n",
+    );
+    assert!(
+        pupil.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pupil.stderr)
+    );
+    let classless = add(
+        &["--name", "zhao", "--role", "teacher"],
+        "long enough password\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&classless.stderr).contains("任课教师账号须指定所教的班级"),
+        "{}",
+        String::from_utf8_lossy(&classless.stderr)
+    );
+    let list = ws.stdout(&["user", "list"]);
+    assert!(
+        list.contains("chen\t班主任\tqianjiang-mzzj / 汽修2601、汽修2602"),
+        "{list}"
+    );
+    assert!(
+        list.contains("xiaoming\t学生\tqianjiang-mzzj / S2601001"),
+        "{list}"
+    );
+    assert!(!list.contains("zhao"), "{list}");
 }
 
 #[test]

@@ -77,7 +77,7 @@ async fn page(
         json!(
             Role::ALL
                 .iter()
-                .filter(|r| **r != Role::Counsellor)
+                .filter(|r| **r != Role::Counsellor && !r.points_only())
                 .map(|r| json!({"code": r.code(), "label": r.label()}))
                 .collect::<Vec<_>>()
         ),
@@ -105,6 +105,9 @@ pub async fn users(
 
 /// Why the web administrator neither creates counsellors nor resets their passwords.
 const COUNSELLOR_ON_SERVER: &str = "心理辅导员账号可查阅学生心理档案，只能由服务器管理员在命令行创建（nianbao user add --role counsellor），网页管理员不能创建或重设其密码；如心理辅导员忘记密码，请由服务器管理员另建账号并停用原账号";
+
+/// Why teachers' and students' accounts are made on the command line for now.
+const POINTS_ON_SERVER: &str = "班主任、任课教师和学生账号须绑定班级或学号，请由服务器管理员在命令行创建（nianbao user add --role head_teacher --class 班级，或 --role student --student 学号）";
 
 #[derive(Deserialize)]
 pub struct UserForm {
@@ -135,6 +138,9 @@ pub async fn add_user(
     // could read it too. Such accounts are made on the server (`nianbao user add`).
     if role == Role::Counsellor {
         return refuse(COUNSELLOR_ON_SERVER.into()).await;
+    }
+    if role.points_only() {
+        return refuse(POINTS_ON_SERVER.into()).await;
     }
     let school = form.school.trim();
     // An administrator bound to a school creates accounts for that school only.

@@ -43,7 +43,7 @@ pub(crate) enum Standing {
 pub(crate) async fn standing(state: &AppState, session: &Session) -> Result<Standing, WebError> {
     let user = &session.user;
     if let Some(code) = &user.school_code {
-        return Ok(if user.role == Role::Admin {
+        return Ok(if user.role == Role::Admin || user.role.points_only() {
             Standing::None
         } else {
             Standing::School(code.clone())

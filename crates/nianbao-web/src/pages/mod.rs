@@ -8,6 +8,7 @@ pub mod cases;
 pub mod dashboard;
 pub mod findings;
 pub mod history;
+pub mod points;
 pub mod psych;
 pub mod registers;
 pub mod report;
@@ -95,6 +96,7 @@ pub(crate) fn frame(session: &Session, data: Option<&Dataset>) -> Map<String, Va
         json!(access::can_manage_users(user)),
     );
     context.insert("can_approve".into(), json!(access::can_approve(user)));
+    context.insert("points_only".into(), json!(user.role.points_only()));
     if let Some(data) = data {
         context.insert(
             "school".into(),
@@ -147,6 +149,9 @@ pub(crate) fn departments(data: &Dataset) -> Vec<String> {
 /// `/`: a user bound to one school goes to it; others choose among the schools.
 pub async fn home(State(state): State<AppState>, session: Session) -> Result<Response, WebError> {
     if let Some(code) = &session.user.school_code {
+        if session.user.role.points_only() {
+            return Ok(Redirect::to(&format!("/schools/{code}/points")).into_response());
+        }
         return Ok(Redirect::to(&format!("/schools/{code}")).into_response());
     }
     if let Some(area) = state.store().user_area(session.user.id).await? {

@@ -448,3 +448,170 @@ pub fn edit_cell(bytes: &[u8], sheet: &str, code: &str, column: &str, value: f64
     assert!(edited, "the cell {sheet} {code} {column} was written");
     out.save_to_buffer().unwrap()
 }
+
+/// The points ledger (积分制) of the harness's school: the sample tree, two classes, a term
+/// around today, a 班主任 and a 任课教师 of the first class, and the accounts of two of its
+/// students.
+pub struct PointsFixture {
+    pub class: String,
+    pub other_class: String,
+    /// 学号 of the student whose account is "student".
+    pub student: String,
+    /// 学号 of the other student with an account ("other_student"), same class.
+    pub other_student: String,
+    /// 学号 of a student of the other class.
+    pub stranger: String,
+    /// Students of the first class, (学号, 姓名).
+    pub students: Vec<(String, String)>,
+}
+
+/// Today in Beijing as the ledger counts days.
+pub fn today() -> i32 {
+    let now = time::OffsetDateTime::now_utc().to_offset(nianbao_core::clock::beijing());
+    nianbao_points::ledger::days_from_civil(
+        now.year(),
+        u32::from(u8::from(now.month())),
+        u32::from(now.day()),
+    )
+}
+
+/// `text` percent-encoded for a URL path segment or query value.
+pub fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Harness {
+    /// Sets up the school's points ledger and its teachers' and students' accounts.
+    pub async fn with_points(&mut self) -> PointsFixture {
+        use nianbao_points::roster::Student;
+        let points = nianbao_store::points::PointsStore::new(&self.store, None)
+            .await
+            .unwrap();
+        points
+            .load_tree(&self.code, &nianbao_points::Tree::sample(), "setup")
+            .await
+            .unwrap();
+        let class = "汽修2601".to_string();
+        let other_class = "数控2601".to_string();
+        let students: Vec<(String, String)> = [
+            ("S2601001", "张小明"),
+            ("S2601002", "李小红"),
+            ("S2601003", "王小刚"),
+            ("S2601004", "陈小燕"),
+        ]
+        .iter()
+        .map(|(n, m)| (n.to_string(), m.to_string()))
+        .collect();
+        let mut roster: Vec<Student> = students
+            .iter()
+            .map(|(number, name)| Student {
+                id: 0,
+                number: number.clone(),
+                name: name.clone(),
+                class: class.clone(),
+                major: "汽车运用与维修".into(),
+                department: "汽车技术部".into(),
+                entry_year: 2026,
+            })
+            .collect();
+        roster.push(Student {
+            id: 0,
+            number: "S2602001".into(),
+            name: "赵小军".into(),
+            class: other_class.clone(),
+            major: "数控技术应用".into(),
+            department: "智能制造部".into(),
+            entry_year: 2026,
+        });
+        points.import_roster(&self.code, &roster).await.unwrap();
+        let today = today();
+        let (year, _, _) = nianbao_points::ledger::civil_from_days(today - 60);
+        points
+            .define_period(&self.code, "本学期", year, today - 60, today + 60)
+            .await
+            .unwrap();
+        let accounts: [(&'static str, Role, Vec<String>, Option<String>); 4] = [
+            ("head_teacher", Role::HeadTeacher, vec![class.clone()], None),
+            ("teacher", Role::Teacher, vec![class.clone()], None),
+            (
+                "student",
+                Role::Student,
+                Vec::new(),
+                Some(students[0].0.clone()),
+            ),
+            (
+                "other_student",
+                Role::Student,
+                Vec::new(),
+                Some(students[1].0.clone()),
+            ),
+        ];
+        for (role, kind, classes, student) in accounts {
+            let name = unique(&format!("{role}-"));
+            self.store
+                .add_scoped_user(
+                    &NewUser {
+                        name: &name,
+                        role: kind,
+                        school_code: Some(&self.code),
+                        department: None,
+                        password: PASSWORD,
+                    },
+                    &nianbao_store::Scope { classes, student },
+                )
+                .await
+                .unwrap();
+            self.users.insert(role, name);
+        }
+        PointsFixture {
+            student: students[0].0.clone(),
+            other_student: students[1].0.clone(),
+            stranger: "S2602001".into(),
+            class,
+            other_class,
+            students,
+        }
+    }
+
+    /// Records one event as the user of `role` through the store, and returns its id.
+    pub async fn record_points(&self, role: &str, student: &str, observation: &str) -> String {
+        let points = nianbao_store::points::PointsStore::new(&self.store, None)
+            .await
+            .unwrap();
+        let mut sl = points.open_ledger(&self.code).await.unwrap();
+        let id = unique("ev-");
+        let label = match role {
+            "head_teacher" => "班主任",
+            _ => "任课教师",
+        };
+        let row = nianbao_points::NewEvent {
+            row: 1,
+            event_id: id.clone(),
+            student: student.to_string(),
+            observation: observation.to_string(),
+            value: None,
+            recorder: self.users[role].clone(),
+            role: label.to_string(),
+            at: nianbao_points::Timestamp {
+                day: today(),
+                second: 8 * 3600,
+            },
+            reason: "设置".into(),
+            evidence: None,
+            reverses: None,
+        };
+        points
+            .append(&mut sl, "setup", &[row], "setup")
+            .await
+            .unwrap();
+        id
+    }
+}
