@@ -70,14 +70,23 @@ pub struct Match {
     pub loose: bool,
 }
 
-/// The concept a subject or header names, if any.
+/// The concept a subject or header names, if any. A concept named as the population a
+/// count is within ("专任教师中专业课教师") gives way to the concept named after it.
 pub fn concept_of(text: &str) -> Option<Match> {
     let text = compact(text);
     for concept in CONCEPTS {
         if concept.excludes.iter().any(|e| text.contains(e)) {
             continue;
         }
-        if let Some((_, exact)) = concept.names.iter().find(|(name, _)| text.contains(name)) {
+        if let Some((name, exact)) = concept.names.iter().find(|(name, _)| text.contains(name)) {
+            let within = text
+                .find(name)
+                .map(|at| &text[at + name.len()..])
+                .and_then(|rest| rest.strip_prefix('中'))
+                .filter(|rest| !rest.is_empty());
+            if let Some(inner) = within.and_then(concept_of) {
+                return Some(inner);
+            }
             return Some(Match {
                 concept,
                 loose: !exact,
@@ -175,6 +184,7 @@ mod tests {
         assert_eq!(key("3+2中职直升"), Some("中高贯通"));
         assert_eq!(key("升学率"), Some("升学率"));
         assert_eq!(key("升学总人数"), Some("升学"));
+        assert_eq!(key("专任教师中专业课教师"), Some("专业课教师"));
         assert_eq!(key("毕业生专业对口就业人数"), Some("就业"));
         assert_eq!(key("毕业生人数/2024"), Some("毕业生"));
         assert_eq!(key("副高级职称"), None);

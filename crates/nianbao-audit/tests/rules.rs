@@ -520,3 +520,27 @@ fn per_student_figures_of_any_amount() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].message.contains("1.81"), "{found:#?}");
 }
+
+#[test]
+fn average_class_size_against_students_and_classes() {
+    let report = |size: &str| {
+        format!(
+            "某职业学校2024年质量年度报告\n\n一、学校概况\n本校现有在校学生1,260人，教学班30个，平均班额{size}人。\n"
+        )
+    };
+    let clean = audit(&report("42"));
+    assert!(
+        clean.iter().all(|f| f.rule != "class-size"),
+        "1260 / 30 = 42: {clean:#?}"
+    );
+    let wrong = audit(&report("45"));
+    let finding = find(&wrong, "class-size", &[4]);
+    assert_eq!(finding.severity, Severity::Error);
+    assert!(finding.message.contains("= 42"), "{}", finding.message);
+    // Rounded as written: 1,260 / 29 = 43.4 is 43.
+    let rounded = audit(&report("43").replace("教学班30个", "教学班29个"));
+    assert!(
+        rounded.iter().all(|f| f.rule != "class-size"),
+        "{rounded:#?}"
+    );
+}

@@ -33,6 +33,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(table_shares::check(model));
     findings.extend(rates::check(model));
     findings.extend(per_student::check(model, &facts));
+    findings.extend(per_student::class_size(model, &facts));
     findings.extend(catalogue::check(model));
     findings.extend(catalogue::category_shares(model));
     findings.sort_by(|a, b| {

@@ -206,3 +206,77 @@ fn year_column(table: &Table, year: Option<i32>) -> Option<usize> {
     let year = year?;
     (table.label_columns..table.columns.len()).find(|&c| table.columns[c].year == Some(year))
 }
+
+/// Words that name the average class size.
+const CLASS_SIZE: &[&str] = &["平均班额", "班均人数", "班均规模", "班均学生", "平均每班"];
+
+/// 平均班额 against the students and the classes the same paragraph counts: 在校生 / 教学班数,
+/// within the rounding of the figure. An error when both counts are in its paragraph and
+/// exact, a warning when the students come from elsewhere in the report.
+pub fn class_size(model: &Model, facts: &[Fact]) -> Vec<Finding> {
+    let index = Index::new(facts);
+    let claims = &model.claims.claims;
+    let mut findings = Vec::new();
+    for (k, claim) in claims.iter().enumerate() {
+        let subject = compact(&claim.subject);
+        if !CLASS_SIZE.iter().any(|w| subject.contains(w))
+            || claim.quantity.approx != Approx::Exact
+            || claim.quantity.upper.is_some()
+            || !matches!(claim.quantity.unit.as_str(), "人" | "名" | "")
+        {
+            continue;
+        }
+        // The classes: an exact count of 班 in the same paragraph, the nearest first.
+        let is_classes = |c: &Claim| {
+            let words = compact(&c.subject);
+            c.paragraph == claim.paragraph
+                && c.quantity.approx == Approx::Exact
+                && c.quantity.upper.is_none()
+                && matches!(c.quantity.unit.as_str(), "个" | "班" | "")
+                && (words.ends_with("班") || words.ends_with("班级") || words.ends_with("教学班"))
+                && !CLASS_SIZE.iter().any(|w| words.contains(w))
+        };
+        let nearest = (0..k)
+            .rev()
+            .take_while(|&j| claims[j].paragraph == claim.paragraph)
+            .chain((k + 1..claims.len()).take_while(|&j| claims[j].paragraph == claim.paragraph))
+            .find(|&j| is_classes(&claims[j]));
+        let Some(classes) = nearest.map(|j| &claims[j]) else {
+            continue;
+        };
+        let Some(students) = index.pick("在校生", claim.year, Some(claim.paragraph)) else {
+            continue;
+        };
+        if classes.quantity.value <= 0.0 || !students.is_exact() {
+            continue;
+        }
+        let expected = students.quantity.value / classes.quantity.value;
+        let tolerance = half_unit(claim.quantity.decimals) + 1e-9;
+        if (expected - claim.quantity.value).abs() <= tolerance {
+            continue;
+        }
+        let severity = if students.paragraph == Some(claim.paragraph) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let message = format!(
+            "{}应为 在校生 {}（{}）/ 班级 {} = {}，文中为 {}",
+            claim.subject,
+            num(students.quantity.value),
+            students.place,
+            num(classes.quantity.value),
+            at(expected, claim.quantity.decimals),
+            claim.quantity.describe()
+        );
+        let lines = claim
+            .lines
+            .iter()
+            .chain(&classes.lines)
+            .chain(&students.lines)
+            .copied()
+            .collect::<Vec<_>>();
+        findings.push(finding(model, "class-size", severity, message, lines));
+    }
+    findings
+}
