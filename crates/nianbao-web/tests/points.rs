@@ -1,0 +1,180 @@
+//! The points ledger's pages (积分制) on SQLite and PostgreSQL: what a 班主任, a 任课教师
+//! and a student may reach and what they are refused — a student of another class, another
+//! teacher's event, a reversal without a reason or twice, a limit — and the read log.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::Harness;
+
+#[tokio::test]
+async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
+    for mut h in Harness::all().await {
+        let pf = h.with_points().await;
+        let code = h.code.clone();
+        let mut head = h.signed_in("head_teacher").await;
+        let csrf = head.csrf(&format!("/schools/{code}/points/record")).await;
+        let record = |students: Vec<&str>, observation: &str| {
+            let mut fields = vec![
+                ("csrf".to_string(), csrf.clone()),
+                ("class".to_string(), pf.class.clone()),
+                ("observation".to_string(), observation.to_string()),
+                ("note".to_string(), "课堂".to_string()),
+            ];
+            for s in students {
+                fields.push(("student".to_string(), s.to_string()));
+            }
+            fields
+        };
+        let post = |client: &mut common::Client, fields: Vec<(String, String)>| {
+            let mut client = client.clone();
+            let code = code.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                client
+                    .post(&format!("/schools/{code}/points/record"), &pairs)
+                    .await
+            }
+        };
+
+        // A student of another class cannot be slipped into the form.
+        let forged = post(&mut head, record(vec!["S2601001", &pf.stranger], "C01.1.1")).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", h.label);
+        // Nothing ticked, nothing chosen: named, nothing recorded.
+        let empty = post(&mut head, record(vec![], "")).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            empty.body.contains("请至少勾选一名学生") && empty.body.contains("请选择一个观测点"),
+            "{}",
+            empty.body
+        );
+        // An observation the 班主任's role may not record is refused by the ledger's rule.
+        let tree = nianbao_points::Tree::sample();
+        let not_ours = tree
+            .observations
+            .iter()
+            .find(|o| !o.roles.iter().any(|r| r == "班主任"))
+            .unwrap();
+        let refused = post(&mut head, record(vec!["S2601001"], &not_ours.code)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("「班主任」不能记录观测点"),
+            "{}",
+            refused.body
+        );
+
+        // Two students; then one of them again the same day: the daily limit, and the
+        // other student of that batch is not recorded either.
+        let ok = post(&mut head, record(vec!["S2601001", "S2601002"], "C01.1.1")).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let limit = post(&mut head, record(vec!["S2601003", "S2601001"], "C01.1.1")).await;
+        assert_eq!(limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            limit.body.contains("张小明（S2601001）") && limit.body.contains("超出每日 1 次的上限"),
+            "{}",
+            limit.body
+        );
+        let points = nianbao_store::points::PointsStore::new(&h.store, None)
+            .await
+            .unwrap();
+        let sl = points.open_ledger(&code).await.unwrap();
+        assert_eq!(sl.ledger.len(), 2, "{}: only the first batch", h.label);
+
+        // The 任课教师's event cannot be reversed by the 班主任.
+        let teachers = h
+            .record_points("teacher", "S2601004", &{
+                tree.observations
+                    .iter()
+                    .find(|o| o.roles.iter().any(|r| r == "任课教师"))
+                    .unwrap()
+                    .code
+                    .clone()
+            })
+            .await;
+        let r = head
+            .post(
+                &format!("/schools/{code}/points/events/{teachers}/reverse"),
+                &[("csrf", &csrf), ("reason", "越权")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+
+        // Own event: a reason is required, then it is reversed once and only once.
+        let mine = points
+            .recorded_by(&sl, &h.users["head_teacher"], 10)
+            .await
+            .unwrap();
+        let id = mine[0].event.event_id.clone();
+        let reverse = |reason: &'static str| {
+            let mut client = head.clone();
+            let (code, id, csrf) = (code.clone(), id.clone(), csrf.clone());
+            async move {
+                client
+                    .post(
+                        &format!("/schools/{code}/points/events/{id}/reverse"),
+                        &[("csrf", &csrf), ("reason", reason)],
+                    )
+                    .await
+            }
+        };
+        let no_reason = reverse("  ").await;
+        assert!(
+            no_reason.location().contains("problem="),
+            "{}",
+            no_reason.location()
+        );
+        let done = reverse("记错学生").await;
+        assert!(done.location().ends_with("done=1"), "{}", done.location());
+        let twice = reverse("再次").await;
+        assert!(
+            twice.location().contains("problem="),
+            "{}",
+            twice.location()
+        );
+        let page = head.get(&format!("/schools/{code}/points/mine")).await;
+        assert!(page.body.contains("已冲销") && page.body.contains("记错学生"));
+        let sl = points.open_ledger(&code).await.unwrap();
+        assert_eq!(
+            sl.ledger.len(),
+            4,
+            "{}: two, the teacher's and one reversal",
+            h.label
+        );
+
+        // Reads: the 班主任's read of a profile is logged, the student's own is not; the
+        // 任课教师 reads no profile.
+        let student_page = head
+            .get(&format!(
+                "/schools/{code}/points/students/{}",
+                pf.other_student
+            ))
+            .await;
+        assert_eq!(student_page.status, StatusCode::OK);
+        let mut own = h.signed_in("student").await;
+        let mine = own
+            .get(&format!("/schools/{code}/points/students/{}", pf.student))
+            .await;
+        assert_eq!(mine.status, StatusCode::OK);
+        assert!(mine.body.contains("<svg"), "the radar is drawn");
+        let other = own
+            .get(&format!(
+                "/schools/{code}/points/students/{}",
+                pf.other_student
+            ))
+            .await;
+        assert_eq!(other.status, StatusCode::FORBIDDEN);
+        assert!(!other.body.contains("李小红"));
+        let mut teacher = h.signed_in("teacher").await;
+        let r = teacher
+            .get(&format!("/schools/{code}/points/students/{}", pf.student))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let reads = points.reads(&sl, None, 10).await.unwrap();
+        assert_eq!(reads.len(), 1, "{}: {reads:?}", h.label);
+        assert_eq!(reads[0].student, pf.other_student);
+        assert_eq!(reads[0].reader, h.users["head_teacher"]);
+    }
+}
