@@ -296,6 +296,7 @@ fn extract_paragraph(
         .map(|s| text[s.range.clone()].contains("本年") || text[s.range.clone()].contains("今年"))
         .collect();
     let mut previous_end = 0;
+    let mut scopes = ScopeScan::default();
     let mut last_year: Option<(usize, i32)> = None;
     for token in &tokens {
         let (quantity, fraction) = match token {
@@ -422,7 +423,7 @@ fn extract_paragraph(
         // A part of the concept's whole: restricted by a relative clause or a modifier
         // ("落实去向的毕业生", "对口就业率"), or counted within a population the sentence
         // names ("就业学生中，…") that is the concept itself or, for a rate, not its base.
-        let scope = sentence_scope(&text[sentence_range.start..start]);
+        let scope = scopes.scope(text, sentence, &sentence_range, start);
         let scoped = scope.and_then(|scope| {
             let matched = concept?;
             let scope_key = concepts.of(scope).map(|m| m.concept.key);
@@ -472,24 +473,73 @@ fn extract_paragraph(
 /// "在协议和合同就业的毕业生中…" → "就业学生", "协议和合同就业的毕业生".
 fn sentence_scope(before: &str) -> Option<&str> {
     before.match_indices('中').find_map(|(at, _)| {
-        let scope = before[..at].trim_start_matches(['在', '从', '于']);
-        let scope = scope
-            .rsplit(['，', ',', '；', '：', '即', '在'])
-            .next()
-            .unwrap_or(scope);
-        // "在297名就业学生中": the population after its count.
-        let scope = scope
-            .rsplit(|c: char| c.is_ascii_digit() || c == ',')
-            .next()
-            .unwrap_or(scope);
-        let scope = scope.trim_start_matches(['名', '位', '个', '人', ' ']);
         let next = before[at + '中'.len_utf8()..].chars().next();
-        let population = ["生", "员", "师", "者", "人", "工"]
-            .iter()
-            .any(|w| scope.ends_with(w));
-        let word_goes_on = next.is_some_and(|c| "级职高等专心国华小文式型层".contains(c));
-        (population && !word_goes_on && scope.chars().count() >= 2).then_some(scope)
+        scope_before(&before[..at], next)
     })
+}
+
+/// The scope a sentence names, read on from where the last number of the same sentence left
+/// off: each 中 is looked at once, so a long sentence costs time in proportion to its length.
+#[derive(Debug, Default)]
+struct ScopeScan {
+    sentence: Option<usize>,
+    scanned: usize,
+    found: Option<Range<usize>>,
+}
+
+impl ScopeScan {
+    /// As [`sentence_scope`] of `text[sentence.start..start]`.
+    fn scope<'t>(
+        &mut self,
+        text: &'t str,
+        index: usize,
+        sentence: &Range<usize>,
+        start: usize,
+    ) -> Option<&'t str> {
+        if self.sentence != Some(index) {
+            *self = ScopeScan {
+                sentence: Some(index),
+                scanned: sentence.start,
+                found: None,
+            };
+        }
+        if self.found.is_none() && start > self.scanned {
+            let from = self.scanned;
+            for (offset, _) in text[from..start].match_indices('中') {
+                let at = from + offset;
+                let next = text[at + '中'.len_utf8()..start].chars().next();
+                if let Some(scope) = scope_before(&text[sentence.start..at], next) {
+                    let begin = scope.as_ptr() as usize - text.as_ptr() as usize;
+                    self.found = Some(begin..begin + scope.len());
+                    break;
+                }
+            }
+            self.scanned = start;
+        }
+        self.found.clone().map(|r| &text[r])
+    }
+}
+
+/// The population named before a 中 (`before` ends just before it; `next` is the character
+/// after it), if those words name one.
+fn scope_before(before: &str, next: Option<char>) -> Option<&str> {
+    // A population is named in a few words: only the last of them are read.
+    let scope = tail(before, CLAUSE_QUOTE_CHARS).trim_start_matches(['在', '从', '于']);
+    let scope = scope
+        .rsplit(['，', ',', '；', '：', '即', '在'])
+        .next()
+        .unwrap_or(scope);
+    // "在297名就业学生中": the population after its count.
+    let scope = scope
+        .rsplit(|c: char| c.is_ascii_digit() || c == ',')
+        .next()
+        .unwrap_or(scope);
+    let scope = scope.trim_start_matches(['名', '位', '个', '人', ' ']);
+    let population = ["生", "员", "师", "者", "人", "工"]
+        .iter()
+        .any(|w| scope.ends_with(w));
+    let word_goes_on = next.is_some_and(|c| "级职高等专心国华小文式型层".contains(c));
+    (population && !word_goes_on && scope.chars().count() >= 2).then_some(scope)
 }
 
 /// Words that make a count or a rate a part of the concept they precede ("对口就业",

@@ -218,6 +218,9 @@ pub fn class_size(model: &Model, facts: &[Fact]) -> Vec<Finding> {
     let claims = &model.claims.claims;
     let mut findings = Vec::new();
     for (k, claim) in claims.iter().enumerate() {
+        if !claim.subject.contains('班') {
+            continue;
+        }
         let subject = compact(&claim.subject);
         if !CLASS_SIZE.iter().any(|w| subject.contains(w))
             || claim.quantity.approx != Approx::Exact
