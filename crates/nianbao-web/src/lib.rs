@@ -350,6 +350,14 @@ pub fn router(state: AppState) -> Router {
             "/schools/{code}/points/classes/{class}",
             get(pages::points::class),
         )
+        .route(
+            "/schools/{code}/points/rankings",
+            get(pages::points::rankings),
+        )
+        .route(
+            "/schools/{code}/points/awards",
+            get(pages::points::award_lists),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))

@@ -89,6 +89,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/points_class.html"),
     ),
     (
+        "points_rankings.html",
+        include_str!("../templates/points_rankings.html"),
+    ),
+    (
+        "points_awards.html",
+        include_str!("../templates/points_awards.html"),
+    ),
+    (
         "psych_reason.html",
         include_str!("../templates/psych_reason.html"),
     ),

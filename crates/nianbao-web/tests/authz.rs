@@ -538,6 +538,16 @@ const CASES: &[Case] = &[
         expect: "SDADDDDDDADD",
     },
     Case {
+        pattern: "/schools/{code}/points/rankings",
+        method: "GET",
+        expect: "SDADDDDDDDDD",
+    },
+    Case {
+        pattern: "/schools/{code}/points/awards",
+        method: "GET",
+        expect: "SDADDDDDDDDD",
+    },
+    Case {
         pattern: "/admin/users/{name}",
         method: "POST",
         expect: "SADDDDDDDDDD",

@@ -172,6 +172,38 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             .get(&format!("/schools/{code}/points/students/{}", pf.student))
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // The quality office ranks classes, majors and departments and draws up the lists;
+        // no one else does.
+        let mut quality = h.signed_in("quality").await;
+        for (by, shown) in [
+            ("class", "汽修2601"),
+            ("major", "汽车运用与维修"),
+            ("department", "智能制造部"),
+        ] {
+            let page = quality
+                .get(&format!("/schools/{code}/points/rankings?by={by}"))
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{by}: {}", page.body);
+            assert!(
+                page.body.contains(shown) && page.body.contains("百分位"),
+                "{by}: {}",
+                page.body
+            );
+        }
+        let bad = quality
+            .get(&format!("/schools/{code}/points/rankings?by=grade"))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        let lists = quality.get(&format!("/schools/{code}/points/awards")).await;
+        assert_eq!(lists.status, StatusCode::OK, "{}", lists.body);
+        for name in ["红匠之星", "职教高考班推荐", "3+4 本科班推荐"] {
+            assert!(lists.body.contains(name), "{name}: {}", lists.body);
+        }
+        for path in ["rankings", "awards"] {
+            let r = head.get(&format!("/schools/{code}/points/{path}")).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        }
+
         let reads = points.reads(&sl, None, 10).await.unwrap();
         assert_eq!(reads.len(), 1, "{}: {reads:?}", h.label);
         assert_eq!(reads[0].student, pf.other_student);

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::Role;
 use nianbao_core::clock::beijing;
 use nianbao_points::aggregate::{self, Group, Measure, Span};
+use nianbao_points::awards::{self, RulesFile};
 use nianbao_points::ledger::{Ledger, NewEvent, Timestamp, days_from_civil, format_date};
 use nianbao_points::tree::Tree;
 use nianbao_store::Scope;
@@ -93,6 +94,12 @@ fn now_local() -> Timestamp {
 
 /// The terms of the school year in progress (or of the latest school year), and its name.
 fn year_span(ledger: &Ledger, today: i32) -> (Span, String) {
+    let (span, name, _) = school_year_span(ledger, today);
+    (span, name)
+}
+
+/// As [`year_span`], with the school year (2026 for 2026—2027) when there is one.
+fn school_year_span(ledger: &Ledger, today: i32) -> (Span, String, Option<i32>) {
     let year = ledger
         .period_of(today)
         .map(|p| ledger.periods[p].school_year)
@@ -106,9 +113,9 @@ fn year_span(ledger: &Ledger, today: i32) -> (Span, String) {
                 .filter(|(_, p)| p.school_year == y)
                 .map(|(i, _)| i)
                 .collect();
-            (Span::terms(terms), format!("{y}—{} 学年", y + 1))
+            (Span::terms(terms), format!("{y}—{} 学年", y + 1), Some(y))
         }
-        None => (Span::all(), "全部记录".to_string()),
+        None => (Span::all(), "全部记录".to_string(), None),
     }
 }
 
@@ -242,6 +249,10 @@ pub async fn home(
     let mut context = points_frame(&session, &opened, &code);
     context.insert("classes".into(), Value::Array(counts));
     context.insert("has_tree".into(), json!(!ledger.catalog.trees.is_empty()));
+    context.insert(
+        "can_run".into(),
+        json!(access::can_run_points(&session.user)),
+    );
     Ok(state.render("points_home.html", context)?.into_response())
 }
 
@@ -767,4 +778,121 @@ pub async fn reverse(
         ),
         Err(e) => Err(failed(e)),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RankingQuery {
+    by: Option<String>,
+}
+
+/// `GET /schools/{code}/points/rankings`: the quality office's ranking of classes, majors
+/// or departments by points per student this school year, each with its percentile among
+/// its peers.
+pub async fn rankings(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+    Query(query): Query<RankingQuery>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &session, &code).await?;
+    if !access::can_run_points(&session.user) {
+        return Err(WebError::Forbidden);
+    }
+    let group = match query.by.as_deref().unwrap_or("class") {
+        "class" => Group::Class,
+        "major" => Group::Major,
+        "department" => Group::Department,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "没有「{other}」这种排名方式，应为 class（班级）、major（专业）或 department（专业部）"
+            )));
+        }
+    };
+    let ledger = &opened.sl.ledger;
+    let (span, span_name) = year_span(ledger, now_local().day);
+    let table = aggregate::breakdown(ledger, group, Measure::Total, &span);
+    let mut rows: Vec<_> = table
+        .rows
+        .iter()
+        .map(|r| (r, r.total as f64 / r.students.max(1) as f64))
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.group.cmp(&b.0.group)));
+    let n = rows.len();
+    let mut rank = 0;
+    let shown: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, average))| {
+            if i == 0 || rows[i - 1].1 != *average {
+                rank = i + 1;
+            }
+            let below = rows.iter().filter(|(_, a)| a < average).count();
+            json!({
+                "group": r.group,
+                "students": r.students,
+                "events": r.events,
+                "total": r.total,
+                "average": format!("{average:.1}"),
+                "rank": rank,
+                "percentile": format!("{:.0}", 100.0 * below as f64 / n.max(1) as f64),
+                "link": group == Group::Class,
+            })
+        })
+        .collect();
+    let mut context = points_frame(&session, &opened, &code);
+    context.insert("by".into(), json!(query.by.as_deref().unwrap_or("class")));
+    context.insert("group".into(), json!(group.label()));
+    context.insert("span".into(), json!(span_name));
+    context.insert("rows".into(), Value::Array(shown));
+    Ok(state
+        .render("points_rankings.html", context)?
+        .into_response())
+}
+
+/// Students shown per award list; the command line gives the whole list.
+const LISTED: usize = 200;
+
+/// `GET /schools/{code}/points/awards`: the award and recommendation lists of this school
+/// year by the school's rules, each student with the reasons they qualify.
+pub async fn award_lists(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let opened = open(&state, &session, &code).await?;
+    if !access::can_run_points(&session.user) {
+        return Err(WebError::Forbidden);
+    }
+    let ledger = &opened.sl.ledger;
+    let (span, span_name, year) = school_year_span(ledger, now_local().day);
+    let lists: Vec<Value> = match year {
+        None => Vec::new(),
+        Some(year) => RulesFile::sample()
+            .rules
+            .iter()
+            .map(|rule| {
+                let list = awards::evaluate(ledger, rule, &span, year, &span_name);
+                json!({
+                    "name": list.name,
+                    "kind": list.kind,
+                    "considered": list.considered,
+                    "count": list.listed.len(),
+                    "more": list.listed.len().saturating_sub(LISTED),
+                    "listed": list.listed.iter().take(LISTED).map(|l| json!({
+                        "number": l.number,
+                        "name": l.name,
+                        "class": l.class,
+                        "score": l.score,
+                        "rank": l.rank,
+                        "of": l.of,
+                        "reasons": l.reasons,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    };
+    let mut context = points_frame(&session, &opened, &code);
+    context.insert("span".into(), json!(span_name));
+    context.insert("lists".into(), Value::Array(lists));
+    Ok(state.render("points_awards.html", context)?.into_response())
 }
