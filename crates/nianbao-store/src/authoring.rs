@@ -746,6 +746,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -796,6 +797,8 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let school = school_id(&mut tx, code).await?;
+        crate::bump_revision(&mut tx, school).await?;
         tx.commit().await?;
         Ok(())
     }

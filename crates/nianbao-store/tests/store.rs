@@ -424,6 +424,15 @@ async fn every_write_to_a_school_raises_its_revision_and_reads_leave_it() {
             .unwrap();
         let after_owner = store.revision(&code).await.unwrap();
         assert!(after_owner > seen, "{:?}", store.backend());
+        let id = store
+            .add_comment(&code, year(2025), "1.4", None, "请核对", "reviewer")
+            .await
+            .unwrap();
+        let after_comment = store.revision(&code).await.unwrap();
+        assert!(after_comment > after_owner, "{:?}", store.backend());
+        store.resolve_comment(&code, id, "tester").await.unwrap();
+        let after_owner = store.revision(&code).await.unwrap();
+        assert!(after_owner > after_comment, "{:?}", store.backend());
         let mut other = other;
         other.set(FactKey::school(year(2025), "staff.total"), 1.0);
         store.save_dataset(&other, "tester").await.unwrap();

@@ -1,6 +1,7 @@
 //! Check and indicator results kept per school and report year, so the pages that show
 //! them (dashboard, findings, report) do not load the whole dataset and run every check and
-//! indicator on each request.
+//! indicator on each request. With them are kept the other school-wide reads of those
+//! pages: acceptances, section owners, the writing parts' states and the open comments.
 //!
 //! An entry is valid for one revision of its school ([`nianbao_store::Store::revision`]):
 //! the store raises the revision in the same transaction as every write to the school's
@@ -17,17 +18,30 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use nianbao_core::{Dataset, Definitions, Finding, IndicatorResult, Year};
-use nianbao_store::{Store, StoreError};
+use std::collections::BTreeMap;
 
-/// A school's dataset (registers and points laid in) at one revision, with its findings
-/// and its indicators for the report year.
+use nianbao_authoring::{Authoring, PartView};
+use nianbao_core::{Acceptance, Dataset, Definitions, Finding, IndicatorResult, Year};
+use nianbao_store::{Comment, Store};
+
+use crate::WebError;
+
+/// A school's dataset (registers and points laid in) at one revision, with its findings,
+/// its indicators for the report year and what else the school's pages read of it.
 #[derive(Debug)]
 pub(crate) struct Computed {
     pub revision: i64,
     pub data: Dataset,
     pub findings: Vec<Finding>,
     pub indicators: Vec<IndicatorResult>,
+    /// Accepted warnings, by finding key.
+    pub accepted: BTreeMap<String, Acceptance>,
+    /// Section or part → the department that fills it in.
+    pub owners: BTreeMap<String, String>,
+    /// The report's parts for the report year, with their states, in print order.
+    pub parts: Vec<PartView>,
+    /// The report year's comments.
+    pub comments: Vec<Comment>,
 }
 
 impl Computed {
@@ -75,7 +89,7 @@ impl Results {
         store: &Store,
         definitions: &Definitions,
         code: &str,
-    ) -> Result<Arc<Computed>, StoreError> {
+    ) -> Result<Arc<Computed>, WebError> {
         let revision = store.revision(code).await?;
         let slot = self.slot(code);
         if let Some(hit) = slot.current(revision) {
@@ -89,12 +103,33 @@ impl Results {
         let year = data.school.report_year;
         let findings = nianbao_core::run_checks(definitions, &data);
         let indicators = nianbao_core::evaluate_indicators(definitions, &data, year);
+        let accepted = store
+            .acceptances(code)
+            .await?
+            .into_iter()
+            .map(|a| (a.key.clone(), a))
+            .collect();
+        let owners = store.section_owners(code).await?;
+        let authoring = Authoring::new(store, definitions);
+        let texts = authoring
+            .texts(code, year)
+            .await
+            .map_err(crate::pages::writing::refused)?;
+        let parts = authoring
+            .part_views(code, year, &texts)
+            .await
+            .map_err(crate::pages::writing::refused)?;
+        let comments = store.comments(code, year).await?;
         self.computations.fetch_add(1, Ordering::Relaxed);
         let computed = Arc::new(Computed {
             revision,
             data,
             findings,
             indicators,
+            accepted,
+            owners,
+            parts,
+            comments,
         });
         *slot.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some(computed.clone());
         Ok(computed)

@@ -1,8 +1,6 @@
 //! The dashboard: completion per section, open findings, indicators against the standards,
 //! and (for the quality office) which department fills in each section.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::Dimension;
@@ -29,14 +27,8 @@ pub async fn show(
     let data = &computed.data;
     let definitions = state.definitions();
     let year = computed.year();
-    let owners = state.store().section_owners(&code).await?;
-    let accepted: BTreeMap<String, _> = state
-        .store()
-        .acceptances(&code)
-        .await?
-        .into_iter()
-        .map(|a| (a.key.clone(), a))
-        .collect();
+    let owners = &computed.owners;
+    let accepted = &computed.accepted;
     let findings = &computed.findings;
     let open = |f: &&nianbao_core::Finding| {
         f.severity != Severity::Info && !accepted.contains_key(&f.key())
@@ -139,7 +131,7 @@ pub async fn show(
     context.insert("notice".into(), json!(notice));
     context.insert("departments".into(), json!(departments(data)));
     context.insert("indicators".into(), Value::Array(rows));
-    let (parts, open_comments, states) = super::writing::overview(&state, &session, data).await?;
+    let (parts, open_comments, states) = super::writing::overview(&session, &computed);
     let attention: Vec<Value> = parts
         .into_iter()
         .filter(|p| p["state"]["code"] == "review" || p["state"]["reason"].is_string())

@@ -1,8 +1,6 @@
 //! The findings of the checks, grouped by section, where the quality office accepts a
 //! warning with a written explanation (kept in the store, shown in the report's data notes).
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::{Location, Severity};
@@ -95,13 +93,7 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let computed = school_results(&state, &session, &code).await?;
     let definitions = state.definitions();
-    let accepted: BTreeMap<String, _> = state
-        .store()
-        .acceptances(&code)
-        .await?
-        .into_iter()
-        .map(|a| (a.key.clone(), a))
-        .collect();
+    let accepted = &computed.accepted;
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     for finding in &computed.findings {
         let key = finding.key();

@@ -66,10 +66,10 @@ pub(crate) async fn school_results(
     code: &str,
 ) -> Result<Arc<Computed>, WebError> {
     check_readable(state, session, code).await?;
-    Ok(state
+    state
         .results()
         .get(state.store(), state.definitions(), code)
-        .await?)
+        .await
 }
 
 /// Loads a school's dataset, with its registers' figures, if the user may read it (a copy

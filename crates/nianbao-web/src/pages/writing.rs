@@ -18,8 +18,9 @@ use nianbao_store::{Comment, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{frame, readable_school};
+use super::{frame, readable_school, school_results};
 use crate::auth::Session;
+use crate::results::Computed;
 use crate::{AppState, WebError, access};
 
 /// The owner (department) of each part, by part key.
@@ -69,22 +70,12 @@ fn comment_json(comment: &Comment, titles: &BTreeMap<String, String>) -> Value {
     })
 }
 
-/// The parts of the report with their states, for the dashboard and the list page.
-pub(crate) async fn overview(
-    state: &AppState,
-    session: &Session,
-    data: &Dataset,
-) -> Result<(Vec<Value>, Vec<Value>, Value), WebError> {
-    let year = data.school.report_year;
-    let code = &data.school.code;
-    let authoring = authoring(state);
-    let content = authoring.texts(code, year).await.map_err(refused)?;
-    let views = authoring
-        .part_views(code, year, &content)
-        .await
-        .map_err(refused)?;
-    let owners = owners(state, code).await?;
-    let comments = state.store().comments(code, year).await?;
+/// The parts of the report with their states, for the dashboard and the list page, from
+/// the school's kept results.
+pub(crate) fn overview(session: &Session, computed: &Computed) -> (Vec<Value>, Vec<Value>, Value) {
+    let views = &computed.parts;
+    let owners = &computed.owners;
+    let comments = &computed.comments;
     let titles: BTreeMap<String, String> = views
         .iter()
         .map(|v| (v.part.key.clone(), v.part.title.clone()))
@@ -124,7 +115,7 @@ pub(crate) async fn overview(
         .iter()
         .map(|s| json!({"label": s.label(), "code": s.code(), "count": counts.get(s.code()).copied().unwrap_or(0)}))
         .collect();
-    Ok((parts, open, Value::Array(states)))
+    (parts, open, Value::Array(states))
 }
 
 /// `/schools/{code}/writing`: every part, its state, owner and open comments.
@@ -134,13 +125,14 @@ pub async fn list(
     Path(code): Path<String>,
     Query(query): Query<EditorQuery>,
 ) -> Result<Response, WebError> {
-    let data = readable_school(&state, &session, &code).await?;
-    let (parts, open, states) = overview(&state, &session, &data).await?;
-    let mut context = frame(&session, Some(&data));
+    let computed = school_results(&state, &session, &code).await?;
+    let data = &computed.data;
+    let (parts, open, states) = overview(&session, &computed);
+    let mut context = frame(&session, Some(data));
     context.insert("parts".into(), Value::Array(parts));
     context.insert("open_comments".into(), Value::Array(open));
     context.insert("states".into(), states);
-    context.insert("departments".into(), json!(super::departments(&data)));
+    context.insert("departments".into(), json!(super::departments(data)));
     if query.done.as_deref() == Some("owner") {
         context.insert("notice".into(), json!("负责部门已更新"));
     }
