@@ -4,10 +4,14 @@
 #
 # Usage: benches/web-load.sh
 # Environment:
+#   BIN               a built nianbao binary (default: build --release into CARGO_TARGET_DIR)
 #   CARGO_TARGET_DIR  where the release build goes (default /var/tmp/nianbao-target-release)
 #   PG_ADMIN_URL      a PostgreSQL server to create the scratch database on
 #                     (default postgres://postgres@127.0.0.1:5432/postgres; SKIP_PG=1 skips it)
 #   DURATION, THREADS, CONNECTIONS   wrk settings (default 30s, 2, 50)
+#   SOAK_SECONDS      after the measured run, load the server this many seconds more while
+#                     sampling its resident memory (VmRSS) from /proc every 10 s
+#                     (default 0: no soak; 300 for the five-minute run)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +20,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DURATION=${DURATION:-30s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
+SOAK_SECONDS=${SOAK_SECONDS:-0}
 SAMPLE="$ROOT/examples/qianjiang"
 USER_NAME="压测质量办"
 PASSWORD="web-load-password-2025"
@@ -24,9 +29,11 @@ for tool in wrk curl; do
     command -v "$tool" >/dev/null || { echo "需要 $tool：apt-get install $tool" >&2; exit 1; }
 done
 
-echo "== 构建（release）" >&2
-cargo build --release -p nianbao --manifest-path "$ROOT/Cargo.toml"
-BIN="$CARGO_TARGET_DIR/release/nianbao"
+if [[ -z "${BIN:-}" ]]; then
+    echo "== 构建（release）" >&2
+    cargo build --release -p nianbao --manifest-path "$ROOT/Cargo.toml"
+    BIN="$CARGO_TARGET_DIR/release/nianbao"
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -118,6 +125,28 @@ bench() {
         -H "Cookie: nianbao_session=$session" "$url" | tee "$out" >&2
     check_dashboard
 
+    if ((SOAK_SECONDS > 0)); then
+        echo "== $label：再加载 ${SOAK_SECONDS} 秒，每 10 秒记录一次服务进程的 VmRSS" >&2
+        local rss="$WORK/rss-$label.txt"
+        : >"$rss"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SOAK_SECONDS}s" -s "$WORK/status.lua" \
+            -H "Cookie: nianbao_session=$session" "$url" >"$WORK/soak-$label.txt" &
+        local soak=$!
+        while kill -0 "$soak" 2>/dev/null; do
+            awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status" >>"$rss"
+            sleep 10
+        done
+        wait "$soak" || true
+        check_dashboard
+        {
+            echo "soak ${SOAK_SECONDS}s: $(grep -E 'Requests/sec' "$WORK/soak-$label.txt")"
+            grep -E 'Non-200 responses|Socket errors' "$WORK/soak-$label.txt" | sed 's/^/soak /' || true
+            awk 'NR == 1 { first = $1; max = $1 } { last = $1; if ($1 > max) max = $1 }
+                 END { printf "server VmRSS over %d samples: first %d KiB, last %d KiB, max %d KiB\n", NR, first, last, max }' "$rss"
+            echo "VmRSS samples (KiB): $(tr '\n' ' ' <"$rss")"
+        } >>"$WORK/soak-summary-$label.txt"
+    fi
+
     kill "$SERVER_PID"
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
@@ -129,6 +158,8 @@ bench() {
         grep -E 'Non-2xx or 3xx|Socket errors|Non-200 responses' "$out" || true
         grep -qE 'Socket errors' "$out" || echo "Socket errors: none"
         grep -qE 'Non-2xx or 3xx' "$out" || echo "Non-2xx or 3xx responses: none"
+        [[ -f "$WORK/soak-summary-$label.txt" ]] && cat "$WORK/soak-summary-$label.txt"
+        true
     } >>"$WORK/summary.txt"
 }
 
