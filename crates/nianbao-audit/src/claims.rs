@@ -100,6 +100,11 @@ const CLAUSE_QUOTE_CHARS: usize = 120;
 const MAX_ENUMERATION: usize = 24;
 
 /// The last `n` characters of a text.
+pub fn tail_chars(text: &str, n: usize) -> &str {
+    tail(text, n)
+}
+
+/// The last `n` characters of a text.
 fn tail(text: &str, n: usize) -> &str {
     match text.char_indices().rev().nth(n.saturating_sub(1)) {
         Some((at, _)) if n > 0 => &text[at..],

@@ -544,3 +544,38 @@ fn average_class_size_against_students_and_classes() {
         "{rounded:#?}"
     );
 }
+
+#[test]
+fn a_figure_in_prose_against_the_table_row_it_names() {
+    let report = |figure: &str| {
+        format!(
+            "某职业学校2024年质量年度报告\n\n一、招生与在校生\n表1 各专业大类在校生情况\n| 专业大类 | 一年级 | 二年级 | 合计 |\n|---|---|---|---|\n| 装备制造大类 | 420 | 398 | 818 |\n| 财经商贸大类 | 300 | 287 | 587 |\n| 合计 | 720 | 685 | 1,405 |\n\n装备制造大类在校生规模最大，达 {figure} 人，二年级 398 人。\n"
+        )
+    };
+    let clean = audit(&report("818"));
+    assert!(
+        clean.iter().all(|f| f.rule != "prose-table-row"),
+        "{clean:#?}"
+    );
+    let text = report("881");
+    let findings = audit(&text);
+    let finding = find(
+        &findings,
+        "prose-table-row",
+        &[
+            line_of(&text, "达 881 人"),
+            line_of(&text, "| 装备制造大类"),
+        ],
+    );
+    assert_eq!(finding.severity, Severity::Error);
+    assert!(finding.message.contains("818"), "{}", finding.message);
+    // The column the words name: 二年级 398 agrees.
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f.rule == "prose-table-row")
+            .count()
+            == 1,
+        "{findings:#?}"
+    );
+}

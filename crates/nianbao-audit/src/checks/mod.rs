@@ -7,6 +7,7 @@ pub mod facts;
 pub mod lists;
 pub mod per_student;
 pub mod rates;
+pub mod rows;
 pub mod shares;
 pub mod sums;
 pub mod table_shares;
@@ -32,6 +33,7 @@ pub fn run(model: &Model) -> Vec<Finding> {
     findings.extend(changes::check(model));
     findings.extend(table_shares::check(model));
     findings.extend(rates::check(model));
+    findings.extend(rows::check(model));
     findings.extend(per_student::check(model, &facts));
     findings.extend(per_student::class_size(model, &facts));
     findings.extend(catalogue::check(model));
