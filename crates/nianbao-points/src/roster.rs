@@ -97,6 +97,20 @@ const REFUSED: [&str; 6] = ["身份证", "证件", "手机", "电话", "住址",
 /// Reads a roster CSV; the ids of the returned students are 0 until merged.
 pub fn read_roster_csv(path: &Path) -> Result<Vec<Student>, Rejected> {
     let file = path.display().to_string();
+    let opened = std::fs::File::open(path).map_err(|e| Rejected {
+        file: file.clone(),
+        errors: vec![RowError {
+            row: 0,
+            column: None,
+            message: format!("无法打开：{e}"),
+        }],
+    })?;
+    read_roster(opened, &file)
+}
+
+/// Reads a roster CSV from any reader (an uploaded file, say); `file` names it in errors.
+pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>, Rejected> {
+    let file = file.to_string();
     let fail = |row: usize, column: Option<&str>, message: String| Rejected {
         file: file.clone(),
         errors: vec![RowError {
@@ -105,10 +119,7 @@ pub fn read_roster_csv(path: &Path) -> Result<Vec<Student>, Rejected> {
             message,
         }],
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader
         .headers()
         .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?

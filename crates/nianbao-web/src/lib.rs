@@ -358,6 +358,10 @@ pub fn router(state: AppState) -> Router {
             "/schools/{code}/points/awards",
             get(pages::points::award_lists),
         )
+        .route(
+            "/schools/{code}/points/roster",
+            post(pages::points::import_roster),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))

@@ -548,6 +548,11 @@ const CASES: &[Case] = &[
         expect: "SDADDDDDDDDD",
     },
     Case {
+        pattern: "/schools/{code}/points/roster",
+        method: "POST",
+        expect: "SDADDDDDDDDD",
+    },
+    Case {
         pattern: "/admin/users/{name}",
         method: "POST",
         expect: "SADDDDDDDDDD",
@@ -1095,6 +1100,24 @@ async fn every_route_checks_role_and_school() {
                                 r.location().contains("done=1"),
                                 "{} {role}: recorded",
                                 h.label
+                            );
+                        }
+                        r
+                    }
+                    ("POST", "/schools/{code}/points/roster") => {
+                        let r = client
+                            .upload(
+                                &format!("/schools/{code}/points/roster"),
+                                &[("csrf", &csrf)],
+                                "学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\n".as_bytes(),
+                            )
+                            .await;
+                        if r.status == StatusCode::SEE_OTHER && *role != "anonymous" {
+                            assert!(
+                                r.location().contains("added="),
+                                "{} {role}: imported {}",
+                                h.label,
+                                r.location()
                             );
                         }
                         r

@@ -204,6 +204,75 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
         }
 
+        // The roster from the browser: a refused file names its row and column and changes
+        // nothing; a good one adds and updates.
+        let csrf_q = quality.csrf(&format!("/schools/{code}/points")).await;
+        let before = points.open_ledger(&code).await.unwrap().ledger.roster.len();
+        let refused = quality
+            .upload(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2609002,,汽修2601,汽车运用与维修,汽车技术部,二〇二六\n".as_bytes(),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("第 3 行「入学年份」列")
+                && refused.body.contains("数据库未作任何修改"),
+            "{}",
+            refused.body
+        );
+        let id_card = quality
+            .upload(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "学号,姓名,班级,专业,专业部,入学年份,身份证号\n".as_bytes(),
+            )
+            .await;
+        assert!(
+            id_card.body.contains("系统不保存此类个人信息"),
+            "{}",
+            id_card.body
+        );
+        let gbk = quality
+            .upload(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                &[0xD1, 0xA7, 0xBA, 0xC5, b'\n'],
+            )
+            .await;
+        assert!(gbk.body.contains("CSV UTF-8"), "{}", gbk.body);
+        assert_eq!(
+            points.open_ledger(&code).await.unwrap().ledger.roster.len(),
+            before
+        );
+        let imported = quality
+            .upload(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "\u{feff}学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2601004,陈小燕,汽修2602,汽车运用与维修,汽车技术部,2026\n".as_bytes(),
+            )
+            .await;
+        assert_eq!(
+            imported.location(),
+            format!("/schools/{code}/points?added=1&updated=1")
+        );
+        let roster = points.open_ledger(&code).await.unwrap().ledger.roster;
+        assert_eq!(roster.len(), before + 1);
+        let moved = roster
+            .id_of("S2601004")
+            .and_then(|id| roster.student(id))
+            .unwrap();
+        assert_eq!(moved.class, "汽修2602");
+        let r = head
+            .upload(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf)],
+                b"x",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
         let reads = points.reads(&sl, None, 10).await.unwrap();
         assert_eq!(reads.len(), 1, "{}: {reads:?}", h.label);
         assert_eq!(reads[0].student, pf.other_student);

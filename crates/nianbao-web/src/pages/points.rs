@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::Role;
@@ -200,14 +200,36 @@ fn picker(tree: &Tree, role: &str) -> Vec<Value> {
     out
 }
 
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    added: Option<usize>,
+    updated: Option<usize>,
+}
+
 /// `/schools/{code}/points`: a student goes to their profile; a teacher sees their classes;
-/// the quality office every class.
+/// the quality office every class, and imports the roster.
 pub async fn home(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &session, &code).await?;
+    let notice = match (query.added, query.updated) {
+        (Some(a), Some(u)) => Some(format!("名册已导入：新增 {a} 名学生，更新 {u} 名")),
+        _ => None,
+    };
+    home_page(&state, &session, &opened, &code, notice, Vec::new())
+}
+
+fn home_page(
+    state: &AppState,
+    session: &Session,
+    opened: &Opened,
+    code: &str,
+    notice: Option<String>,
+    problems: Vec<String>,
+) -> Result<Response, WebError> {
     if session.user.role == Role::Student {
         let Some(own) = &opened.scope.student else {
             return Err(WebError::Forbidden);
@@ -246,14 +268,76 @@ pub async fn home(
             })
         })
         .collect();
-    let mut context = points_frame(&session, &opened, &code);
+    let mut context = points_frame(session, opened, code);
     context.insert("classes".into(), Value::Array(counts));
     context.insert("has_tree".into(), json!(!ledger.catalog.trees.is_empty()));
     context.insert(
         "can_run".into(),
         json!(access::can_run_points(&session.user)),
     );
-    Ok(state.render("points_home.html", context)?.into_response())
+    context.insert("notice".into(), json!(notice));
+    context.insert("problems".into(), json!(problems));
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, state.render("points_home.html", context)?).into_response())
+}
+
+/// `POST /schools/{code}/points/roster`: the quality office imports a roster CSV (学号, 姓名,
+/// 班级, 专业, 专业部, 入学年份) in one transaction; a refused file names its rows and columns
+/// and changes nothing.
+pub async fn import_roster(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let upload = super::registers::read_upload(&state, multipart).await?;
+    session.check_csrf(&upload.csrf)?;
+    let opened = open(&state, &session, &code).await?;
+    if !access::can_run_points(&session.user) {
+        return Err(WebError::Forbidden);
+    }
+    let name = if upload.file_name.is_empty() {
+        "名册".to_string()
+    } else {
+        upload.file_name.clone()
+    };
+    let refuse =
+        |problems: Vec<String>| home_page(&state, &session, &opened, &code, None, problems);
+    if upload.bytes.is_empty() {
+        return refuse(vec!["请选择名册文件（CSV）".into()]);
+    }
+    if std::str::from_utf8(&upload.bytes).is_err() {
+        return refuse(vec![format!(
+            "{name} 不是 UTF-8 编码的 CSV：请在 Excel 中「另存为」选择「CSV UTF-8（逗号分隔）」后再上传"
+        )]);
+    }
+    let students = match nianbao_points::roster::read_roster(upload.bytes.as_slice(), &name) {
+        Ok(students) => students,
+        Err(rejected) => {
+            let mut problems = vec![format!(
+                "{name}：{} 处错误，名册未导入，数据库未作任何修改",
+                rejected.errors.len()
+            )];
+            problems.extend(rejected.errors.iter().map(ToString::to_string));
+            return refuse(problems);
+        }
+    };
+    if students.is_empty() {
+        return refuse(vec![format!("{name} 中没有学生")]);
+    }
+    let (added, updated) = opened
+        .store
+        .import_roster(&code, &students)
+        .await
+        .map_err(failed)?;
+    Ok(Redirect::to(&format!(
+        "/schools/{code}/points?added={added}&updated={updated}"
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize, Default)]
