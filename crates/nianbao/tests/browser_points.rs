@@ -20,6 +20,7 @@ use fantoccini::{Client, Locator};
 use nianbao_points::ledger::{civil_from_days, days_from_civil, format_date};
 
 const HEAD_TEACHER: &str = "王班主任";
+const QUALITY: &str = "质量办";
 const STUDENT: &str = "张小明";
 const PASSWORD: &str = "浏览器测试的密码 2026";
 const CLASS: &str = "汽修2601";
@@ -90,6 +91,17 @@ async fn a_head_teacher_records_and_reverses_and_a_student_reads_their_profile_o
     );
     cli(
         &db,
+        &["user", "add", "--name", QUALITY, "--role", "quality"],
+        Some(&password),
+    );
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "学号,姓名,班级,专业,专业部,入学年份\nS2602002,孙小雨,数控2601,数控技术应用,智能制造部,2026\n",
+    )
+    .unwrap();
+    cli(
+        &db,
         &[
             "user",
             "add",
@@ -108,7 +120,7 @@ async fn a_head_teacher_records_and_reverses_and_a_student_reads_their_profile_o
     let downloads = dir.path().join("downloads");
     std::fs::create_dir(&downloads).unwrap();
     let browser = open_browser(&driver_url, &downloads).await;
-    let outcome = walk(&browser, &base).await;
+    let outcome = walk(&browser, &base, &more).await;
     if outcome.is_err() {
         if let Ok(source) = browser.source().await {
             eprintln!("--- page at failure ---\n{source}\n---");
@@ -196,7 +208,7 @@ async fn fill_record_form(
     Ok(())
 }
 
-async fn walk(browser: &Client, base: &str) -> Result<()> {
+async fn walk(browser: &Client, base: &str, more: &Path) -> Result<()> {
     browser.set_window_size(390, 844).await?;
     let width = browser.execute("return window.innerWidth;", vec![]).await?;
     ensure!(
@@ -368,6 +380,41 @@ async fn walk(browser: &Client, base: &str) -> Result<()> {
         text.contains("无权访问") && !text.contains("李小红"),
         "{text}"
     );
+    // The radar, scrolled into view.
+    browser.back().await?;
+    wait_for(browser, "#radar svg").await?;
+    browser
+        .execute("document.getElementById('radar').scrollIntoView();", vec![])
+        .await?;
+    screenshot(browser, "points-radar-phone").await?;
+    sign_out(browser).await?;
+
+    // The quality office: the roster from the browser, the rankings and the award lists.
+    sign_in(browser, base, QUALITY, PASSWORD).await?;
+    browser.goto(&format!("{school}/points")).await?;
+    let form = wait_for(browser, "form#roster").await?;
+    form.find(Locator::Css("input[type=file]"))
+        .await?
+        .send_keys(more.to_str().context("a path")?)
+        .await?;
+    phone_page(browser, "points-roster-phone").await?;
+    click_and_wait(browser, "form#roster button[type=submit]").await?;
+    let notice = wait_for(browser, ".notice").await?.text().await?;
+    ensure!(notice.contains("新增 1 名学生"), "{notice}");
+    click_and_wait(browser, "a[href$='/points/rankings']").await?;
+    let ranking = wait_for(browser, "#rankings").await?.text().await?;
+    ensure!(
+        ranking.contains("汽修2601") && ranking.contains("数控2601"),
+        "{ranking}"
+    );
+    phone_page(browser, "points-rankings-phone").await?;
+    click_and_wait(browser, "a[href$='/points/awards']").await?;
+    let text = page_text(browser).await?;
+    ensure!(
+        text.contains("红匠之星") && text.contains("参评 6 人"),
+        "{text}"
+    );
+    phone_page(browser, "points-awards-phone").await?;
     Ok(())
 }
 
