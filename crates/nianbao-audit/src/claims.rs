@@ -1024,8 +1024,11 @@ fn find_breakdowns(
                         .take(200)
                         .find(|&j| {
                             let c = &out.claims[j];
+                            // A part of another total may be this one's whole when its
+                            // words are the population's ("其中专任教师 240 人" …
+                            // "专任教师中研究生学历 36 人").
                             c.kind == ClaimKind::Amount
-                                && c.parent.is_none()
+                                && (c.parent.is_none() || compact(&c.subject) == named)
                                 && (names_match(&c.subject, &named)
                                     || (scope_concept.is_some()
                                         && c.concept.map(|m| m.concept.key) == scope_concept
