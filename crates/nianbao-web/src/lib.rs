@@ -362,6 +362,10 @@ pub fn router(state: AppState) -> Router {
             "/schools/{code}/points/roster",
             post(pages::points::import_roster),
         )
+        .route(
+            "/schools/{code}/points/terms/{term}/close",
+            post(pages::points::close_term),
+        )
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/app.js", get(pages::script))
         .layer(DefaultBodyLimit::max(upload_limit))

@@ -552,6 +552,12 @@ const CASES: &[Case] = &[
         method: "POST",
         expect: "SDADDDDDDDDD",
     },
+    // The quality office closes the earlier term; the current one stays open for the walk.
+    Case {
+        pattern: "/schools/{code}/points/terms/{term}/close",
+        method: "POST",
+        expect: "SDADDDDDDDDD",
+    },
     Case {
         pattern: "/admin/users/{name}",
         method: "POST",
@@ -1100,6 +1106,26 @@ async fn every_route_checks_role_and_school() {
                                 r.location().contains("done=1"),
                                 "{} {role}: recorded",
                                 h.label
+                            );
+                        }
+                        r
+                    }
+                    ("POST", "/schools/{code}/points/terms/{term}/close") => {
+                        let r = client
+                            .post(
+                                &format!(
+                                    "/schools/{code}/points/terms/{}/close",
+                                    common::enc("上学期")
+                                ),
+                                &[("csrf", &csrf)],
+                            )
+                            .await;
+                        if r.status == StatusCode::SEE_OTHER && *role != "anonymous" {
+                            assert!(
+                                r.location().contains("closed="),
+                                "{} {role}: closed {}",
+                                h.label,
+                                r.location()
                             );
                         }
                         r

@@ -273,6 +273,41 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
+        // Closing the current term: nothing more is recorded or reversed in it.
+        let close = quality
+            .post(
+                &format!(
+                    "/schools/{code}/points/terms/{}/close",
+                    common::enc("本学期")
+                ),
+                &[("csrf", &csrf_q)],
+            )
+            .await;
+        assert_eq!(close.status, StatusCode::SEE_OTHER, "{}", close.body);
+        let again = quality
+            .post(
+                &format!(
+                    "/schools/{code}/points/terms/{}/close",
+                    common::enc("本学期")
+                ),
+                &[("csrf", &csrf_q)],
+            )
+            .await;
+        assert!(again.body.contains("已经结账"), "{}", again.body);
+        let late = post(&mut head, record(vec!["S2601003"], "C01.1.1")).await;
+        assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(late.body.contains("已结账"), "{}", late.body);
+        let r = head
+            .post(
+                &format!(
+                    "/schools/{code}/points/terms/{}/close",
+                    common::enc("上学期")
+                ),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
         let reads = points.reads(&sl, None, 10).await.unwrap();
         assert_eq!(reads.len(), 1, "{}: {reads:?}", h.label);
         assert_eq!(reads[0].student, pf.other_student);

@@ -204,6 +204,7 @@ fn picker(tree: &Tree, role: &str) -> Vec<Value> {
 pub struct HomeQuery {
     added: Option<usize>,
     updated: Option<usize>,
+    closed: Option<String>,
 }
 
 /// `/schools/{code}/points`: a student goes to their profile; a teacher sees their classes;
@@ -215,8 +216,11 @@ pub async fn home(
     Query(query): Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &session, &code).await?;
-    let notice = match (query.added, query.updated) {
-        (Some(a), Some(u)) => Some(format!("名册已导入：新增 {a} 名学生，更新 {u} 名")),
+    let notice = match (query.added, query.updated, query.closed) {
+        (Some(a), Some(u), _) => Some(format!("名册已导入：新增 {a} 名学生，更新 {u} 名")),
+        (_, _, Some(term)) => Some(format!(
+            "学期「{term}」已结账：此后不能再记录或冲销该学期的积分"
+        )),
         _ => None,
     };
     home_page(&state, &session, &opened, &code, notice, Vec::new())
@@ -275,6 +279,21 @@ fn home_page(
         "can_run".into(),
         json!(access::can_run_points(&session.user)),
     );
+    if access::can_run_points(&session.user) {
+        let terms: Vec<Value> = ledger
+            .periods
+            .iter()
+            .map(|p| {
+                json!({
+                    "code": p.code,
+                    "starts": format_date(p.starts),
+                    "ends": format_date(p.ends),
+                    "closed": p.closed,
+                })
+            })
+            .collect();
+        context.insert("terms".into(), Value::Array(terms));
+    }
     context.insert("notice".into(), json!(notice));
     context.insert("problems".into(), json!(problems));
     let status = if problems.is_empty() {
@@ -979,4 +998,42 @@ pub async fn award_lists(
     context.insert("span".into(), json!(span_name));
     context.insert("lists".into(), Value::Array(lists));
     Ok(state.render("points_awards.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    csrf: String,
+}
+
+/// `POST /schools/{code}/points/terms/{term}/close`: the quality office closes a term; no
+/// event can be recorded or reversed in it afterwards.
+pub async fn close_term(
+    State(state): State<AppState>,
+    session: Session,
+    Path((code, term)): Path<(String, String)>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let opened = open(&state, &session, &code).await?;
+    if !access::can_run_points(&session.user) {
+        return Err(WebError::Forbidden);
+    }
+    if !opened.sl.ledger.periods.iter().any(|p| p.code == term) {
+        return Err(WebError::NotFound);
+    }
+    match opened
+        .store
+        .close(&code, Some(&term), None, &session.user.name)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/schools/{code}/points?closed={}",
+            percent_encode(&term)
+        ))
+        .into_response()),
+        Err(PointsError::Invalid(message)) => {
+            home_page(&state, &session, &opened, &code, None, vec![message])
+        }
+        Err(e) => Err(failed(e)),
+    }
 }

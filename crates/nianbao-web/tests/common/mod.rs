@@ -538,6 +538,11 @@ impl Harness {
             .define_period(&self.code, "本学期", year, today - 60, today + 60)
             .await
             .unwrap();
+        let (earlier, _, _) = nianbao_points::ledger::civil_from_days(today - 200);
+        points
+            .define_period(&self.code, "上学期", earlier, today - 200, today - 61)
+            .await
+            .unwrap();
         let accounts: [(&'static str, Role, Vec<String>, Option<String>); 4] = [
             ("head_teacher", Role::HeadTeacher, vec![class.clone()], None),
             ("teacher", Role::Teacher, vec![class.clone()], None),
