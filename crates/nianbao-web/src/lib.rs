@@ -75,6 +75,8 @@ struct Inner {
     vocabulary: Result<nianbao_systems::Vocabulary, String>,
     /// Check and indicator results per school, kept while the school is unchanged.
     results: results::Results,
+    /// Areas' comparisons, kept while the store's data is unchanged.
+    comparisons: pages::bureau::ComparisonCache,
 }
 
 impl AppState {
@@ -91,6 +93,7 @@ impl AppState {
             config,
             vocabulary,
             results: results::Results::default(),
+            comparisons: pages::bureau::ComparisonCache::default(),
         }))
     }
 
@@ -121,6 +124,10 @@ impl AppState {
 
     fn psych_key(&self) -> Option<&nianbao_systems::psych::Key> {
         self.0.config.psych_key.as_deref()
+    }
+
+    fn comparisons(&self) -> &pages::bureau::ComparisonCache {
+        &self.0.comparisons
     }
 
     fn max_upload_bytes(&self) -> usize {

@@ -215,5 +215,101 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             .await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.bytes.starts_with(b"PK"), "{}", h.label);
+        assert_eq!(
+            xlsx.saved_name(),
+            "黔江区2025年度学校比较.xlsx",
+            "{}",
+            h.label
+        );
+        // The compiled report downloads under the report's Chinese title.
+        let docx = district
+            .get(&format!("/areas/{}/report.docx?year=2025", h.district))
+            .await;
+        assert_eq!(docx.status, StatusCode::OK);
+        assert!(docx.bytes.starts_with(b"PK"), "{}", h.label);
+        assert_eq!(
+            docx.saved_name(),
+            "黔江区2025 年度职业教育质量年度报告.docx",
+            "{}",
+            h.label
+        );
     }
+}
+
+#[tokio::test]
+async fn the_comparison_pages_its_schools_and_follows_changed_data() {
+    let h = Harness::sqlite().await;
+    let year = Year::new(2025).unwrap();
+    let area = synth::area(SynthConfig {
+        count: 130,
+        seed: 17,
+        fault_share: 0.0,
+        year,
+    });
+    h.store.load_areas(&area.tree).await.unwrap();
+    let datasets: Vec<_> = (0..130).filter_map(|i| synth::dataset(&area, i)).collect();
+    h.store.save_datasets(&datasets, "setup").await.unwrap();
+    let province = synth::PROVINCE_CODE;
+    let mut reader = h.signed_in("reviewer").await;
+    let rows = |body: &str| body.matches("<tr id=\"row-").count();
+
+    let page = reader
+        .get(&format!("/areas/{province}/compare?year=2025"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("共 130 所（第 1 / 2 页）"),
+        "{}",
+        page.body
+    );
+    assert_eq!(rows(&page.body), 100);
+    assert!(page.body.contains("page=2\" rel=\"next\""), "{}", page.body);
+    let page = reader
+        .get(&format!("/areas/{province}/compare?year=2025&page=2"))
+        .await;
+    assert!(page.body.contains("第 101–130 所"), "{}", page.body);
+    assert_eq!(rows(&page.body), 30);
+
+    // A school whose enrolment grows tenfold tops the 生师比 column at once: the kept
+    // comparison is not served after the data changed.
+    let mut data = datasets[57].clone();
+    let enrolled = data.value(year, "students.enrolled_total").unwrap();
+    data.facts.insert(
+        nianbao_core::FactKey::school(year, "students.enrolled_total"),
+        enrolled * 10.0,
+    );
+    h.store.save_dataset(&data, "setup").await.unwrap();
+    let ratio = nianbao_core::evaluate_indicators(
+        &h.definitions,
+        &h.store.load_dataset(&data.school.code).await.unwrap(),
+        year,
+    )
+    .into_iter()
+    .find(|r| r.id == "student_teacher_ratio")
+    .and_then(|r| r.value)
+    .unwrap();
+    let decimals = h
+        .definitions
+        .indicator("student_teacher_ratio")
+        .unwrap()
+        .decimals;
+    let page = reader
+        .get(&format!(
+            "/areas/{province}/compare?year=2025&sort=student_teacher_ratio&desc=1"
+        ))
+        .await;
+    let first = page.body.find("<tr id=\"row-").unwrap();
+    let row = &page.body[first..first + page.body[first..].find("</tr>").unwrap()];
+    assert!(row.contains(&data.school.code), "{row}");
+    assert!(
+        row.contains(&nianbao_core::number::grouped(ratio, decimals)),
+        "{ratio} in {row}"
+    );
+    // The order survives paging.
+    assert!(
+        page.body
+            .contains("sort=student_teacher_ratio&amp;desc=1&page=2"),
+        "{}",
+        page.body
+    );
 }

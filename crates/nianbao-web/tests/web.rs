@@ -524,29 +524,6 @@ async fn the_report_downloads_as_word() {
     assert!(preview.body.contains(&h.data().await.school.name));
 }
 
-/// The name a download is saved under, decoded from the RFC 6266 `filename*` parameter.
-fn saved_name(response: &common::Response) -> String {
-    let header = response.headers["content-disposition"].to_str().unwrap();
-    let encoded = header
-        .split("filename*=UTF-8''")
-        .nth(1)
-        .expect("a filename* parameter");
-    let mut bytes = Vec::new();
-    let mut rest = encoded.bytes();
-    while let Some(b) = rest.next() {
-        if b == b'%' {
-            let hex: String = [rest.next().unwrap(), rest.next().unwrap()]
-                .iter()
-                .map(|&c| c as char)
-                .collect();
-            bytes.push(u8::from_str_radix(&hex, 16).unwrap());
-        } else {
-            bytes.push(b);
-        }
-    }
-    String::from_utf8(bytes).unwrap()
-}
-
 #[tokio::test]
 async fn downloads_are_named_after_the_school_not_its_code() {
     let h = Harness::sqlite().await;
@@ -558,7 +535,7 @@ async fn downloads_are_named_after_the_school_not_its_code() {
         .await;
     assert_eq!(template.status, StatusCode::OK);
     assert_eq!(
-        saved_name(&template),
+        template.saved_name(),
         format!("{}-{year}年度-1.4 师资队伍.xlsx", data.school.name)
     );
     let workbook = client
@@ -566,13 +543,13 @@ async fn downloads_are_named_after_the_school_not_its_code() {
         .await;
     assert_eq!(workbook.status, StatusCode::OK);
     assert_eq!(
-        saved_name(&workbook),
+        workbook.saved_name(),
         format!("{}-{year}年度数据填报工作簿.xlsx", data.school.name)
     );
     let report = client
         .get(&format!("/schools/{}/report.docx", h.code))
         .await;
-    assert!(saved_name(&report).starts_with(&data.school.name));
+    assert!(report.saved_name().starts_with(&data.school.name));
     for response in [&template, &workbook, &report] {
         let header = response.headers["content-disposition"].to_str().unwrap();
         assert!(header.is_ascii(), "{header}");

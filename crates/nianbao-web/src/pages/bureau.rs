@@ -3,14 +3,19 @@
 //! since the last approval, the comparison of the area's schools (sortable, as Excel), and
 //! the area's compiled report with the bureau's own texts.
 //!
+//! An area's comparison is computed once and kept ([`ComparisonCache`]) while the store's
+//! data stamp and the area's schools stay the same; its page shows one page of schools at a
+//! time, sorted over all of them.
+//!
 //! Who sees what: a bureau user (a reviewer bound to an area) sees the schools of its area
 //! only; a school's own users see their school's submission; a reviewer bound to nothing (a
 //! commission's reader) reads every area but acts on none.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_bureau::areas::{AreaTree, format_date};
 use nianbao_bureau::compare::{Comparison, SchoolResult, evaluate_many};
@@ -120,6 +125,75 @@ pub struct YearQuery {
     done: Option<String>,
     sort: Option<String>,
     desc: Option<String>,
+    page: Option<usize>,
+}
+
+/// Schools shown on one page of the comparison.
+pub const COMPARE_PAGE: usize = 100;
+
+/// The most comparisons kept at once.
+const CACHED_COMPARISONS: usize = 16;
+
+/// What a kept comparison was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Basis {
+    stamp: (i64, i64),
+    /// A hash of the area's schools (code, district, type), which decide who is compared.
+    schools: u64,
+}
+
+/// A kept comparison: its (area, year), what it was computed from, and itself.
+type Kept = ((String, Year), Basis, Arc<Comparison>);
+
+/// Comparisons of areas by (area, year), each with the basis it was computed from; an
+/// entry whose basis differs from the store's is computed again.
+#[derive(Default)]
+pub struct ComparisonCache(Mutex<Vec<Kept>>);
+
+impl ComparisonCache {
+    fn get(&self, key: &(String, Year), basis: &Basis) -> Option<Arc<Comparison>> {
+        let entries = self.0.lock().ok()?;
+        entries
+            .iter()
+            .find(|(k, b, _)| k == key && b == basis)
+            .map(|(_, _, c)| c.clone())
+    }
+
+    fn put(&self, key: (String, Year), basis: Basis, comparison: Arc<Comparison>) {
+        if let Ok(mut entries) = self.0.lock() {
+            entries.retain(|(k, _, _)| *k != key);
+            if entries.len() >= CACHED_COMPARISONS {
+                entries.remove(0);
+            }
+            entries.push((key, basis, comparison));
+        }
+    }
+}
+
+/// The comparison of an area's schools for a year, from the cache when the data it was
+/// computed from is unchanged.
+async fn cached_comparison(
+    state: &AppState,
+    tree: &AreaTree,
+    area: &str,
+    year: Year,
+) -> Result<Arc<Comparison>, WebError> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for school in tree.schools_in(area) {
+        (&school.code, &school.district, school.kind.label()).hash(&mut hasher);
+    }
+    let basis = Basis {
+        stamp: state.store().data_stamp().await?,
+        schools: hasher.finish(),
+    };
+    let key = (area.to_string(), year);
+    if let Some(found) = state.comparisons().get(&key, &basis) {
+        return Ok(found);
+    }
+    let (built, _) = comparison(state, tree, area, year, false).await?;
+    let built = Arc::new(built);
+    state.comparisons().put(key, basis, built.clone());
+    Ok(built)
 }
 
 /// `/areas`: the areas a user may look at.
@@ -287,15 +361,7 @@ pub async fn approve(
 }
 
 fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::download::percent_encode(text)
 }
 
 /// `/schools/{code}/submission`: the state, the history with reasons, what changed since
@@ -549,7 +615,7 @@ pub async fn compare(
     }
     let info = tree.area(&area).ok_or(WebError::NotFound)?.clone();
     let year = year_of(query.year)?;
-    let (comparison, _) = comparison(&state, &tree, &area, year, false).await?;
+    let comparison = cached_comparison(&state, &tree, &area, year).await?;
     let columns = columns(&state, &comparison);
     let sort = query.sort.clone().unwrap_or_default();
     let desc = query.desc.is_some();
@@ -566,7 +632,11 @@ pub async fn compare(
             if desc { order.reverse() } else { order }
         });
     }
-    let rows: Vec<Value> = schools
+    let pages = schools.len().div_ceil(COMPARE_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let shown = &schools
+        [((page - 1) * COMPARE_PAGE).min(schools.len())..(page * COMPARE_PAGE).min(schools.len())];
+    let rows: Vec<Value> = shown
         .iter()
         .map(|r| {
             let cells: Vec<Value> = columns
@@ -616,6 +686,25 @@ pub async fn compare(
     context.insert("year".into(), json!(year.get()));
     context.insert("heads".into(), Value::Array(heads));
     context.insert("rows".into(), Value::Array(rows));
+    let order = if sort.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "&sort={}{}",
+            encode(&sort),
+            if desc { "&desc=1" } else { "" }
+        )
+    };
+    context.insert(
+        "paging".into(),
+        json!({
+            "page": page, "pages": pages, "schools": schools.len(), "order": order,
+            "first": (page - 1) * COMPARE_PAGE + usize::from(!schools.is_empty()),
+            "last": (page * COMPARE_PAGE).min(schools.len()),
+            "previous": (page > 1).then(|| page - 1),
+            "next": (page < pages).then(|| page + 1),
+        }),
+    );
     context.insert("summary".into(), Value::Array(summary));
     Ok(state.render("compare.html", context)?.into_response())
 }
@@ -632,8 +721,9 @@ pub async fn compare_xlsx(
     if !can_see_area(&standing, &tree, &area) {
         return Err(WebError::Forbidden);
     }
+    let name = tree.area(&area).ok_or(WebError::NotFound)?.name.clone();
     let year = year_of(query.year)?;
-    let (comparison, _) = comparison(&state, &tree, &area, year, false).await?;
+    let comparison = cached_comparison(&state, &tree, &area, year).await?;
     let columns = columns(&state, &comparison);
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -665,20 +755,11 @@ pub async fn compare_xlsx(
         sheet.write_string(row, last, &explained).map_err(xlsx)?;
     }
     let bytes = book.save_to_buffer().map_err(xlsx)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"compare-{area}-{year}.xlsx\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
+        &format!("{name}{year}年度学校比较.xlsx"),
+        crate::download::XLSX,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// The compiled report of an area for a year.
@@ -815,23 +896,14 @@ pub async fn report_docx(
 ) -> Result<Response, WebError> {
     let year = year_of(query.year)?;
     let document = area_document(&state, &session, &area, year).await?;
+    let file = format!("{}.docx", document.title);
     let bytes = tokio::task::spawn_blocking(move || nianbao_report::docx::render(&document))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                    .to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"area-{area}-{year}.docx\""),
-            ),
-        ],
+    Ok(crate::download::attachment(
+        &file,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         bytes,
-    )
-        .into_response())
+    ))
 }

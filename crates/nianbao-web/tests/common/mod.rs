@@ -239,6 +239,29 @@ pub struct Response {
 }
 
 impl Response {
+    /// The name a download is saved under, decoded from the RFC 6266 `filename*` parameter.
+    pub fn saved_name(&self) -> String {
+        let header = self.headers["content-disposition"].to_str().unwrap();
+        let encoded = header
+            .split("filename*=UTF-8''")
+            .nth(1)
+            .expect("a filename* parameter");
+        let mut bytes = Vec::new();
+        let mut rest = encoded.bytes();
+        while let Some(b) = rest.next() {
+            if b == b'%' {
+                let hex: String = [rest.next().unwrap(), rest.next().unwrap()]
+                    .iter()
+                    .map(|&c| c as char)
+                    .collect();
+                bytes.push(u8::from_str_radix(&hex, 16).unwrap());
+            } else {
+                bytes.push(b);
+            }
+        }
+        String::from_utf8(bytes).unwrap()
+    }
+
     pub fn location(&self) -> &str {
         self.headers
             .get(header::LOCATION)
