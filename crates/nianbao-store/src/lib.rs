@@ -57,6 +57,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0014_areas.sql"),
     include_str!("../migrations/sqlite/0015_school_revision.sql"),
     include_str!("../migrations/sqlite/0016_user_scope.sql"),
+    include_str!("../migrations/sqlite/0017_school_keys.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -72,6 +73,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0014_areas.sql"),
     include_str!("../migrations/postgres/0015_school_revision.sql"),
     include_str!("../migrations/postgres/0016_user_scope.sql"),
+    include_str!("../migrations/postgres/0017_school_keys.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at

@@ -1,0 +1,4 @@
+-- Nothing changes in a SQLite store: the PostgreSQL migration of this number keys the
+-- tables that numbered their rows on their own by (school, id) so that a PostgreSQL store
+-- can be distributed by school (docs/scale.md). A SQLite file is one school's or one
+-- bureau's store on one machine and keeps its row ids.
