@@ -2,6 +2,7 @@
 //! numeric claims and tables,
 //! and finds every place where its numbers disagree.
 
+pub mod batch;
 pub mod docx;
 pub mod error;
 pub mod html;

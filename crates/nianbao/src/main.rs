@@ -1,6 +1,7 @@
 //! The `nianbao` command line: the one binary a school or an education commission runs.
 //! Every command works on one store (`--db`, a SQLite file by default).
 
+mod batch_audit;
 mod bureau;
 mod output;
 mod points;
@@ -143,6 +144,18 @@ enum Command {
         /// 报告所述年度（默认：报告标题中的年份，否则为学校的报告年度）；句中写明其他年份的数字与该年数据核对。
         #[arg(long, requires = "against")]
         year: Option<i64>,
+    },
+    /// 批量审核：一个 zip 压缩包中各校的报告（.pdf、.docx、.txt），逐份审核，对照数据库中该校报送的数据，按评分规则给出预评等级（须人工确认）。
+    AuditBatch {
+        zip: PathBuf,
+        /// 评分规则文件（默认为内置的 data/audit_rubric.toml）。
+        #[arg(long)]
+        rubric: Option<PathBuf>,
+        /// 另存为 CSV 表格，留有「确认等级」「审核意见」两列供审核人员填写。
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// 全年数据填报工作簿（Excel）：导出填写，再导入。
     Workbook {
@@ -693,6 +706,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::AuditBatch {
+            zip,
+            rubric,
+            out,
+            format,
+        } => batch_audit::run(db, &zip, rubric, out, format).await,
         Command::Audit {
             file,
             format,
