@@ -959,6 +959,28 @@ fn find_breakdowns(
             {
                 return Some(Opener::Structure);
             }
+        } else {
+            // "专任教师165人，按职称划分，正高级2人，…": the dimension named between the
+            // sentence's one total and its first part.
+            let clauses: Vec<&str> = scope_text
+                .split(['，', ','])
+                .map(|c| c.trim_matches(is_blank_char))
+                .filter(|c| !c.is_empty())
+                .collect();
+            let named = clauses.len() >= 2
+                && clauses[..clauses.len() - 1].iter().any(|c| {
+                    STRUCTURE_OPENERS.iter().any(|w| c.starts_with(w))
+                        && STRUCTURE_CLOSERS.iter().any(|w| c.ends_with(w))
+                });
+            let one_before = (0..i)
+                .rev()
+                .take_while(|&j| claims[j].sentence == claim.sentence)
+                .filter(|&j| claims[j].kind == ClaimKind::Amount)
+                .count()
+                == 1;
+            if named && one_before {
+                return Some(Opener::Structure);
+            }
         }
         None
     };
@@ -994,6 +1016,10 @@ fn find_breakdowns(
                 total.filter(|&t| out.claims[t].sentence == sentence || opens_sentence)
             }
             // The one amount of the sentence before (with more, which one is the whole?).
+            // The one amount before it in the sentence.
+            Opener::Structure if i > 0 && out.claims[i - 1].sentence == sentence => {
+                previous_amount(i, 0).filter(|&t| out.claims[t].sentence == sentence)
+            }
             Opener::Structure => previous_amount(i, 1).filter(|&t| {
                 (0..i)
                     .rev()

@@ -579,3 +579,24 @@ fn a_figure_in_prose_against_the_table_row_it_names() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_dimension_named_after_the_total_in_one_sentence() {
+    let report = |middle: &str| {
+        format!(
+            "某职业学校2024年质量年度报告\n\n一、师资\n专任教师165人，按职称划分，正高级2人，副高级49人，中级{middle}人，初级43人。\n"
+        )
+    };
+    let clean = audit(&report("71"));
+    assert!(
+        clean.iter().all(|f| f.severity != Severity::Error),
+        "{clean:#?}"
+    );
+    let wrong = audit(&report("77"));
+    assert!(
+        wrong
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.message.contains("165")),
+        "{wrong:#?}"
+    );
+}
