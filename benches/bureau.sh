@@ -3,7 +3,9 @@
 # and `nianbao indicators --all --format json` on the store, each timed with /usr/bin/time -v
 # (median of RUNS runs), beside the pandas peer (benches/bureau_peer.py) evaluating the same
 # rules and indicators from a CSV export of the same facts, in the same run. SQLite always;
-# PostgreSQL too unless SKIP_PG=1.
+# PostgreSQL too unless SKIP_PG=1. Then, on the SQLite store, the comparison page of the whole
+# synthetic province (every school) served on loopback: the first request (computed) timed
+# with curl, and the following ones (kept) by wrk with one connection for WRK_SECONDS.
 #
 # Usage: benches/bureau.sh [COUNTS...]        (default: 1000 10000)
 # Environment:
@@ -16,6 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/nianbao-target-release}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 RUNS=${RUNS:-3}
+WRK_SECONDS=${WRK_SECONDS:-10}
 COUNTS=("$@")
 [ ${#COUNTS[@]} -eq 0 ] && COUNTS=(1000 10000)
 WORK=$(mktemp -d)
@@ -54,10 +57,48 @@ run_backend() {
     printf '%s  %6d 所  合成并写入     %8.2f s\n' "$label" "$count" "$(echo "$ended - $started" | bc)"
     read -r check_s check_kb < <(measure "$BIN" "${db_args[@]}" check --all)
     read -r ind_s ind_kb < <(measure "$BIN" "${db_args[@]}" indicators --all --format json)
-    "$BIN" "${db_args[@]}" check --all 2>/dev/null | tail -1
+    # check --all exits 1 when a school has an error (the synthetic faults guarantee some).
+    { "$BIN" "${db_args[@]}" check --all 2>/dev/null || true; } | tail -1
     printf '%s  %6d 所  check --all    %8.2f s  %7d KB\n' "$label" "$count" "$check_s" "$check_kb"
     printf '%s  %6d 所  indicators --all %6.2f s  %7d KB\n' "$label" "$count" "$ind_s" "$ind_kb"
     echo "$check_s $ind_s"
+}
+
+# The comparison page of the synthetic province on a SQLite store, as a signed-in reader.
+compare_page() {
+    local db=$1 count=$2
+    local user="比较压测" password="bureau-bench-password-2025"
+    printf '%s\n' "$password" | "$BIN" --db "$db" user add --name "$user" --role reviewer >/dev/null
+    local log="$WORK/server.log"
+    "$BIN" --db "$db" serve --addr 127.0.0.1:0 2>"$log" &
+    local server=$!
+    local base=""
+    for _ in $(seq 1 100); do
+        base=$(sed -n 's/.*年报网页服务已启动：\(http:[^ ]*\).*/\1/p' "$log" | head -n 1 || true)
+        [[ -n "$base" ]] && break
+        sleep 0.1
+    done
+    [[ -n "$base" ]] || { echo "服务未启动：" >&2; cat "$log" >&2; kill "$server"; return 1; }
+    local jar="$WORK/cookies.txt"
+    curl -sS -c "$jar" -b "$jar" -o "$WORK/login.html" "$base/login"
+    local csrf
+    csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | head -n 1)
+    curl -sS -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$csrf" \
+        --data-urlencode "name=$user" --data-urlencode "password=$password" "$base/login"
+    local session
+    session=$(awk '$6 == "nianbao_session" { print $7 }' "$jar")
+    local url="$base/areas/synth/compare?year=2025"
+    local first
+    first=$(curl -sS -o "$WORK/compare.html" -w '%{time_total}' -H "Cookie: nianbao_session=$session" "$url")
+    grep -q "共 $count 所" "$WORK/compare.html" || { echo "比较页面没有列出 $count 所学校" >&2; kill "$server"; return 1; }
+    printf 'SQLite      %6d 所  比较页面（首次计算）%8.3f s\n' "$count" "$first"
+    wrk -t1 -c1 -d"${WRK_SECONDS}s" --latency -H "Cookie: nianbao_session=$session" \
+        "$url&sort=student_teacher_ratio&desc=1&page=3" >"$WORK/wrk.txt"
+    printf 'SQLite      %6d 所  比较页面（已保存，排序后第 3 页）中位数 %s，%s\n' "$count" \
+        "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.txt")" \
+        "$(awk '/Requests\/sec/ { print $2 " 次/秒" }' "$WORK/wrk.txt")"
+    kill "$server"
+    wait "$server" 2>/dev/null || true
 }
 
 for count in "${COUNTS[@]}"; do
@@ -74,6 +115,7 @@ for count in "${COUNTS[@]}"; do
     printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB\n' "$count" "$peer_s" "$peer_kb"
     printf '比值：pandas / (check --all) = %.2f；pandas / (indicators --all) = %.2f\n' \
         "$(echo "$peer_s / $check_s" | bc -l)" "$(echo "$peer_s / $ind_s" | bc -l)"
+    compare_page "$db" "$count"
 
     if [ "${SKIP_PG:-0}" != 1 ]; then
         name="nb_bench_bureau_$$_$count"

@@ -468,6 +468,14 @@ mod tests {
     }
 
     #[test]
+    fn a_file_name_from_a_chinese_windows_archiver_is_read_as_gb18030() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("东城职校2025年报.pdf");
+        assert!(std::str::from_utf8(&gbk).is_err());
+        assert_eq!(entry_name(&gbk, "garbled"), "东城职校2025年报.pdf");
+        assert_eq!(entry_name("报告/a.txt".as_bytes(), "garbled"), "报告/a.txt");
+    }
+
+    #[test]
     fn a_school_is_known_by_code_then_name() {
         let schools = vec![
             ("S1".to_string(), "东城职校".to_string()),
