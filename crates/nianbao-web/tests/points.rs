@@ -308,6 +308,37 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
+        // The web administrator does not make teachers' or students' accounts: they need
+        // their classes or 学号, given on the command line.
+        let mut admin = h.signed_in("admin").await;
+        let csrf_a = admin.csrf("/admin/users").await;
+        for role in ["head_teacher", "teacher", "student"] {
+            let name = common::unique("web-made-");
+            let r = admin
+                .post(
+                    "/admin/users",
+                    &[
+                        ("csrf", csrf_a.as_str()),
+                        ("name", &name),
+                        ("role", role),
+                        ("school", &code),
+                        ("department", ""),
+                        ("password", "another long password"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{role}");
+            assert!(r.body.contains("nianbao user add"), "{}", r.body);
+            assert!(
+                !h.store
+                    .users()
+                    .await
+                    .unwrap()
+                    .iter()
+                    .any(|u| u.name == name)
+            );
+        }
+
         let reads = points.reads(&sl, None, 10).await.unwrap();
         assert_eq!(reads.len(), 1, "{}: {reads:?}", h.label);
         assert_eq!(reads[0].student, pf.other_student);
