@@ -1,6 +1,8 @@
 //! The dashboard: completion per section, open findings, indicators against the standards,
 //! and (for the quality office) which department fills in each section.
 
+use std::collections::HashMap;
+
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_core::catalogue::Dimension;
@@ -30,9 +32,21 @@ pub async fn show(
     let owners = &computed.owners;
     let accepted = &computed.accepted;
     let findings = &computed.findings;
-    let open = |f: &&nianbao_core::Finding| {
-        f.severity != Severity::Info && !accepted.contains_key(&f.key())
-    };
+    // One pass over the findings: each finding's key is built once, not once per section.
+    let (mut errors, mut warnings, mut accepted_count) = (0usize, 0usize, 0usize);
+    let mut open_by_section: HashMap<&str, usize> = HashMap::new();
+    for finding in findings {
+        if accepted.contains_key(&finding.key()) {
+            accepted_count += 1;
+            continue;
+        }
+        match finding.severity {
+            Severity::Info => continue,
+            Severity::Error => errors += 1,
+            Severity::Warning => warnings += 1,
+        }
+        *open_by_section.entry(finding.section.as_str()).or_default() += 1;
+    }
 
     let sections: Vec<Value> = data_sections(definitions)
         .into_iter()
@@ -63,11 +77,10 @@ pub async fn show(
                     }
                 }
             }
-            let open_here = findings
-                .iter()
-                .filter(open)
-                .filter(|f| f.section == section.number)
-                .count();
+            let open_here = open_by_section
+                .get(section.number.as_str())
+                .copied()
+                .unwrap_or(0);
             json!({
                 "number": section.number,
                 "title": section.title,
@@ -104,20 +117,13 @@ pub async fn show(
         })
         .collect();
 
-    let count = |severity| {
-        findings
-            .iter()
-            .filter(open)
-            .filter(|f| f.severity == severity)
-            .count()
-    };
     let mut context = frame(&session, Some(data));
     context.insert(
         "counts".into(),
         json!({
-            "error": count(Severity::Error),
-            "warning": count(Severity::Warning),
-            "accepted": findings.iter().filter(|f| accepted.contains_key(&f.key())).count(),
+            "error": errors,
+            "warning": warnings,
+            "accepted": accepted_count,
         }),
     );
     context.insert("sections".into(), Value::Array(sections));

@@ -18,6 +18,7 @@ mod uploads;
 pub mod workbook;
 pub mod writing;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -112,18 +113,20 @@ pub(crate) fn frame(session: &Session, data: Option<&Dataset>) -> Map<String, Va
 
 /// The sections with elements to enter, in outline order, with their elements.
 pub(crate) fn data_sections(definitions: &Definitions) -> Vec<(&Section, Vec<&Element>)> {
+    let mut by_section: HashMap<&str, Vec<&Element>> = HashMap::new();
+    for element in definitions.elements.iter().filter(|e| !e.is_computed()) {
+        by_section
+            .entry(element.section.as_str())
+            .or_default()
+            .push(element);
+    }
     definitions
         .sections
         .iter()
-        .map(|section| {
-            let elements: Vec<&Element> = definitions
-                .elements
-                .iter()
-                .filter(|e| e.section == section.number && !e.is_computed())
-                .collect();
-            (section, elements)
+        .filter_map(|section| {
+            let elements = by_section.remove(section.number.as_str())?;
+            Some((section, elements))
         })
-        .filter(|(_, elements)| !elements.is_empty())
         .collect()
 }
 
