@@ -11,8 +11,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, click_and_wait, open_browser, page_text, screenshot, sign_in, sign_out,
-    start_chromedriver, start_server, wait_for, wait_until_text,
+    both_widths, browser_available, cli, click_and_wait, open_browser, page_text, screenshot,
+    sign_in, sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -119,29 +119,6 @@ fn cli_any(db: &Path, args: &[&str]) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-async fn overflows(browser: &Client) -> Result<bool> {
-    let wide = browser
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-            vec![],
-        )
-        .await?;
-    Ok(wide.as_bool().unwrap_or(true))
-}
-
-/// Looks at a page at a desktop width and at 390 px, saving both screenshots.
-async fn both_widths(browser: &Client, name: &str) -> Result<()> {
-    screenshot(browser, name).await?;
-    browser.set_window_size(390, 844).await?;
-    ensure!(
-        !overflows(browser).await?,
-        "{name} fits 390 px without sideways scrolling"
-    );
-    screenshot(browser, &format!("{name}-phone")).await?;
-    browser.set_window_size(1280, 1024).await?;
-    Ok(())
 }
 
 async fn act(browser: &Client, action: &str) -> Result<()> {

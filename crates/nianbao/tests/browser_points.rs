@@ -13,8 +13,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, click_and_wait, open_browser, page_text, screenshot, sign_in, sign_out,
-    start_chromedriver, start_server, wait_for,
+    browser_available, cli, click_and_wait, ensure_fits, open_browser, page_text, screenshot,
+    sign_in, sign_out, start_chromedriver, start_server, wait_for,
 };
 use fantoccini::{Client, Locator};
 use nianbao_points::ledger::{civil_from_days, days_from_civil, format_date};
@@ -144,23 +144,9 @@ async fn a_head_teacher_records_and_reverses_and_a_student_reads_their_profile_o
     assert!(!reads.contains(STUDENT), "{reads}");
 }
 
-/// Whether the page is wider than the window (something does not fit a phone).
-async fn overflows(browser: &Client) -> Result<bool> {
-    let wide = browser
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-            vec![],
-        )
-        .await?;
-    Ok(wide.as_bool().unwrap_or(true))
-}
-
 /// Checks the page fits 390 px and saves its screenshot.
 async fn phone_page(browser: &Client, name: &str) -> Result<()> {
-    ensure!(
-        !overflows(browser).await?,
-        "{name} fits 390 px without sideways scrolling"
-    );
+    ensure_fits(browser, name).await?;
     screenshot(browser, name).await
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, open_browser, page_text, screenshot, sign_in, sign_out,
+    both_widths, browser_available, cli, open_browser, page_text, sign_in, sign_out,
     start_chromedriver, start_server_with, wait_for,
 };
 use fantoccini::{Client, Locator};
@@ -148,35 +148,6 @@ async fn the_registers_work_in_a_browser_at_desktop_and_phone_widths() {
         eprintln!("could not close the browser session: {e}");
     }
     outcome.unwrap();
-}
-
-/// Whether the page is wider than the window (something does not fit a phone).
-async fn overflows(browser: &Client) -> Result<bool> {
-    let wide = browser
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
-            vec![],
-        )
-        .await?;
-    Ok(wide.as_bool().unwrap_or(true))
-}
-
-/// Looks at a page at a desktop width and at 390 px, saving both screenshots.
-async fn both_widths(browser: &Client, name: &str) -> Result<()> {
-    screenshot(browser, name).await?;
-    browser.set_window_size(390, 844).await?;
-    let width = browser.execute("return window.innerWidth;", vec![]).await?;
-    ensure!(
-        width.as_i64().is_some_and(|w| w <= 400),
-        "the window is phone-sized: {width}"
-    );
-    ensure!(
-        !overflows(browser).await?,
-        "{name} fits 390 px without sideways scrolling"
-    );
-    screenshot(browser, &format!("{name}-phone")).await?;
-    browser.set_window_size(1280, 1024).await?;
-    Ok(())
 }
 
 async fn walk(browser: &Client, base: &str, bad: &Path) -> Result<()> {

@@ -14,8 +14,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    browser_available, cli, click_and_wait, mark_leaving, new_page, open_browser, page_text,
-    screenshot, sign_in, sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
+    browser_available, cli, click_and_wait, ensure_fits, mark_leaving, new_page, open_browser,
+    page_text, screenshot, sign_in, sign_out, start_chromedriver, start_server, wait_for,
+    wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -78,26 +79,6 @@ async fn fill(browser: &Client, css: &str, text: &str) -> Result<()> {
 async fn submit(browser: &Client, css: &str, notice: &str) -> Result<()> {
     click_and_wait(browser, css).await?;
     wait_until_text(browser, "p.notice", notice).await
-}
-
-/// The page is no wider than the window: only tables scroll sideways, inside their box.
-async fn fits(browser: &Client, what: &str) -> Result<()> {
-    let width = browser
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await?;
-    let pair = width.as_array().context("two numbers")?;
-    let (page, window) = (
-        pair[0].as_f64().unwrap_or(0.0),
-        pair[1].as_f64().unwrap_or(0.0),
-    );
-    ensure!(
-        page <= window + 1.0,
-        "{what}: the page is {page} px wide in a {window} px window"
-    );
-    Ok(())
 }
 
 async fn walk_through(browser: &Client, base: &str) -> Result<()> {
@@ -184,7 +165,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
     browser.set_window_size(390, 844).await?;
     sign_in(browser, base, DEPARTMENT, PASSWORD).await?;
     wait_for(browser, "#completion").await?;
-    fits(browser, "the dashboard").await?;
+    ensure_fits(browser, "the dashboard").await?;
     screenshot(browser, "dashboard-phone").await?;
     browser
         .goto(&format!("{base}/schools/{CODE}/sections/1.5"))
@@ -201,7 +182,7 @@ async fn walk_through(browser: &Client, base: &str) -> Result<()> {
         )
         .await?;
     }
-    fits(browser, "the section form").await?;
+    ensure_fits(browser, "the section form").await?;
     screenshot(browser, "section-form-phone").await?;
     submit(browser, "#section-form button[type=submit]", "已保存").await?;
     sign_out(browser).await?;

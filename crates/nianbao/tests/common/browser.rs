@@ -264,6 +264,40 @@ pub async fn screenshot(browser: &Client, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Fails unless the page fits its window without sideways scrolling; `what` names the page.
+pub async fn ensure_fits(browser: &Client, what: &str) -> Result<()> {
+    let sizes = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await?;
+    let pair = sizes.as_array().context("two numbers")?;
+    let (page, window) = (
+        pair[0].as_f64().unwrap_or(f64::INFINITY),
+        pair[1].as_f64().unwrap_or(0.0),
+    );
+    if page > window + 1.0 {
+        bail!("{what}: the page is {page} px wide in a {window} px window");
+    }
+    Ok(())
+}
+
+/// Saves a screenshot at the desktop width, then checks at 390×844 that the page is
+/// phone-sized and fits without sideways scrolling, saves `NAME-phone`, and goes back.
+pub async fn both_widths(browser: &Client, name: &str) -> Result<()> {
+    screenshot(browser, name).await?;
+    browser.set_window_size(390, 844).await?;
+    let width = browser.execute("return window.innerWidth;", vec![]).await?;
+    if width.as_i64().is_none_or(|w| w > 400) {
+        bail!("the window is not phone-sized: {width}");
+    }
+    ensure_fits(browser, name).await?;
+    screenshot(browser, &format!("{name}-phone")).await?;
+    browser.set_window_size(1280, 1024).await?;
+    Ok(())
+}
+
 /// Clicks what submits a form (or follows a link) and waits until the next page has
 /// replaced this one, so nothing is read from the page being left.
 pub async fn click_and_wait(browser: &Client, css: &str) -> Result<()> {
