@@ -262,18 +262,7 @@ impl Store {
         let mut all = BTreeMap::new();
         for r in &rows {
             let school: String = r.try_get("school_code")?;
-            let state: String = r.try_get("state")?;
-            all.insert(
-                school.clone(),
-                SubmissionStatus {
-                    school,
-                    year,
-                    state: state_of(&state)?,
-                    actor: r.try_get("actor")?,
-                    at: r.try_get("changed_at")?,
-                    submitted_at: r.try_get("submitted_at")?,
-                },
-            );
+            all.insert(school.clone(), status_of_row(r, school, year)?);
         }
         Ok(all)
     }
@@ -970,16 +959,23 @@ async fn submission_in(
             at: String::new(),
             submitted_at: None,
         }),
-        Some(r) => {
-            let state: String = r.try_get("state")?;
-            Ok(SubmissionStatus {
-                school: school.to_string(),
-                year,
-                state: state_of(&state)?,
-                actor: r.try_get("actor")?,
-                at: r.try_get("changed_at")?,
-                submitted_at: r.try_get("submitted_at")?,
-            })
-        }
+        Some(r) => status_of_row(&r, school.to_string(), year),
     }
+}
+
+/// A school's year as a row of `submission` holds it (state, actor, changed_at, submitted_at).
+fn status_of_row(
+    row: &sqlx::any::AnyRow,
+    school: String,
+    year: Year,
+) -> Result<SubmissionStatus, StoreError> {
+    let state: String = row.try_get("state")?;
+    Ok(SubmissionStatus {
+        school,
+        year,
+        state: state_of(&state)?,
+        actor: row.try_get("actor")?,
+        at: row.try_get("changed_at")?,
+        submitted_at: row.try_get("submitted_at")?,
+    })
 }
