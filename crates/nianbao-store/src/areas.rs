@@ -4,7 +4,7 @@
 //! bureau user works for.
 //!
 //! A year that is submitted or approved is locked: [`Store::ensure_open`] is called by
-//! every write of facts and report texts and refuses with the reason in Chinese.
+//! every write of facts, report texts and register figures, and refuses with the reason in Chinese.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -515,7 +515,7 @@ impl Store {
     }
 
     /// Refuses a write to a school's years when one of them is locked (submitted or
-    /// approved), with the reason. Called by every write of facts and report texts.
+    /// approved), with the reason. Called by every write of facts, report texts and register figures.
     pub(crate) async fn ensure_open(
         conn: &mut sqlx::AnyConnection,
         school: &str,

@@ -326,6 +326,109 @@ async fn a_year_goes_from_submission_to_the_city_with_a_return_on_the_way() {
     }
 }
 
+/// A list of the training-base register imported as the upload pages import it.
+async fn import_bases(
+    store: &Store,
+    code: &str,
+    kind: nianbao_systems::bases::BasesKind,
+    text: &str,
+) -> Result<nianbao_systems::ImportSummary, StoreError> {
+    use nianbao_systems::bases::read;
+    let definitions = Definitions::builtin().unwrap();
+    let vocabulary = nianbao_systems::Vocabulary::builtin(&definitions).unwrap();
+    let table = nianbao_systems::table::read_file(
+        "台账.csv",
+        text.as_bytes(),
+        "",
+        kind.columns(),
+        &nianbao_xlsx::Limits::default(),
+    )
+    .unwrap();
+    let import = read(kind, &table, &vocabulary.bases).unwrap();
+    store
+        .import_bases(
+            code,
+            import,
+            nianbao_systems::Mode::Upsert,
+            &vocabulary,
+            "学校",
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_register_import_may_not_change_the_figures_of_a_submitted_year() {
+    use nianbao_systems::bases::BasesKind;
+    let definitions = Definitions::builtin().unwrap();
+    for (_dir, store) in stores().await {
+        let p = unique();
+        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
+        store.load_areas(&tree).await.unwrap();
+        let a = format!("{p}-a");
+        clean_school(&store, &definitions, &a, 1).await;
+        let bases = "基地编号,基地名称,级别,年开放学时,服务专业,面积（平方米）,工位数\n\
+            B1,汽车实训中心,国家级,1000,,1200,60\n";
+        import_bases(&store, &a, BasesKind::Bases, bases)
+            .await
+            .unwrap();
+        let header = "资产编号,设备名称,价值（元）,所属基地编号,购置日期,状态,报废日期\n";
+        let bought_2024 = format!("{header}A1,举升机,50000,B1,2024-05-01,在用,\n");
+        import_bases(&store, &a, BasesKind::Equipment, &bought_2024)
+            .await
+            .unwrap();
+        let y = year(2025);
+        // The register's figure beside the typed one may warn; the school explains it.
+        let data = store
+            .load_dataset_with_registers(&a, &definitions)
+            .await
+            .unwrap();
+        for finding in run_checks(&definitions, &data)
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+        {
+            store
+                .accept(&a, finding, "台账按购置日期统计，已核实", "学校")
+                .await
+                .unwrap();
+        }
+        let school = actor(ActorRole::School, "甲校质量办");
+        let state = store
+            .act_on_submission(&a, y, Action::Submit, &school, &[], &definitions)
+            .await
+            .unwrap();
+        assert_eq!(state, SubmissionState::Submitted);
+        let before = store.register_figures(&a).await.unwrap();
+
+        // Equipment bought in 2025 changes 2025's equipment value: refused, nothing written.
+        let bought_2025 = format!("{header}A2,诊断仪,30000,B1,2025-03-01,在用,\n");
+        let why = refused(import_bases(&store, &a, BasesKind::Equipment, &bought_2025).await);
+        assert!(why.contains("2025 年度数据已锁定"), "{why}");
+        assert_eq!(store.register_figures(&a).await.unwrap(), before);
+        assert_eq!(store.bases_register(&a).await.unwrap().equipment.len(), 1);
+
+        // The same record again changes no figure and is no write to the locked year.
+        import_bases(&store, &a, BasesKind::Equipment, &bought_2024)
+            .await
+            .unwrap();
+        assert_eq!(store.register_figures(&a).await.unwrap(), before);
+
+        // Once the district returns the year, the import goes through.
+        let district = actor(ActorRole::District, "甲区教育局");
+        let item = ReturnItem {
+            target: ReturnTarget::Section("1.2".into()),
+            reason: "请补充设备台账".into(),
+        };
+        store
+            .act_on_submission(&a, y, Action::Return, &district, &[item], &definitions)
+            .await
+            .unwrap();
+        import_bases(&store, &a, BasesKind::Equipment, &bought_2025)
+            .await
+            .unwrap();
+        assert_ne!(store.register_figures(&a).await.unwrap(), before);
+    }
+}
+
 #[tokio::test]
 async fn many_datasets_load_at_once_as_they_load_one_by_one() {
     let definitions = Definitions::builtin().unwrap();

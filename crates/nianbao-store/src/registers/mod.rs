@@ -12,6 +12,8 @@ mod courses;
 mod psych;
 mod training;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use nianbao_core::{Dataset, Definitions, Year};
 use nianbao_systems::register::{Diff, RegisterFact, System, diff};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -136,7 +138,9 @@ pub(crate) async fn write<T: Record>(
     Ok(changes)
 }
 
-/// Replaces the stored figures of one register (all years, or only `years`).
+/// Replaces the stored figures of one register (all years, or only `years`). Refused when
+/// a figure of a year that is submitted or approved would change: the register's records
+/// may still grow, but the locked year's figures stay those the bureau saw.
 pub(crate) async fn store_figures(
     tx: &mut sqlx::AnyConnection,
     school: i64,
@@ -144,6 +148,15 @@ pub(crate) async fn store_figures(
     figures: &[RegisterFact],
     years: Option<&[Year]>,
 ) -> Result<(), StoreError> {
+    let changed = changed_years(tx, school, system, figures, years).await?;
+    if !changed.is_empty() {
+        let code: String = sqlx::query("SELECT code FROM school WHERE id = $1")
+            .bind(school)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("code")?;
+        Store::ensure_open(tx, &code, &changed).await?;
+    }
     crate::bump_revision(tx, school).await?;
     match years {
         None => {
@@ -182,6 +195,45 @@ pub(crate) async fn store_figures(
         .await?;
     }
     Ok(())
+}
+
+/// The years whose stored figures of the register differ from `figures` (a figure added,
+/// removed or with another value), among `years` when given.
+async fn changed_years(
+    tx: &mut sqlx::AnyConnection,
+    school: i64,
+    system: System,
+    figures: &[RegisterFact],
+    years: Option<&[Year]>,
+) -> Result<BTreeSet<Year>, StoreError> {
+    let in_scope = |year: &Year| years.is_none_or(|years| years.contains(year));
+    let rows = sqlx::query(
+        "SELECT year, element, value FROM register_fact WHERE school_id = $1 AND system = $2",
+    )
+    .bind(school)
+    .bind(system.code())
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut stored = BTreeMap::new();
+    for r in &rows {
+        let year: i64 = r.try_get("year")?;
+        let year = Year::new(year).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let element: String = r.try_get("element")?;
+        let value: f64 = r.try_get("value")?;
+        stored.insert((year, element), value);
+    }
+    stored.retain(|(year, _), _| in_scope(year));
+    let mut changed = BTreeSet::new();
+    for fact in figures.iter().filter(|f| in_scope(&f.year)) {
+        match stored.remove(&(fact.year, fact.element.clone())) {
+            Some(value) if value == fact.value => {}
+            _ => {
+                changed.insert(fact.year);
+            }
+        }
+    }
+    changed.extend(stored.into_keys().map(|(year, _)| year));
+    Ok(changed)
 }
 
 /// The year it is now in Beijing, which registers' stock figures run up to.
