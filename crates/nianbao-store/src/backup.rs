@@ -1,6 +1,8 @@
-//! Backups of a SQLite store while it is in use: `VACUUM INTO` writes a consistent copy of
-//! the whole database (one read transaction, so writers are not held up) to a new file,
-//! which opens as a store of its own.
+//! Backups of a store while it is in use, always as a SQLite store file: on SQLite
+//! `VACUUM INTO` writes a consistent copy of the whole database (one read transaction, so
+//! writers are not held up) to a new file, which opens as a store of its own; on PostgreSQL
+//! the rows are copied into such a file from one snapshot (see [`crate::postgres_backup`]).
+//! A backup from either backend restores into either.
 //!
 //! A restore reads such a file back into a store: the file is copied aside, must pass
 //! `PRAGMA integrity_check` and be a store of this or an earlier release (which is then
@@ -44,17 +46,14 @@ impl Drop for Scratch {
 impl Store {
     /// Writes a copy of the whole store to `target`, a file that must not exist yet.
     pub async fn backup(&self, target: &Path) -> Result<(), StoreError> {
-        if self.backend() != Backend::Sqlite {
-            return Err(StoreError::Refused(
-                "PostgreSQL 数据库请用 pg_dump 备份（例如 pg_dump -Fc 数据库地址 > 备份文件）"
-                    .into(),
-            ));
-        }
         if target.exists() {
             return Err(StoreError::Refused(format!(
                 "{} 已存在：备份不会覆盖已有文件，请换一个文件名",
                 target.display()
             )));
+        }
+        if self.backend() == Backend::Postgres {
+            return crate::postgres_backup::backup(self, target).await;
         }
         let absolute = std::path::absolute(target)
             .map_err(|e| StoreError::BadPath(format!("{}：{e}", target.display())))?;
@@ -84,15 +83,10 @@ impl Store {
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
-    /// Replaces everything in this SQLite store with the store in `source`, a file made by
-    /// [`Store::backup`]. A store that holds data is replaced only with `force`. Nothing
-    /// changes unless the whole restore succeeds.
+    /// Replaces everything in this store (SQLite or PostgreSQL) with the store in `source`,
+    /// a file made by [`Store::backup`] on either backend. A store that holds data is
+    /// replaced only with `force`. Nothing changes unless the whole restore succeeds.
     pub async fn restore(&self, source: &Path, force: bool) -> Result<Restored, StoreError> {
-        if self.backend() != Backend::Sqlite {
-            return Err(StoreError::Refused(
-                "PostgreSQL 数据库请用 pg_restore（或 psql）从 pg_dump 的备份恢复".into(),
-            ));
-        }
         let shown = source.display();
         let meta = std::fs::metadata(source)
             .map_err(|e| StoreError::Refused(format!("无法读取备份文件 {shown}：{e}")))?;
@@ -132,8 +126,24 @@ impl Store {
         let schema_version = copy.schema_version().await?;
         copy.database().close().await;
 
-        let name = scratch.0.to_str().ok_or_else(|| {
-            StoreError::BadPath(format!("{}：路径不是有效的 UTF-8", scratch.0.display()))
+        match self.backend() {
+            Backend::Sqlite => self.restore_sqlite(&scratch.0).await?,
+            Backend::Postgres => crate::postgres_backup::restore(self, &scratch.0).await?,
+        }
+        let (schools, facts, users) = self.counts().await?;
+        Ok(Restored {
+            schools,
+            facts,
+            users,
+            schema_version,
+        })
+    }
+
+    /// Replaces the tables of this SQLite store with those of `copy`, a checked and migrated
+    /// store file, attached to the writer connection for the copy.
+    async fn restore_sqlite(&self, copy: &Path) -> Result<(), StoreError> {
+        let name = copy.to_str().ok_or_else(|| {
+            StoreError::BadPath(format!("{}：路径不是有效的 UTF-8", copy.display()))
         })?;
         let mut conn = self.database().writer_pool().acquire().await?;
         sqlx::query(&format!("ATTACH DATABASE $1 AS {SOURCE}"))
@@ -146,14 +156,7 @@ impl Store {
             .await;
         copied?;
         detached?;
-        drop(conn);
-        let (schools, facts, users) = self.counts().await?;
-        Ok(Restored {
-            schools,
-            facts,
-            users,
-            schema_version,
-        })
+        Ok(())
     }
 
     /// The number of schema migrations applied to the store.
@@ -234,6 +237,18 @@ async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM school_revision")
         .fetch_one(&mut *tx)
         .await?;
+    // The guards on rows (the points events are append-only) are for the application, not
+    // for a restore: they are set aside inside the transaction and put back before it ends.
+    let triggers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' ORDER BY name",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (name, _) in &triggers {
+        sqlx::query(&format!("DROP TRIGGER main.\"{name}\""))
+            .execute(&mut *tx)
+            .await?;
+    }
     for table in &ours {
         sqlx::query(&format!("DELETE FROM main.\"{table}\""))
             .execute(&mut *tx)
@@ -247,6 +262,21 @@ async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await?;
     }
+    for (_, sql) in &triggers {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    raise_revisions(&mut tx, before).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Raises every restored school's revision above `before`, the highest revision the store
+/// had before the restore (a school without one gets one), so results kept for the
+/// replaced data are never taken for the restored data.
+pub(crate) async fn raise_revisions(
+    tx: &mut sqlx::AnyConnection,
+    before: i64,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE school_revision SET revision = revision + $1 + 1")
         .bind(before)
         .execute(&mut *tx)
@@ -258,6 +288,5 @@ async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
     .bind(before)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

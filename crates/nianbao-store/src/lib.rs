@@ -12,9 +12,11 @@ mod backup;
 mod database;
 mod edits;
 pub mod points;
+mod postgres_backup;
 mod registers;
 mod school;
 mod sessions;
+mod table_copy;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -165,6 +165,30 @@ pub struct RecordedEvent {
     pub reversed: bool,
 }
 
+/// Creates (if missing) the PostgreSQL partition of `points_event` that holds one school's
+/// events of one school year: one partition per school, and within it one per school year.
+pub(crate) async fn create_event_partition(
+    tx: &mut AnyConnection,
+    school: i64,
+    school_year: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT CAST(pg_advisory_xact_lock(4344) AS TEXT)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "CREATE TABLE IF NOT EXISTS points_event_s{school} PARTITION OF points_event FOR VALUES IN ({school}) PARTITION BY RANGE (school_year)"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "CREATE TABLE IF NOT EXISTS points_event_s{school}_y{school_year} PARTITION OF points_event_s{school} FOR VALUES FROM ({school_year}) TO ({})",
+        school_year + 1
+    ))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// One row of `points_event` as shown, its observation named from the tree it was recorded under.
 fn event_record(sl: &SchoolLedger, r: &sqlx::any::AnyRow) -> Result<EventRecord, PointsError> {
     let version: i64 = r.try_get("tree_version")?;
@@ -504,21 +528,7 @@ impl PointsStore {
             }
         }
         if self.backend == Backend::Postgres {
-            // Partitions: one per school, and within it one per school year.
-            sqlx::query("SELECT CAST(pg_advisory_xact_lock(4344) AS TEXT)")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(&format!(
-                "CREATE TABLE IF NOT EXISTS points_event_s{school} PARTITION OF points_event FOR VALUES IN ({school}) PARTITION BY RANGE (school_year)"
-            ))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(&format!(
-                "CREATE TABLE IF NOT EXISTS points_event_s{school}_y{school_year} PARTITION OF points_event_s{school} FOR VALUES FROM ({school_year}) TO ({})",
-                school_year + 1
-            ))
-            .execute(&mut *tx)
-            .await?;
+            create_event_partition(&mut tx, school, i64::from(school_year)).await?;
         }
         sqlx::query("INSERT INTO points_period (school_id, code, school_year, starts, ends) VALUES ($1, $2, $3, $4, $5)")
             .bind(school)
