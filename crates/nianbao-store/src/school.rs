@@ -1,9 +1,12 @@
 //! A school's set-up: creating a school, and changing its profile, departments and majors
 //! (and starting a new report year) against what the person changing them saw. Renaming a
 //! major carries its facts and notes along; renaming a department carries its majors, the
-//! parts assigned to it and its users along — all in one transaction, all logged.
+//! parts assigned to it and its users along — all in one transaction, all logged. A major
+//! whose facts lie in a submitted or approved year is not renamed.
 
-use nianbao_core::{Dataset, Major, School};
+use std::collections::BTreeSet;
+
+use nianbao_core::{Dataset, Major, School, Year};
 use sqlx::Row;
 
 use crate::{ChangeLog, Store, StoreError, ensure_org_units, load_majors, school_id};
@@ -126,6 +129,25 @@ impl Store {
             now: self.now_sql(),
             entries: Vec::new(),
         };
+        // A rename relabels the major's facts of every year: not while one of them is locked.
+        let mut renamed_years = BTreeSet::new();
+        for (old, _) in &change.renamed_majors {
+            for table in ["fact", "note"] {
+                let rows = sqlx::query(&format!(
+                    "SELECT DISTINCT year FROM {table} WHERE school_id = $1 AND major = $2"
+                ))
+                .bind(school)
+                .bind(old)
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &rows {
+                    let year: i64 = r.try_get("year")?;
+                    renamed_years
+                        .insert(Year::new(year).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                }
+            }
+        }
+        Store::ensure_open(&mut tx, code, &renamed_years).await?;
         for (old, new) in &change.renamed_majors {
             for table in ["fact", "note"] {
                 sqlx::query(&format!(

@@ -1,12 +1,13 @@
 //! Areas, submissions and approval in the store, on SQLite and (when
 //! `NIANBAO_TEST_DATABASE_URL` is set) PostgreSQL: the lock on submitted years, returns with
-//! reasons, the approved snapshot's diff, area approval after all schools, late schools.
+//! reasons, the approved snapshot's diff, area approval after all schools, late schools, and
+//! register imports and major renames that would change a locked year.
 
 use nianbao_bureau::areas::{AreaTree, parse_date};
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_bureau::{Action, Actor, ActorRole, ReturnItem, ReturnTarget, SubmissionState};
 use nianbao_core::{Definitions, FactKey, Severity, Year, run_checks};
-use nianbao_store::{FactEdit, Store, StoreError, TextSave};
+use nianbao_store::{FactEdit, Restructure, Store, StoreError, TextSave};
 
 fn year(y: i64) -> Year {
     Year::new(y).unwrap()
@@ -357,7 +358,7 @@ async fn import_bases(
 }
 
 #[tokio::test]
-async fn a_register_import_may_not_change_the_figures_of_a_submitted_year() {
+async fn a_register_import_or_a_major_rename_may_not_change_a_submitted_year() {
     use nianbao_systems::bases::BasesKind;
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
@@ -411,6 +412,28 @@ async fn a_register_import_may_not_change_the_figures_of_a_submitted_year() {
             .await
             .unwrap();
         assert_eq!(store.register_figures(&a).await.unwrap(), before);
+
+        // Renaming a major would relabel the locked year's facts: refused, names unchanged.
+        let data = store.load_dataset(&a).await.unwrap();
+        let old_name = data.majors[0].name.clone();
+        assert!(
+            data.facts
+                .keys()
+                .any(|k| k.major.as_deref() == Some(old_name.as_str()))
+        );
+        let mut majors = data.majors.clone();
+        majors[0].name = format!("{old_name}（新）");
+        let rename = Restructure {
+            expected_school: data.school.clone(),
+            expected_majors: data.majors.clone(),
+            school: data.school.clone(),
+            majors,
+            renamed_majors: vec![(old_name.clone(), format!("{old_name}（新）"))],
+            renamed_departments: Vec::new(),
+        };
+        let why = refused(store.restructure(&a, &rename, "学校").await);
+        assert!(why.contains("2025 年度数据已锁定"), "{why}");
+        assert_eq!(store.load_dataset(&a).await.unwrap(), data);
 
         // Once the district returns the year, the import goes through.
         let district = actor(ActorRole::District, "甲区教育局");

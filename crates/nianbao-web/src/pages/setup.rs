@@ -66,7 +66,8 @@ fn seen_context(context: &mut Map<String, Value>, data: &Dataset) {
     );
 }
 
-/// Applies a change, turning "someone changed it meanwhile" into a message for the page.
+/// Applies a change, turning "someone changed it meanwhile" and "that year is locked" into a
+/// message for the page.
 async fn apply(
     state: &AppState,
     session: &Session,
@@ -79,7 +80,9 @@ async fn apply(
         .await
     {
         Ok(()) => Ok(None),
-        Err(e @ StoreError::StructureChanged(_)) => Ok(Some(e.to_string())),
+        Err(e @ (StoreError::StructureChanged(_) | StoreError::Refused(_))) => {
+            Ok(Some(e.to_string()))
+        }
         Err(e) => Err(e.into()),
     }
 }
