@@ -4,11 +4,11 @@
 //! median over the years, and each school's robust peer outliers.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
-use nianbao_core::{Dataset, Definitions, Severity, Year, evaluate_indicators, run_checks};
+use nianbao_core::{Dataset, Definitions, Evaluation, Severity, Year, check_and_compute};
 use serde::Serialize;
 
 use crate::areas::{AreaSchool, SchoolType};
@@ -55,35 +55,36 @@ impl SchoolResult {
     }
 }
 
-/// Runs the checks and indicators of one school.
+/// Runs the checks and indicators of one school, computing each indicator once for both.
 pub fn evaluate_school(
     definitions: &Definitions,
     school: &AreaSchool,
     data: &Dataset,
 ) -> SchoolResult {
-    let findings = run_checks(definitions, data);
+    let Evaluation {
+        findings,
+        indicators,
+    } = check_and_compute(definitions, data);
     let year = data.school.report_year;
-    let years = data.years();
     let mut lines: Vec<IndicatorLine> = definitions
         .indicators
         .iter()
         .map(|i| IndicatorLine {
             id: i.id.clone(),
-            values: Vec::new(),
+            values: Vec::with_capacity(indicators.len()),
             meets: None,
         })
         .collect();
-    for &y in &years {
-        for (line, result) in lines
-            .iter_mut()
-            .zip(evaluate_indicators(definitions, data, y))
-        {
-            line.values.push((y, result.value));
-            if y == year && !result.verdicts.is_empty() {
-                line.meets = Some(result.passes_all());
+    for (y, values) in &indicators {
+        for (line, result) in lines.iter_mut().zip(values) {
+            line.values.push((*y, result.value));
+            if *y == year && result.meets.is_some() {
+                line.meets = result.meets;
             }
         }
     }
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error);
+    let warnings = findings.iter().filter(|f| f.severity == Severity::Warning);
     SchoolResult {
         code: school.code.clone(),
         name: school.name.clone(),
@@ -91,68 +92,91 @@ pub fn evaluate_school(
         kind: school.kind,
         year,
         enrolled: data.value(year, "students.enrolled_total"),
-        errors: findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count(),
-        warnings: findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count(),
-        error_rules: findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.rule.clone())
-            .collect(),
-        warning_keys: findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .map(|f| f.key())
-            .collect(),
+        errors: errors.clone().count(),
+        warnings: warnings.clone().count(),
+        error_rules: errors.map(|f| f.rule.clone()).collect(),
+        warning_keys: warnings.map(|f| f.key()).collect(),
         indicators: lines,
     }
 }
 
-/// Evaluates every school the iterator yields on `threads` worker threads; the iterator
-/// runs on the calling thread and waits while the queue is full. Results come back in the
+/// Evaluates schools on worker threads as they are handed over: a bounded queue (four
+/// schools a thread) makes the one handing them over wait while the workers are busy, so
+/// only a few datasets are in memory at a time however many schools there are. Results
+/// come back in the order the schools were handed over.
+pub struct Evaluator {
+    sender: mpsc::SyncSender<(usize, AreaSchool, Dataset)>,
+    workers: Vec<thread::JoinHandle<Vec<(usize, SchoolResult)>>>,
+    handed: usize,
+}
+
+impl Evaluator {
+    /// Starts `threads` workers (1 to 64).
+    pub fn start(definitions: Arc<Definitions>, threads: usize) -> Evaluator {
+        let threads = threads.clamp(1, 64);
+        let (sender, receiver) = mpsc::sync_channel::<(usize, AreaSchool, Dataset)>(threads * 4);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let workers = (0..threads)
+            .map(|_| {
+                let receiver = receiver.clone();
+                let definitions = definitions.clone();
+                thread::spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let next = match receiver.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((index, school, data)) = next else {
+                            break;
+                        };
+                        mine.push((index, evaluate_school(&definitions, &school, &data)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        Evaluator {
+            sender,
+            workers,
+            handed: 0,
+        }
+    }
+
+    /// Hands over one school; waits while the queue is full.
+    pub fn evaluate(&mut self, school: AreaSchool, data: Dataset) {
+        // A send fails only when every worker has stopped, which `finish` reports.
+        let _ = self.sender.send((self.handed, school, data));
+        self.handed += 1;
+    }
+
+    /// Waits for the workers and returns every result in the order handed over.
+    pub fn finish(self) -> Vec<SchoolResult> {
+        drop(self.sender);
+        let mut results: Vec<(usize, SchoolResult)> = Vec::with_capacity(self.handed);
+        for worker in self.workers {
+            match worker.join() {
+                Ok(mine) => results.extend(mine),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// Evaluates every school the iterator yields on `threads` worker threads (see
+/// [`Evaluator`]); the iterator runs on the calling thread. Results come back in the
 /// iterator's order.
 pub fn evaluate_many<I>(definitions: &Definitions, schools: I, threads: usize) -> Vec<SchoolResult>
 where
     I: IntoIterator<Item = (AreaSchool, Dataset)>,
 {
-    let threads = threads.clamp(1, 64);
-    let (sender, receiver) = mpsc::sync_channel::<(usize, AreaSchool, Dataset)>(threads * 4);
-    let receiver = Mutex::new(receiver);
-    let results: Mutex<Vec<(usize, SchoolResult)>> = Mutex::new(Vec::new());
-    thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut mine = Vec::new();
-                loop {
-                    let next = match receiver.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok((index, school, data)) = next else {
-                        break;
-                    };
-                    mine.push((index, evaluate_school(definitions, &school, &data)));
-                }
-                if let Ok(mut all) = results.lock() {
-                    all.extend(mine);
-                }
-            });
-        }
-        for (index, (school, data)) in schools.into_iter().enumerate() {
-            if sender.send((index, school, data)).is_err() {
-                break;
-            }
-        }
-        drop(sender);
-    });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    let mut evaluator = Evaluator::start(Arc::new(definitions.clone()), threads);
+    for (school, data) in schools {
+        evaluator.evaluate(school, data);
+    }
+    evaluator.finish()
 }
 
 /// One indicator across the area.
@@ -288,6 +312,73 @@ impl Comparison {
 mod tests {
     use super::*;
     use crate::synth::{self, Fault, SynthConfig};
+
+    /// One school's result from the checks and the full indicators computed apart, as
+    /// before indicators were computed once for both.
+    fn computed_apart(
+        definitions: &Definitions,
+        school: &AreaSchool,
+        data: &Dataset,
+    ) -> SchoolResult {
+        let findings = nianbao_core::run_checks(definitions, data);
+        let year = data.school.report_year;
+        let mut lines: Vec<IndicatorLine> = definitions
+            .indicators
+            .iter()
+            .map(|i| IndicatorLine {
+                id: i.id.clone(),
+                values: Vec::new(),
+                meets: None,
+            })
+            .collect();
+        for y in data.years() {
+            let results = nianbao_core::evaluate_indicators(definitions, data, y);
+            for (line, result) in lines.iter_mut().zip(results) {
+                line.values.push((y, result.value));
+                if y == year && !result.verdicts.is_empty() {
+                    line.meets = Some(result.passes_all());
+                }
+            }
+        }
+        let of = |severity| findings.iter().filter(move |f| f.severity == severity);
+        SchoolResult {
+            code: school.code.clone(),
+            name: school.name.clone(),
+            district: school.district.clone(),
+            kind: school.kind,
+            year,
+            enrolled: data.value(year, "students.enrolled_total"),
+            errors: of(Severity::Error).count(),
+            warnings: of(Severity::Warning).count(),
+            error_rules: of(Severity::Error).map(|f| f.rule.clone()).collect(),
+            warning_keys: of(Severity::Warning).map(|f| f.key()).collect(),
+            indicators: lines,
+        }
+    }
+
+    #[test]
+    fn a_school_evaluated_once_equals_its_checks_and_indicators_computed_apart() {
+        let definitions = Definitions::builtin().unwrap();
+        let area = synth::area(SynthConfig {
+            count: 120,
+            seed: 21,
+            fault_share: 0.5,
+            year: Year::new(2025).unwrap(),
+        });
+        let mut with_errors = 0;
+        for (i, school) in area.tree.schools.iter().enumerate() {
+            let data = synth::dataset(&area, i).unwrap();
+            let once = evaluate_school(&definitions, school, &data);
+            assert_eq!(
+                once,
+                computed_apart(&definitions, school, &data),
+                "{}",
+                school.code
+            );
+            with_errors += usize::from(once.errors > 0);
+        }
+        assert!(with_errors > 10, "{with_errors} schools with errors");
+    }
 
     #[test]
     fn an_area_is_evaluated_counted_and_its_outliers_named() {

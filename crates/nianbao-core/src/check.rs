@@ -8,7 +8,7 @@ use crate::dataset::{Dataset, FactKey, Year};
 use crate::definitions::Definitions;
 use crate::expr::{CompareOp, Condition, EvalError, Expr, ParseError, Scope};
 use crate::finding::{Finding, Location, Severity};
-use crate::indicator::{IndicatorResult, evaluate_indicators};
+use crate::indicator::{IndicatorResult, IndicatorValue, evaluate_indicator, indicator_values};
 use crate::number;
 
 /// How far apart the two sides of a rule may be and still agree.
@@ -147,12 +147,16 @@ pub struct RuleSet {
 impl Rule {
     /// Evaluates the rule in one scope; a finding when it does not hold.
     fn check(&self, scope: Scope<'_>, catalogue: &ElementCatalogue) -> Option<Finding> {
-        let left = self.condition.left.eval(scope)?;
-        let right = self.condition.right.eval(scope)?;
-        let allowance = self.tolerance.allowance(left.value, right.value);
-        if self.condition.op.holds(left.value, right.value, allowance) {
+        // Values alone first: most rules hold, and only a finding needs the facts it
+        // relied on and the texts that explain it.
+        let left = self.condition.left.value(scope)?;
+        let right = self.condition.right.value(scope)?;
+        let allowance = self.tolerance.allowance(left, right);
+        if self.condition.op.holds(left, right, allowance) {
             return None;
         }
+        let left = self.condition.left.eval(scope)?;
+        let right = self.condition.right.eval(scope)?;
         // Show computed values at the precision the reported one was printed with (at least 2).
         let decimals = number::printed_decimals(left.value).max(2);
         let show = |value: f64| number::plain(number::round_to(value, decimals));
@@ -207,6 +211,25 @@ pub(crate) fn fact_location(key: FactKey) -> Location {
 
 /// Runs every check on the dataset; findings come ordered by section, then severity.
 pub fn run_checks(definitions: &Definitions, data: &Dataset) -> Vec<Finding> {
+    check_and_compute(definitions, data).findings
+}
+
+/// What the checks found in a dataset and every indicator's value in every year it holds,
+/// computed once for both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// As [`run_checks`] returns them.
+    pub findings: Vec<Finding>,
+    /// For every year of the dataset in order, each indicator's value in the order of the
+    /// definitions (as [`indicator_values`] computes them).
+    pub indicators: Vec<(Year, Vec<IndicatorValue>)>,
+}
+
+/// Runs every check and computes every indicator of every year once: the checks of the
+/// indicators (a printed value against its recomputation, the report year against the
+/// standards) use the same values. The texts of an indicator are built only for the
+/// indicators that have a finding.
+pub fn check_and_compute(definitions: &Definitions, data: &Dataset) -> Evaluation {
     let years = data.years();
     let mut findings = Vec::new();
     for rule in &definitions.rules.rules {
@@ -228,19 +251,46 @@ pub fn run_checks(definitions: &Definitions, data: &Dataset) -> Vec<Finding> {
         }
     }
     findings.extend(catalogue_editions(definitions, data));
+    let mut indicators = Vec::with_capacity(years.len());
     for &year in &years {
-        let results = evaluate_indicators(definitions, data, year);
-        findings.extend(reported_indicators(&results, year));
-        if year == data.school.report_year {
-            findings.extend(standard_findings(&results));
+        let values = indicator_values(definitions, data, year);
+        let report_year = year == data.school.report_year;
+        let explained: Vec<IndicatorResult> = definitions
+            .indicators
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| {
+                let misprinted = match (v.reported, v.value) {
+                    (Some(reported), Some(value)) => reported_differs(reported, value),
+                    _ => false,
+                };
+                misprinted || (report_year && v.meets == Some(false))
+            })
+            .map(|(indicator, _)| evaluate_indicator(definitions, indicator, data, year))
+            .collect();
+        findings.extend(reported_indicators(&explained, year));
+        if report_year {
+            findings.extend(standard_findings(&explained));
         }
+        indicators.push((year, values));
     }
     findings.sort_by(|a, b| {
         section_order(&a.section)
             .cmp(&section_order(&b.section))
             .then(a.severity.cmp(&b.severity))
     });
-    findings
+    Evaluation {
+        findings,
+        indicators,
+    }
+}
+
+/// Whether a printed indicator value is not the computed one rounded as it was printed.
+fn reported_differs(reported: f64, value: f64) -> bool {
+    let decimals = number::printed_decimals(reported);
+    let recomputed = number::round_to(value, decimals);
+    let agrees = (recomputed - reported).abs() <= number::rounding_tolerance(reported) * 1e-6;
+    !agrees
 }
 
 /// Sorts "1.10" after "1.9" and sectionless findings last.
@@ -303,11 +353,10 @@ fn reported_indicators(results: &[IndicatorResult], year: Year) -> Vec<Finding> 
         let (Some(reported), Some(value)) = (result.reported, result.value) else {
             continue;
         };
-        let decimals = number::printed_decimals(reported);
-        let recomputed = number::round_to(value, decimals);
-        if (recomputed - reported).abs() <= number::rounding_tolerance(reported) * 1e-6 {
+        if !reported_differs(reported, value) {
             continue;
         }
+        let decimals = number::printed_decimals(reported);
         let mut locations = vec![Location {
             year: Some(year),
             element: Some(format!("reported.{}", result.id)),
@@ -379,5 +428,132 @@ pub(crate) fn compare_op(text: &str) -> Option<CompareOp> {
         "<" => Some(CompareOp::Less),
         "==" => Some(CompareOp::Equal),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The findings as computed before indicators were shared with the checks: every rule
+    /// evaluated with its inputs, every indicator of every year with its texts.
+    fn findings_computed_apart(definitions: &Definitions, data: &Dataset) -> Vec<Finding> {
+        let years = data.years();
+        let mut findings = Vec::new();
+        for rule in &definitions.rules.rules {
+            for &year in &years {
+                let scope = Scope::new(data, year);
+                let majors: Vec<Option<&str>> = if rule.per_major {
+                    data.majors.iter().map(|m| Some(m.name.as_str())).collect()
+                } else {
+                    vec![None]
+                };
+                for major in majors {
+                    let scope = Scope { major, ..scope };
+                    let (Some(left), Some(right)) = (
+                        rule.condition.left.eval(scope),
+                        rule.condition.right.eval(scope),
+                    ) else {
+                        continue;
+                    };
+                    let allowance = rule.tolerance.allowance(left.value, right.value);
+                    let holds = rule.condition.op.holds(left.value, right.value, allowance);
+                    let found = rule.check(scope, &definitions.elements);
+                    assert_eq!(holds, found.is_none(), "{}", rule.id);
+                    findings.extend(found);
+                }
+            }
+        }
+        findings.extend(catalogue_editions(definitions, data));
+        for &year in &years {
+            let results = crate::indicator::evaluate_indicators(definitions, data, year);
+            findings.extend(reported_indicators(&results, year));
+            if year == data.school.report_year {
+                findings.extend(standard_findings(&results));
+            }
+        }
+        findings.sort_by(|a, b| {
+            section_order(&a.section)
+                .cmp(&section_order(&b.section))
+                .then(a.severity.cmp(&b.severity))
+        });
+        findings
+    }
+
+    fn agrees_with_computing_apart(definitions: &Definitions, data: &Dataset) {
+        let evaluation = check_and_compute(definitions, data);
+        assert_eq!(
+            evaluation.findings,
+            findings_computed_apart(definitions, data)
+        );
+        assert_eq!(evaluation.indicators.len(), data.years().len());
+        for (year, values) in &evaluation.indicators {
+            let full = crate::indicator::evaluate_indicators(definitions, data, *year);
+            assert_eq!(values.len(), full.len());
+            for (value, result) in values.iter().zip(&full) {
+                assert_eq!(
+                    value.value.map(f64::to_bits),
+                    result.value.map(f64::to_bits),
+                    "{}",
+                    result.id
+                );
+                assert_eq!(value.reported, result.reported, "{}", result.id);
+                let meets = (!result.verdicts.is_empty()).then(|| result.passes_all());
+                assert_eq!(value.meets, meets, "{}", result.id);
+            }
+        }
+    }
+
+    #[test]
+    fn a_dataset_with_misprinted_and_substandard_indicators_is_found_as_when_computed_apart() {
+        let definitions = Definitions::builtin().unwrap();
+        let y = |n| Year::new(n).unwrap();
+        let mut data = Dataset::default();
+        data.school.report_year = y(2025);
+        // A 生师比 of 30 in 2025, above the standard's 20.
+        for (year, enrolled, teachers) in [(2024, 1200.0, 80.0), (2025, 1500.0, 50.0)] {
+            data.set(
+                FactKey::school(y(year), "students.enrolled_total"),
+                enrolled,
+            );
+            data.set(FactKey::school(y(year), "staff.equivalent"), teachers);
+            data.set(FactKey::school(y(year), "staff.full_time.total"), teachers);
+        }
+        // A printed 生师比 that is not the computed one.
+        data.set(
+            FactKey::school(y(2025), "reported.student_teacher_ratio"),
+            12.3,
+        );
+        let evaluation = check_and_compute(&definitions, &data);
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .any(|f| f.rule.starts_with("indicator.reported.")),
+            "{:?}",
+            evaluation.findings
+        );
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .any(|f| f.rule.starts_with("standard.")
+                    && f.rule.ends_with(".student_teacher_ratio")),
+            "{:?}",
+            evaluation.findings
+        );
+        agrees_with_computing_apart(&definitions, &data);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn checks_and_indicators_computed_once_equal_those_computed_apart(
+            data in crate::arbitrary::dataset(&Definitions::builtin().unwrap())
+        ) {
+            agrees_with_computing_apart(&Definitions::builtin().unwrap(), &data);
+        }
     }
 }

@@ -3,6 +3,8 @@
 //! A fact is one number for one year, optionally for one major. Totals that a school reports
 //! beside their parts are facts of their own, so that checks can see the two disagree.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -157,6 +159,51 @@ impl FactKey {
     }
 }
 
+/// A fact's address given by its parts, so that a fact can be looked up in a dataset
+/// without building an owned [`FactKey`] (two `String`s) for every lookup. It orders as
+/// [`FactKey`] does: by year, element, then major (none first).
+pub trait FactAddress {
+    fn parts(&self) -> (Year, &str, Option<&str>);
+}
+
+impl FactAddress for FactKey {
+    fn parts(&self) -> (Year, &str, Option<&str>) {
+        (self.year, &self.element, self.major.as_deref())
+    }
+}
+
+impl FactAddress for (Year, &str, Option<&str>) {
+    fn parts(&self) -> (Year, &str, Option<&str>) {
+        *self
+    }
+}
+
+impl<'a> Borrow<dyn FactAddress + 'a> for FactKey {
+    fn borrow(&self) -> &(dyn FactAddress + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn FactAddress + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn FactAddress + '_ {}
+
+impl PartialOrd for dyn FactAddress + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn FactAddress + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
 /// All that one school reported, over every year it has data for.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Dataset {
@@ -177,14 +224,18 @@ impl Dataset {
 
     /// The value of a school-level fact.
     pub fn value(&self, year: Year, element: &str) -> Option<f64> {
-        self.facts.get(&FactKey::school(year, element)).copied()
+        self.lookup(year, element, None)
     }
 
     /// The value of a major-level fact.
     pub fn major_value(&self, year: Year, element: &str, major: &str) -> Option<f64> {
-        self.facts
-            .get(&FactKey::major(year, element, major))
-            .copied()
+        self.lookup(year, element, Some(major))
+    }
+
+    /// The value of a fact of the school (`major` none) or of one major.
+    pub fn lookup(&self, year: Year, element: &str, major: Option<&str>) -> Option<f64> {
+        let address: &dyn FactAddress = &(year, element, major);
+        self.facts.get(address).copied()
     }
 
     pub fn set(&mut self, key: FactKey, value: f64) {
@@ -227,6 +278,39 @@ mod tests {
         assert!(Year::new(2101).is_err());
         assert_eq!(Year::new(2025).unwrap().get(), 2025);
         assert_eq!(Year::new(1990).unwrap().back(1), None);
+    }
+
+    #[test]
+    fn a_fact_is_found_by_its_parts_as_by_its_key() {
+        let y = |n| Year::new(n).unwrap();
+        let mut data = Dataset::default();
+        let keys = [
+            FactKey::school(y(2024), "staff.total"),
+            FactKey::school(y(2025), "staff.total"),
+            FactKey::school(y(2025), "staff.external"),
+            FactKey::major(y(2025), "major.intake", "会计事务"),
+            FactKey::major(y(2025), "major.intake", "电子商务"),
+            FactKey::major(y(2025), "major.enrolled", "会计事务"),
+        ];
+        for (i, key) in keys.iter().enumerate() {
+            data.set(key.clone(), i as f64);
+        }
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(data.facts.get(key), Some(&(i as f64)));
+            assert_eq!(
+                data.lookup(key.year, &key.element, key.major.as_deref()),
+                Some(i as f64)
+            );
+        }
+        assert_eq!(data.value(y(2025), "staff.total"), Some(1.0));
+        assert_eq!(
+            data.major_value(y(2025), "major.intake", "电子商务"),
+            Some(4.0)
+        );
+        assert_eq!(data.value(y(2023), "staff.total"), None);
+        assert_eq!(data.value(y(2025), "major.intake"), None);
+        assert_eq!(data.major_value(y(2025), "staff.total", "会计事务"), None);
+        assert_eq!(data.major_value(y(2025), "major.intake", "旅游服务"), None);
     }
 
     #[test]

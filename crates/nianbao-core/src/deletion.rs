@@ -112,7 +112,7 @@ mod tests {
         old.extend(year.clone());
         let new: BTreeMap<_, _> = old
             .iter()
-            .filter(|(k, _)| !year.contains_key(k))
+            .filter(|(k, _)| !year.contains_key(*k))
             .map(|(k, v)| (k.clone(), *v))
             .collect();
         let reason = mass_deletion(&old, &new, &ElementCatalogue::default()).unwrap();

@@ -243,28 +243,39 @@ impl Expr {
     /// denominator is zero.
     pub fn eval(&self, scope: Scope<'_>) -> Option<Value> {
         let mut inputs = Vec::new();
-        let value = self.eval_into(scope, &mut inputs)?;
+        let value = self.eval_into(scope, Some(&mut inputs))?;
         Some(Value { value, inputs })
     }
 
-    fn eval_into(&self, scope: Scope<'_>, inputs: &mut Vec<FactKey>) -> Option<f64> {
+    /// The value alone, as [`Expr::eval`] computes it, without recording the facts it was
+    /// computed from (no allocation: what the checks of many schools need first).
+    pub fn value(&self, scope: Scope<'_>) -> Option<f64> {
+        self.eval_into(scope, None)
+    }
+
+    fn eval_into(&self, scope: Scope<'_>, mut inputs: Option<&mut Vec<FactKey>>) -> Option<f64> {
         match self {
             Expr::Number(n) => Some(*n),
             Expr::Fact(code) => {
-                let key = FactKey {
-                    year: scope.year,
-                    element: code.clone(),
-                    major: scope.major.map(str::to_string),
-                };
-                let value = *scope.data.facts.get(&key)?;
-                if !inputs.contains(&key) {
-                    inputs.push(key);
+                let value = scope.data.lookup(scope.year, code, scope.major)?;
+                if let Some(inputs) = inputs
+                    && !inputs.iter().any(|k| {
+                        k.year == scope.year
+                            && k.element == *code
+                            && k.major.as_deref() == scope.major
+                    })
+                {
+                    inputs.push(FactKey {
+                        year: scope.year,
+                        element: code.clone(),
+                        major: scope.major.map(str::to_string),
+                    });
                 }
                 Some(value)
             }
             Expr::Neg(a) => Some(-a.eval_into(scope, inputs)?),
             Expr::Binary(op, a, b) => {
-                let a = a.eval_into(scope, inputs)?;
+                let a = a.eval_into(scope, inputs.as_deref_mut())?;
                 let b = b.eval_into(scope, inputs)?;
                 match op {
                     BinOp::Add => Some(a + b),
@@ -280,25 +291,33 @@ impl Expr {
                     if category.as_deref().is_some_and(|c| c != major.category) {
                         continue;
                     }
-                    if let Some(v) = body.eval_into(scope.with_major(&major.name), inputs) {
+                    if let Some(v) =
+                        body.eval_into(scope.with_major(&major.name), inputs.as_deref_mut())
+                    {
                         total = Some(total.unwrap_or(0.0) + v);
                     }
                 }
                 total
             }
             Expr::Pct(a, b) => {
-                let a = a.eval_into(scope, inputs)?;
+                let a = a.eval_into(scope, inputs.as_deref_mut())?;
                 let b = b.eval_into(scope, inputs)?;
                 divide(100.0 * a, b)
             }
             Expr::Change(a) => {
-                let now = a.eval_into(scope, inputs)?;
+                let now = a.eval_into(scope, inputs.as_deref_mut())?;
                 let before = a.eval_into(scope.with_year(scope.year.back(1)?), inputs)?;
                 divide(100.0 * (now - before), before)
             }
             Expr::Abs(a) => Some(a.eval_into(scope, inputs)?.abs()),
-            Expr::Min(a, b) => Some(a.eval_into(scope, inputs)?.min(b.eval_into(scope, inputs)?)),
-            Expr::Max(a, b) => Some(a.eval_into(scope, inputs)?.max(b.eval_into(scope, inputs)?)),
+            Expr::Min(a, b) => {
+                let a = a.eval_into(scope, inputs.as_deref_mut())?;
+                Some(a.min(b.eval_into(scope, inputs)?))
+            }
+            Expr::Max(a, b) => {
+                let a = a.eval_into(scope, inputs.as_deref_mut())?;
+                Some(a.max(b.eval_into(scope, inputs)?))
+            }
             Expr::Round(a, places) => Some(number::round_to(a.eval_into(scope, inputs)?, *places)),
         }
     }
@@ -322,18 +341,11 @@ impl Expr {
         match self {
             Expr::Number(n) => number::plain(*n),
             Expr::Fact(code) => match scope {
-                Some(s) => {
-                    let key = FactKey {
-                        year: s.year,
-                        element: code.clone(),
-                        major: s.major.map(str::to_string),
-                    };
-                    s.data
-                        .facts
-                        .get(&key)
-                        .map(|v| number::plain(*v))
-                        .unwrap_or_else(|| "？".into())
-                }
+                Some(s) => s
+                    .data
+                    .lookup(s.year, code, s.major)
+                    .map(number::plain)
+                    .unwrap_or_else(|| "？".into()),
                 None => leaf(code),
             },
             Expr::Neg(a) => format!("−{}", wrap(a, 3, &r)),
@@ -720,12 +732,19 @@ mod tests {
         d
     }
 
+    /// The value of an expression in 2024, checking that the value alone (without inputs)
+    /// is the same number, to the bit.
     fn eval(src: &str) -> Option<f64> {
         let d = data();
-        Expr::parse(src)
-            .unwrap()
-            .eval(Scope::new(&d, Year::new(2024).unwrap()))
-            .map(|v| v.value)
+        let expr = Expr::parse(src).unwrap();
+        let scope = Scope::new(&d, Year::new(2024).unwrap());
+        let full = expr.eval(scope).map(|v| v.value);
+        assert_eq!(
+            full.map(f64::to_bits),
+            expr.value(scope).map(f64::to_bits),
+            "{src}"
+        );
+        full
     }
 
     #[test]

@@ -228,67 +228,128 @@ pub fn reported_element(indicator: &str) -> String {
     format!("reported.{indicator}")
 }
 
+/// An indicator's value in one year and how it fares against the standards, without the
+/// texts that explain it (those are in [`IndicatorResult`]): what the comparison of many
+/// schools needs, computed without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IndicatorValue {
+    /// The exact value; `None` when an input was not reported.
+    pub value: Option<f64>,
+    /// What the school printed for this indicator, if it reported it.
+    pub reported: Option<f64>,
+    /// `Some(true)` when it meets every standard that judges it, `Some(false)` when it
+    /// fails one, `None` when no standard judges it or it has no value (as
+    /// [`IndicatorResult::passes_all`] over its verdicts, when there are any).
+    pub meets: Option<bool>,
+}
+
+/// Every indicator's value for `year` and whether it meets the standards, in the order of
+/// the definitions: the same numbers as [`evaluate_indicators`], without the texts.
+pub fn indicator_values(
+    definitions: &Definitions,
+    data: &Dataset,
+    year: Year,
+) -> Vec<IndicatorValue> {
+    let scope = Scope::new(data, year);
+    definitions
+        .indicators
+        .iter()
+        .map(|indicator| {
+            let value = indicator.formula.value(scope);
+            let meets = value.and_then(|value| {
+                let rounded = number::round_to(value, indicator.decimals);
+                let mut judged = false;
+                let mut all = true;
+                for t in definitions
+                    .standards
+                    .iter()
+                    .flat_map(|s| &s.thresholds)
+                    .filter(|t| t.indicator == indicator.id)
+                {
+                    judged = true;
+                    all &= t.op.holds(rounded, t.value, 0.0);
+                }
+                judged.then_some(all)
+            });
+            IndicatorValue {
+                value,
+                reported: data.value(year, &reported_element(&indicator.id)),
+                meets,
+            }
+        })
+        .collect()
+}
+
 /// Computes every indicator for `year` and judges it against every standard.
 pub fn evaluate_indicators(
     definitions: &Definitions,
     data: &Dataset,
     year: Year,
 ) -> Vec<IndicatorResult> {
-    let scope = Scope::new(data, year);
     definitions
         .indicators
         .iter()
-        .map(|indicator| {
-            let evaluated = indicator.formula.eval(scope);
-            let value = evaluated.as_ref().map(|v| v.value);
-            let inputs = evaluated
-                .map(|v| {
-                    v.inputs
-                        .into_iter()
-                        .filter_map(|k| data.facts.get(&k).map(|x| (k.clone(), *x)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let verdicts = match value {
-                None => Vec::new(),
-                Some(value) => {
-                    let rounded = number::round_to(value, indicator.decimals);
-                    definitions
-                        .standards
-                        .iter()
-                        .flat_map(|standard| {
-                            standard
-                                .thresholds
-                                .iter()
-                                .filter(|t| t.indicator == indicator.id)
-                                .map(move |t| StandardVerdict {
-                                    standard: standard.id.clone(),
-                                    standard_name: standard.name.clone(),
-                                    source: standard.source.clone(),
-                                    op: t.op,
-                                    threshold: t.value,
-                                    pass: t.op.holds(rounded, t.value, 0.0),
-                                    severity: standard.severity,
-                                })
-                        })
-                        .collect()
-                }
-            };
-            IndicatorResult {
-                id: indicator.id.clone(),
-                name: indicator.name.clone(),
-                year,
-                value,
-                display: value.map(|v| number::Style::exactly(indicator.decimals).format(v)),
-                unit: indicator.unit.clone(),
-                decimals: indicator.decimals,
-                section: indicator.section.clone(),
-                formula_names: indicator.formula.describe(&definitions.elements),
-                formula_values: indicator.formula.substitute(scope),
-                inputs,
-                reported: data.value(year, &reported_element(&indicator.id)),
-                verdicts,
-            }
-        })
+        .map(|indicator| evaluate_indicator(definitions, indicator, data, year))
         .collect()
+}
+
+/// Computes one indicator for `year` with the texts that explain it, and judges it against
+/// every standard.
+pub fn evaluate_indicator(
+    definitions: &Definitions,
+    indicator: &Indicator,
+    data: &Dataset,
+    year: Year,
+) -> IndicatorResult {
+    let scope = Scope::new(data, year);
+    let evaluated = indicator.formula.eval(scope);
+    let value = evaluated.as_ref().map(|v| v.value);
+    let inputs = evaluated
+        .map(|v| {
+            v.inputs
+                .into_iter()
+                .filter_map(|k| data.facts.get(&k).map(|x| (k.clone(), *x)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let verdicts = match value {
+        None => Vec::new(),
+        Some(value) => {
+            let rounded = number::round_to(value, indicator.decimals);
+            definitions
+                .standards
+                .iter()
+                .flat_map(|standard| {
+                    standard
+                        .thresholds
+                        .iter()
+                        .filter(|t| t.indicator == indicator.id)
+                        .map(move |t| StandardVerdict {
+                            standard: standard.id.clone(),
+                            standard_name: standard.name.clone(),
+                            source: standard.source.clone(),
+                            op: t.op,
+                            threshold: t.value,
+                            pass: t.op.holds(rounded, t.value, 0.0),
+                            severity: standard.severity,
+                        })
+                })
+                .collect()
+        }
+    };
+    IndicatorResult {
+        id: indicator.id.clone(),
+        name: indicator.name.clone(),
+        year,
+        value,
+        display: value.map(|v| number::Style::exactly(indicator.decimals).format(v)),
+        unit: indicator.unit.clone(),
+        decimals: indicator.decimals,
+        section: indicator.section.clone(),
+        formula_names: indicator.formula.describe(&definitions.elements),
+        formula_values: indicator.formula.substitute(scope),
+        inputs,
+        reported: data.value(year, &reported_element(&indicator.id)),
+        verdicts,
+    }
 }

@@ -6,7 +6,7 @@
 //! turn outside input into these types, the renderers read them.
 
 pub mod account;
-#[cfg(feature = "arbitrary")]
+#[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 pub mod catalogue;
 pub mod check;
@@ -24,12 +24,13 @@ pub use account::Role;
 pub use catalogue::{
     Category, Dimension, Edition, Element, ElementCatalogue, MajorCatalogue, ValueKind,
 };
-pub use check::{Rule, RuleSet, run_checks};
+pub use check::{Evaluation, Rule, RuleSet, check_and_compute, run_checks};
 pub use dataset::{Dataset, FactKey, Major, OrgPath, School, Year, YearError};
 pub use definitions::{DefinitionError, Definitions};
 pub use expr::{EvalError, Expr, ParseError};
 pub use finding::{Acceptance, Finding, Location, Severity};
 pub use indicator::{
-    Indicator, IndicatorResult, Standard, StandardVerdict, Threshold, evaluate_indicators,
+    Indicator, IndicatorResult, IndicatorValue, Standard, StandardVerdict, Threshold,
+    evaluate_indicator, evaluate_indicators, indicator_values,
 };
 pub use writing::WritingState;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use nianbao_bureau::approval::{self, FactChange};
 use nianbao_bureau::areas::{Area, AreaSchool, AreaTree, Deadline, Level, SchoolType, parse_date};
 use nianbao_bureau::{Action, Actor, ActorRole, ReturnItem, ReturnTarget, SubmissionState};
-use nianbao_core::{Dataset, Definitions, FactKey, Major, School, Year, run_checks};
+use nianbao_core::{Dataset, Definitions, FactKey, Year, run_checks};
 use sqlx::Row;
 use time::Date;
 
@@ -828,103 +828,6 @@ impl Store {
             written += summary.added + summary.changed;
         }
         Ok(written)
-    }
-
-    /// The datasets of many schools (every school in the store when `codes` is `None`),
-    /// read with one query per table rather than one per school, in code order. The
-    /// registers' figures are laid in as for a single school.
-    pub async fn load_datasets(
-        &self,
-        codes: Option<&BTreeSet<String>>,
-        definitions: &Definitions,
-    ) -> Result<Vec<Dataset>, StoreError> {
-        let mut conn = self.db.read().await?;
-        let rows = sqlx::query("SELECT id, code, profile FROM school ORDER BY code")
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut index: HashMap<i64, usize> = HashMap::new();
-        let mut datasets = Vec::new();
-        for r in &rows {
-            let code: String = r.try_get("code")?;
-            if codes.is_some_and(|c| !c.contains(&code)) {
-                continue;
-            }
-            let profile: String = r.try_get("profile")?;
-            let school: School =
-                serde_json::from_str(&profile).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            index.insert(r.try_get("id")?, datasets.len());
-            datasets.push(Dataset::new(school));
-        }
-        let rows = sqlx::query(
-            "SELECT school_id, name, category, department FROM major ORDER BY school_id, position",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in &rows {
-            if let Some(&i) = index.get(&r.try_get::<i64, _>("school_id")?) {
-                datasets[i].majors.push(Major {
-                    name: r.try_get("name")?,
-                    category: r.try_get("category")?,
-                    department: r.try_get("department")?,
-                });
-            }
-        }
-        let rows = sqlx::query("SELECT school_id, year, element, major, value FROM fact")
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut years: HashMap<i64, Year> = HashMap::new();
-        for r in &rows {
-            let Some(&i) = index.get(&r.try_get::<i64, _>("school_id")?) else {
-                continue;
-            };
-            let raw_year: i64 = r.try_get("year")?;
-            let year = match years.get(&raw_year) {
-                Some(y) => *y,
-                None => {
-                    let y = year_of(raw_year)?;
-                    years.insert(raw_year, y);
-                    y
-                }
-            };
-            let major: String = r.try_get("major")?;
-            datasets[i].facts.insert(
-                FactKey {
-                    year,
-                    element: r.try_get("element")?,
-                    major: (!major.is_empty()).then_some(major),
-                },
-                r.try_get("value")?,
-            );
-        }
-        let rows = sqlx::query("SELECT school_id, year, element, major, text FROM note")
-            .fetch_all(&mut *conn)
-            .await?;
-        for r in &rows {
-            if let Some(&i) = index.get(&r.try_get::<i64, _>("school_id")?) {
-                datasets[i].notes.insert(key_of(r)?, r.try_get("text")?);
-            }
-        }
-        drop(conn);
-        let with_registers: BTreeSet<String> = sqlx::query(
-            "SELECT DISTINCT s.code FROM register_fact f JOIN school s ON s.id = f.school_id",
-        )
-        .fetch_all(self.db.reader())
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-        if !with_registers.is_empty() {
-            let vocabulary = nianbao_systems::Vocabulary::builtin(definitions)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            for data in datasets
-                .iter_mut()
-                .filter(|d| with_registers.contains(&d.school.code))
-            {
-                let figures = self.register_figures(&data.school.code).await?;
-                nianbao_systems::facts::lay_in(data, definitions, &vocabulary, &figures);
-            }
-        }
-        Ok(datasets)
     }
 }
 

@@ -11,6 +11,7 @@ mod authoring;
 mod backup;
 mod database;
 mod edits;
+mod many;
 pub mod points;
 mod postgres_backup;
 mod registers;
@@ -427,7 +428,7 @@ impl Store {
         }
         for (key, old) in old_facts
             .iter()
-            .filter(|(k, _)| !data.facts.contains_key(k))
+            .filter(|(k, _)| !data.facts.contains_key(*k))
         {
             sqlx::query("DELETE FROM fact WHERE school_id = $1 AND year = $2 AND element = $3 AND major = $4")
                 .bind(school_id)
@@ -466,7 +467,7 @@ impl Store {
             }
             for (key, old) in old_notes
                 .iter()
-                .filter(|(k, _)| !data.notes.contains_key(k))
+                .filter(|(k, _)| !data.notes.contains_key(*k))
             {
                 log.push("note", &fact_record(key), Some(old.clone()), None);
             }

@@ -470,19 +470,154 @@ async fn many_datasets_load_at_once_as_they_load_one_by_one() {
             store.save_dataset(&data, "t").await.unwrap();
             codes.insert(data.school.code.clone());
         }
+        // A school whose values and names test the aggregated row: floats that need all 17
+        // digits, the extremes; quotes, backslashes and line breaks.
+        let mut odd = synth::dataset(&area, 0).unwrap();
+        odd.school.code = format!("{p}-odd");
+        odd.majors[0].name = "汽车\"运用\\与维修\n（中职）".into();
+        let major = odd.majors[0].name.clone();
+        let values = [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            -2.0 / 7.0,
+            123_456_789.123_456_79,
+            5e-324,
+            2.225_073_858_507_201e-308,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            9_007_199_254_740_993.0,
+            0.000_123_456_789_012_345_67,
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = Vec::new();
+        while random.len() < 200 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = f64::from_bits(state);
+            if v.is_finite() {
+                random.push(v);
+            }
+        }
+        for (i, v) in values.iter().chain(&random).enumerate() {
+            odd.set(FactKey::school(year(2025), format!("test.value_{i}")), *v);
+        }
+        odd.set(FactKey::major(year(2025), "major.intake", &major), 0.7);
+        odd.notes.insert(
+            FactKey::major(year(2025), "major.intake", &major),
+            "说明：含\"引号\"、反斜杠\\和\n换行".into(),
+        );
+        store.save_dataset(&odd, "t").await.unwrap();
+        codes.insert(odd.school.code.clone());
+
         let all = store
             .load_datasets(Some(&codes), &definitions)
             .await
             .unwrap();
-        assert_eq!(all.len(), 5);
+        assert_eq!(all.len(), 6);
+        let in_order: Vec<&str> = all.iter().map(|d| d.school.code.as_str()).collect();
+        let mut sorted = in_order.clone();
+        sorted.sort();
+        assert_eq!(in_order, sorted, "code order");
         for data in &all {
-            assert_eq!(
-                *data,
-                store
-                    .load_dataset_with_registers(&data.school.code, &definitions)
-                    .await
-                    .unwrap()
-            );
+            let alone = store
+                .load_dataset_with_registers(&data.school.code, &definitions)
+                .await
+                .unwrap();
+            assert_eq!(*data, alone);
+            let bits = |d: &nianbao_core::Dataset| -> Vec<(FactKey, u64)> {
+                d.facts
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_bits()))
+                    .collect()
+            };
+            assert_eq!(bits(data), bits(&alone), "every value to the bit");
         }
+        let read = all
+            .iter()
+            .find(|d| d.school.code == odd.school.code)
+            .unwrap();
+        for (i, v) in values.iter().chain(&random).enumerate() {
+            let found = read.value(year(2025), &format!("test.value_{i}")).unwrap();
+            assert_eq!(found.to_bits(), v.to_bits(), "{v:e}");
+        }
+        assert_eq!(read.majors, odd.majors);
+        assert_eq!(read.notes, odd.notes);
+
+        // Every school of the store, read in chunks, includes these in the same order.
+        let mut everyone = Vec::new();
+        let count = store
+            .each_dataset(None, &definitions, |d| everyone.push(d.school.code))
+            .await
+            .unwrap();
+        assert_eq!(count, everyone.len());
+        let mine: Vec<&str> = everyone
+            .iter()
+            .map(String::as_str)
+            .filter(|c| codes.contains(*c))
+            .collect();
+        assert_eq!(mine, in_order);
+        let mut sorted = everyone.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(everyone, sorted, "each school once, in code order");
+    }
+}
+
+#[tokio::test]
+async fn every_school_is_read_once_in_code_order_across_chunks() {
+    let definitions = Definitions::builtin().unwrap();
+    for (_dir, store) in stores().await {
+        let p = unique();
+        let area = synth::area(SynthConfig {
+            count: 300,
+            seed: 9,
+            fault_share: 0.1,
+            year: year(2025),
+        });
+        let datasets: Vec<nianbao_core::Dataset> = (0..300)
+            .map(|i| {
+                let mut data = synth::dataset(&area, i).unwrap();
+                data.school.code = format!("{p}-{i:03}");
+                data
+            })
+            .collect();
+        store.save_datasets(&datasets, "t").await.unwrap();
+        let codes: std::collections::BTreeSet<String> =
+            datasets.iter().map(|d| d.school.code.clone()).collect();
+
+        // More schools than one chunk, asked for by code.
+        let asked = store
+            .load_datasets(Some(&codes), &definitions)
+            .await
+            .unwrap();
+        let read: Vec<&str> = asked.iter().map(|d| d.school.code.as_str()).collect();
+        let expected: Vec<&str> = codes.iter().map(String::as_str).collect();
+        assert_eq!(read, expected);
+        for data in &datasets {
+            let found = asked
+                .iter()
+                .find(|d| d.school.code == data.school.code)
+                .unwrap();
+            assert_eq!(found.facts, data.facts);
+            assert_eq!(found.majors, data.majors);
+        }
+
+        // Every school of the store, chunk after chunk.
+        let mut everyone = Vec::new();
+        store
+            .each_dataset(None, &definitions, |d| everyone.push(d.school.code))
+            .await
+            .unwrap();
+        let mine: Vec<&str> = everyone
+            .iter()
+            .map(String::as_str)
+            .filter(|c| codes.contains(*c))
+            .collect();
+        assert_eq!(mine, expected);
+        let mut sorted = everyone.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(everyone, sorted, "each school once, in code order");
     }
 }

@@ -705,6 +705,14 @@ async fn the_report_dataset_carries_the_ledger_figures() {
             .load_dataset_with_registers(&code, &definitions)
             .await
             .expect("load");
+        // Read with many schools at once, the school carries the same figures.
+        let codes = std::collections::BTreeSet::from([code.clone()]);
+        let many = store
+            .store()
+            .load_datasets(Some(&codes), &definitions)
+            .await
+            .expect("load many");
+        assert_eq!(many, vec![data.clone()]);
         let v = |element: &str| data.value(year(), element);
         assert_eq!(v("register.points.events"), Some(6.0));
         assert_eq!(v("register.points.reversals"), Some(1.0));

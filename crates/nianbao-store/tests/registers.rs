@@ -255,6 +255,17 @@ async fn the_equipment_register_feeds_the_dataset_and_its_check() {
             data.value(y, "register.equipment.value_total"),
             Some(8.00005)
         );
+        // Read with many schools at once, the school carries the same figures.
+        let codes = std::collections::BTreeSet::from([code.clone()]);
+        assert_eq!(
+            store
+                .load_datasets(Some(&codes), &definitions)
+                .await
+                .unwrap(),
+            vec![data.clone()],
+            "{}",
+            setup.label
+        );
         assert_eq!(
             data.value(y, "register.equipment.per_student"),
             Some(80.0005)

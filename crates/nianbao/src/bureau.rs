@@ -3,14 +3,16 @@
 //! (`submission …`) and the area's compiled report (`compile`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use nianbao_bureau::areas::{AreaTree, MAX_FILE_BYTES};
-use nianbao_bureau::compare::{Comparison, SchoolResult, evaluate_many};
+use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
 use nianbao_bureau::peers::PeerRule;
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_bureau::{
@@ -239,12 +241,13 @@ async fn evaluate_all(
         }
         None => None,
     };
-    let datasets = store.load_datasets(codes.as_ref(), definitions).await?;
     let known: BTreeMap<&str, &AreaSchool> =
         tree.schools.iter().map(|s| (s.code.as_str(), s)).collect();
-    let inputs: Vec<(AreaSchool, Dataset)> = datasets
-        .into_iter()
-        .map(|d| {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // Each school is evaluated as soon as it is read, while the next ones are read.
+    let mut evaluator = Evaluator::start(Arc::new(definitions.clone()), threads);
+    store
+        .each_dataset(codes.as_ref(), definitions, |d| {
             let school = known.get(d.school.code.as_str()).map_or_else(
                 || AreaSchool {
                     code: d.school.code.clone(),
@@ -254,11 +257,10 @@ async fn evaluate_all(
                 },
                 |s| (*s).clone(),
             );
-            (school, d)
+            evaluator.evaluate(school, d);
         })
-        .collect();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let results = evaluate_many(definitions, inputs, threads);
+        .await?;
+    let results = evaluator.finish();
     Ok((tree, results))
 }
 
@@ -296,18 +298,21 @@ pub async fn check_all(
             println!("{}", serde_json::to_string_pretty(&lines)?);
         }
         Format::Text => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for r in &results {
                 let rules = if r.error_rules.is_empty() {
                     String::new()
                 } else {
                     format!("\t{}", r.error_rules.join("、"))
                 };
-                println!(
+                writeln!(
+                    out,
                     "{}\t{}\t错误 {}\t警告 {}{rules}",
                     r.code, r.name, r.errors, r.warnings
-                );
+                )?;
             }
-            println!("共 {} 所学校，{with_errors} 所有错误", results.len());
+            writeln!(out, "共 {} 所学校，{with_errors} 所有错误", results.len())?;
+            out.flush()?;
         }
     }
     eprintln!("核查用时 {:.2} 秒", started.elapsed().as_secs_f64());
@@ -373,18 +378,21 @@ pub async fn indicators_all(
             println!("{}", serde_json::to_string(&out)?);
         }
         Format::Text => {
-            println!("{year} 年度，共 {} 所学校", comparison.schools.len());
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            writeln!(out, "{year} 年度，共 {} 所学校", comparison.schools.len())?;
             for s in &comparison.indicators {
-                println!(
+                writeln!(
+                    out,
                     "{}\t达标 {}\t不达标 {}\t无数据 {}",
                     s.name, s.meets, s.fails, s.missing
-                );
+                )?;
             }
             for r in &comparison.schools {
                 for line in comparison.explain(definitions, &r.code) {
-                    println!("{}\t{}\t{line}", r.code, r.name);
+                    writeln!(out, "{}\t{}\t{line}", r.code, r.name)?;
                 }
             }
+            out.flush()?;
         }
     }
     eprintln!("指标用时 {:.2} 秒", started.elapsed().as_secs_f64());

@@ -173,3 +173,90 @@ fn a_wrong_area_file_names_its_line_and_changes_nothing() {
     let out = run(&db, &["area", "list"]);
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
 }
+
+#[test]
+fn every_school_at_once_reads_as_each_school_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("all.db");
+    let out = run(
+        &db,
+        &[
+            "synth", "schools", "--count", "40", "--seed", "17", "--faults", "0.4",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+    };
+    let checks = json(&run(&db, &["check", "--all", "--format", "json"]));
+    let checks = checks.as_array().unwrap();
+    let indicators = json(&run(&db, &["indicators", "--all", "--format", "json"]));
+    let indicators = indicators.as_array().unwrap();
+    assert_eq!(checks.len(), 40);
+    assert_eq!(indicators.len(), 40);
+
+    // Schools with errors and schools without, each compared with its own commands.
+    let with_errors: Vec<&serde_json::Value> =
+        checks.iter().filter(|c| c["errors"] != 0).take(4).collect();
+    let clean: Vec<&serde_json::Value> =
+        checks.iter().filter(|c| c["errors"] == 0).take(3).collect();
+    assert_eq!(with_errors.len(), 4, "planted faults give errors");
+    assert_eq!(clean.len(), 3);
+    for line in with_errors.iter().chain(&clean) {
+        let code = line["school"].as_str().unwrap();
+        let alone = json(&run(&db, &["check", "--school", code, "--format", "json"]));
+        let findings = alone["findings"].as_array().unwrap();
+        let of =
+            |severity: &'static str| findings.iter().filter(move |f| f["severity"] == severity);
+        assert_eq!(line["errors"], of("error").count(), "{code}");
+        assert_eq!(line["warnings"], of("warning").count(), "{code}");
+        let rules: Vec<&serde_json::Value> = of("error").map(|f| &f["rule"]).collect();
+        let listed: Vec<&serde_json::Value> =
+            line["error_rules"].as_array().unwrap().iter().collect();
+        assert_eq!(listed, rules, "{code}");
+
+        let school = indicators.iter().find(|s| s["school"] == code).unwrap();
+        let report_year = school["year"].as_i64().unwrap();
+        let years: Vec<i64> = school["indicators"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v[0].as_i64().unwrap())
+            .collect();
+        assert_eq!(years.len(), 3, "{code}");
+        for year in years {
+            let alone = json(&run(
+                &db,
+                &[
+                    "indicators",
+                    "--school",
+                    code,
+                    "--year",
+                    &year.to_string(),
+                    "--format",
+                    "json",
+                ],
+            ));
+            let alone = alone["indicators"].as_array().unwrap();
+            let all = school["indicators"].as_array().unwrap();
+            assert_eq!(all.len(), alone.len());
+            for (a, b) in all.iter().zip(alone) {
+                assert_eq!(a["id"], b["id"]);
+                let value = a["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v[0] == year)
+                    .map(|v| v[1].clone())
+                    .unwrap();
+                assert_eq!(value, b["value"], "{code} {year} {}", a["id"]);
+                if year == report_year {
+                    let verdicts = b["verdicts"].as_array().unwrap();
+                    let meets =
+                        (!verdicts.is_empty()).then(|| verdicts.iter().all(|v| v["pass"] == true));
+                    assert_eq!(a["meets"], serde_json::json!(meets), "{code} {}", a["id"]);
+                }
+            }
+        }
+    }
+}
