@@ -179,9 +179,13 @@ enum Command {
         #[arg(long, env = "NIANBAO_PSYCH_KEY_FILE")]
         psych_key_file: Option<PathBuf>,
     },
-    /// 备份：把正在使用的 SQLite 数据库完整复制到新文件（不会覆盖已有文件）。
+    /// 备份：把正在使用的数据库完整复制到新文件（不会覆盖已有文件）。
+    ///
+    /// SQLite 与 PostgreSQL（--database-url）都写成同一种备份文件：一个当前结构版本的 SQLite 数据库文件，可用 restore 恢复到任一种数据库。PostgreSQL 的全部表在一个可重复读事务中读出，备份期间其他用户照常写入。
     Backup { file: PathBuf },
-    /// 恢复：用 backup 生成的备份文件替换 SQLite 数据库的全部内容（先检查备份文件完好）。
+    /// 恢复：用 backup 生成的备份文件替换当前数据库的全部内容（先检查备份文件完好）。
+    ///
+    /// 备份可以来自 SQLite 或 PostgreSQL。恢复在一个事务中完成，失败时不改变任何内容；当前数据库已有学校或账号时须加 --force。
     Restore {
         file: PathBuf,
         /// 当前数据库已有数据时也替换。

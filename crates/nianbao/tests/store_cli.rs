@@ -1,7 +1,7 @@
 //! The command line on a store shared by several processes at once: imports and
 //! acceptances running side by side all succeed and are all in the change log; a write that
 //! cannot get its turn says the store is busy and saves nothing; store files may have any
-//! name.
+//! name; backups (of SQLite or PostgreSQL) restore into either with the same data.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -180,6 +180,11 @@ fn a_backup_is_a_store_with_the_same_data_and_never_overwrites() {
 /// Every file of an exported school folder, by name.
 fn exported(db: &Path, dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     ok(&nianbao(db, &["export", dir.to_str().unwrap()]));
+    exported_folder(dir)
+}
+
+/// Every file of a folder written by `export`, by name.
+fn exported_folder(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut files = std::collections::BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
@@ -289,4 +294,131 @@ fn a_damaged_or_foreign_backup_is_refused_and_changes_nothing() {
         assert!(message.contains(expected), "{}: {message}", file.display());
         assert_eq!(ok(&nianbao(&db, &["history", "--limit", "100000"])), before);
     }
+}
+
+/// Runs the command line on the PostgreSQL database at `url`.
+fn nianbao_on(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A database of its own on the test server (a restore replaces everything in it), dropped
+/// at the end.
+struct OwnDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl OwnDatabase {
+    fn create(admin_url: &str, purpose: &str) -> OwnDatabase {
+        let name = format!("nianbao_cli_{purpose}_{}", std::process::id());
+        let out = Command::new("psql")
+            .arg(admin_url)
+            .arg("-v")
+            .arg("ON_ERROR_STOP=1")
+            .arg("-qc")
+            .arg(format!("CREATE DATABASE {name}"))
+            .output()
+            .expect("psql runs when NIANBAO_TEST_DATABASE_URL is set");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let base = admin_url.rsplit_once('/').expect("a URL ends in /name").0;
+        OwnDatabase {
+            admin_url: admin_url.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(&self.admin_url)
+            .arg("-qc")
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+#[test]
+fn a_postgresql_backup_restores_into_sqlite_and_into_postgresql() {
+    let Ok(admin) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
+        eprintln!("跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 的备份与恢复命令");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let origin = OwnDatabase::create(&admin, "origin");
+    let sample = dir.path().join("out");
+    ok(&nianbao_on(
+        &origin.url,
+        &["demo", "--out", sample.to_str().unwrap()],
+    ));
+    ok(&nianbao_on(
+        &origin.url,
+        &["accept", WARNING, "--because", "备份前的说明"],
+    ));
+    let export_pg = |url: &str, name: &str| {
+        let folder = dir.path().join(name);
+        ok(&nianbao_on(url, &["export", folder.to_str().unwrap()]));
+        folder
+    };
+    let history = ok(&nianbao_on(&origin.url, &["history", "--limit", "100000"]));
+    assert!(history.contains("备份前的说明"), "{history}");
+
+    let backup = dir.path().join("年报 备份.db");
+    let out = ok(&nianbao_on(
+        &origin.url,
+        &["backup", backup.to_str().unwrap()],
+    ));
+    assert!(out.contains("已备份到"), "{out}");
+    let again = nianbao_on(&origin.url, &["backup", backup.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已存在"));
+
+    // Into a SQLite file: the same data, the same history.
+    let db = dir.path().join("restored.db");
+    let out = ok(&nianbao(&db, &["restore", backup.to_str().unwrap()]));
+    assert!(out.contains("已从") && out.contains("1 所学校"), "{out}");
+    assert_eq!(
+        exported(&db, &dir.path().join("sqlite")),
+        exported_folder(&export_pg(&origin.url, "pg"))
+    );
+    assert_eq!(
+        ok(&nianbao(&db, &["history", "--limit", "100000"])),
+        history
+    );
+
+    // Into another PostgreSQL database, and on with new writes there.
+    let other = OwnDatabase::create(&admin, "other");
+    ok(&nianbao_on(
+        &other.url,
+        &["restore", backup.to_str().unwrap()],
+    ));
+    assert_eq!(
+        ok(&nianbao_on(&other.url, &["history", "--limit", "100000"])),
+        history
+    );
+    let year = sample.join("sample/years/2025.toml");
+    let text = std::fs::read_to_string(&year).unwrap();
+    let changed = text.replacen("= 639", "= 640", 1);
+    assert_ne!(changed, text, "the sample has a value of 639 to change");
+    std::fs::write(&year, changed).unwrap();
+    ok(&nianbao_on(
+        &other.url,
+        &["import", sample.join("sample").to_str().unwrap()],
+    ));
+    let after = ok(&nianbao_on(&other.url, &["history", "--limit", "1"]));
+    assert!(after.contains("639") && after.contains("640"), "{after}");
 }
