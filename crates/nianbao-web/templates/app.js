@@ -1,7 +1,7 @@
 // The app's few scripts, on every page: confirmation before actions that change or remove
-// what others wrote; on the report editor, the live preview of the text with its bound
-// values, the binding picker, quoting a passage in a comment and a warning before leaving
-// unsaved text. Every page works without them.
+// what others wrote; another row for a submission's return; on the report editor, the live
+// preview of the text with its bound values, the binding picker, quoting a passage in a
+// comment and a warning before leaving unsaved text. Every page works without them.
 (function () {
   "use strict";
 
@@ -12,6 +12,24 @@
       }
     });
   });
+
+  // Returning a submission: the button adds an empty row of target and reason (without the
+  // script the button stays hidden and the form has its three rows).
+  var more = document.getElementById("more-items");
+  if (more) {
+    more.hidden = false;
+    more.addEventListener("click", function () {
+      var rows = more.form.querySelectorAll(".return-item");
+      var last = rows[rows.length - 1];
+      var copy = last.cloneNode(true);
+      copy.querySelector("legend").textContent = "退回意见 " + (rows.length + 1);
+      copy.querySelector("select").value = "";
+      copy.querySelector("select").required = false;
+      copy.querySelector("textarea").value = "";
+      copy.querySelector("textarea").required = false;
+      last.after(copy);
+    });
+  }
 
   // Recording points: "全班" ticks every student; the search box shows the observations
   // whose code or name holds the words typed, opening their competency and point.

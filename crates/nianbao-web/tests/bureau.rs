@@ -155,14 +155,32 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
                     ("action", "return"),
                     ("target", "fact:staff.total"),
                     ("reason", "教职工总数请与人事报表核对"),
+                    ("target", "section:1.4"),
+                    ("reason", "请补充专任教师的学历结构"),
+                    ("target", ""),
+                    ("reason", ""),
                 ],
             )
             .await;
         let page = district.get(r.location()).await;
         assert!(page.body.contains("已退回"), "{}", h.label);
-        assert!(
-            page.body.contains("教职工总数请与人事报表核对"),
-            "{}",
+        for reason in ["教职工总数请与人事报表核对", "请补充专任教师的学历结构"]
+        {
+            assert!(page.body.contains(reason), "{}: {reason}", h.label);
+        }
+        let history = h
+            .store
+            .submission_history(&h.code, nianbao_core::Year::new(2025).unwrap())
+            .await
+            .unwrap();
+        let returned = history
+            .iter()
+            .find(|e| e.action.code() == "return")
+            .unwrap();
+        assert_eq!(
+            returned.items.len(),
+            2,
+            "{}: one return, two items",
             h.label
         );
         let form = quality

@@ -164,9 +164,29 @@ async fn walk(browser: &Client, base: &str, enrolled: f64) -> Result<()> {
         .await?
         .send_keys("教职工总数与人事报表不一致，请核对")
         .await?;
+    // A second item on a section, in a row added with the button.
+    browser
+        .find(Locator::Css("#more-items"))
+        .await?
+        .click()
+        .await?;
+    let rows = form.find_all(Locator::Css("fieldset.return-item")).await?;
+    ensure!(rows.len() == 4, "a fourth row was added: {}", rows.len());
+    rows[3]
+        .find(Locator::Css("select[name=target]"))
+        .await?
+        .select_by_value("section:1.4")
+        .await?;
+    rows[3]
+        .find(Locator::Css("textarea[name=reason]"))
+        .await?
+        .send_keys("请补充专任教师的学历结构")
+        .await?;
+    both_widths(browser, "bureau-return-form").await?;
     click_and_wait(browser, "#return-form button[type=submit]").await?;
     wait_until_text(browser, "#state", "已退回").await?;
     wait_until_text(browser, "#history", "教职工总数与人事报表不一致").await?;
+    wait_until_text(browser, "#history", "请补充专任教师的学历结构").await?;
     both_widths(browser, "bureau-returned").await?;
     sign_out(browser).await?;
 

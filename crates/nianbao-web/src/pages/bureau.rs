@@ -170,6 +170,44 @@ impl ComparisonCache {
     }
 }
 
+/// The items of a return from the form's rows, in order: a row with neither a target nor a
+/// reason is left out; a reason without a target, or no row at all, is refused. A target
+/// without a reason goes on to the store, which refuses it with the reason required.
+fn return_items(
+    year: Year,
+    targets: &[&str],
+    reasons: &[&str],
+) -> Result<Vec<ReturnItem>, WebError> {
+    let mut items = Vec::new();
+    for row in 0..targets.len().max(reasons.len()) {
+        let target = targets.get(row).copied().unwrap_or("").trim();
+        let reason = reasons.get(row).copied().unwrap_or("");
+        if target.is_empty() && reason.trim().is_empty() {
+            continue;
+        }
+        let target = match target.split_once(':') {
+            Some(("fact", element)) => ReturnTarget::Fact(FactKey::school(year, element)),
+            Some(("section", number)) => ReturnTarget::Section(number.to_string()),
+            _ => {
+                return Err(WebError::BadRequest(format!(
+                    "第 {} 条退回意见没有选择针对的章节或数据项",
+                    row + 1
+                )));
+            }
+        };
+        items.push(ReturnItem {
+            target,
+            reason: reason.to_string(),
+        });
+    }
+    if items.is_empty() {
+        return Err(WebError::BadRequest(
+            "请至少填写一条退回意见：选择章节或数据项并写明原因".into(),
+        ));
+    }
+    Ok(items)
+}
+
 /// The comparison of an area's schools for a year, from the cache when the data it was
 /// computed from is unchanged.
 async fn cached_comparison(
@@ -471,25 +509,21 @@ pub async fn submission(
     Ok(state.render("submission.html", context)?.into_response())
 }
 
-#[derive(Deserialize)]
-pub struct SubmissionForm {
-    csrf: String,
-    year: i64,
-    action: String,
-    #[serde(default)]
-    target: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// `POST /schools/{code}/submission`: one action; a return carries one item with its reason.
+/// `POST /schools/{code}/submission`: one action; a return carries one or more items, each
+/// a section or a fact with its reason (the fields `target` and `reason`, repeated in order).
 pub async fn act(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
-    Form(form): Form<SubmissionForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(&form.csrf)?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    session.check_csrf(field("csrf"))?;
     let standing = standing(&state, &session).await?;
     let tree = state.store().area_tree().await?;
     if !can_see_school(&standing, &tree, &code) {
@@ -498,19 +532,22 @@ pub async fn act(
     let Some(role) = actor_role(&session, &standing, &tree, &code) else {
         return Err(WebError::Forbidden);
     };
-    let year = year_of(Some(form.year))?;
-    let action =
-        Action::from_code(&form.action).ok_or_else(|| WebError::BadRequest("未知的操作".into()))?;
+    let year: i64 = field("year")
+        .trim()
+        .parse()
+        .map_err(|_| WebError::BadRequest("年度不是有效的年份".into()))?;
+    let year = year_of(Some(year))?;
+    let action = Action::from_code(field("action"))
+        .ok_or_else(|| WebError::BadRequest("未知的操作".into()))?;
     let items = if action == Action::Return {
-        let target = match form.target.split_once(':') {
-            Some(("fact", element)) => ReturnTarget::Fact(FactKey::school(year, element)),
-            Some(("section", number)) => ReturnTarget::Section(number.to_string()),
-            _ => return Err(WebError::BadRequest("请选择退回针对的章节或数据项".into())),
+        let all = |name: &str| -> Vec<&str> {
+            fields
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
         };
-        vec![ReturnItem {
-            target,
-            reason: form.reason.clone(),
-        }]
+        return_items(year, &all("target"), &all("reason"))?
     } else {
         Vec::new()
     };
@@ -906,4 +943,44 @@ pub async fn report_docx(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         bytes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn year() -> Year {
+        Year::new(2025).unwrap()
+    }
+
+    #[test]
+    fn a_return_keeps_its_rows_in_order_and_skips_empty_ones() {
+        let items = return_items(
+            year(),
+            &["fact:staff.total", "", "section:1.4"],
+            &["请核对", "", "请补充"],
+        )
+        .unwrap();
+        assert_eq!(
+            items,
+            vec![
+                ReturnItem {
+                    target: ReturnTarget::Fact(FactKey::school(year(), "staff.total")),
+                    reason: "请核对".into(),
+                },
+                ReturnItem {
+                    target: ReturnTarget::Section("1.4".into()),
+                    reason: "请补充".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reason_without_a_target_or_no_row_at_all_is_refused() {
+        let no_target = return_items(year(), &["fact:staff.total", ""], &["请核对", "没有对象"]);
+        assert!(matches!(no_target, Err(WebError::BadRequest(m)) if m.contains("第 2 条")));
+        let nothing = return_items(year(), &["", ""], &[" ", ""]);
+        assert!(matches!(nothing, Err(WebError::BadRequest(m)) if m.contains("至少填写一条")));
+    }
 }
