@@ -1,8 +1,9 @@
-//! A store written before the latest migrations opens, is brought up to date and keeps its
+//! A store written before the latest migrations (on SQLite, and on PostgreSQL when
+//! NIANBAO_TEST_DATABASE_URL names a server) opens, is brought up to date and keeps its
 //! data; a backup taken while the store is in use opens as a store with the same data.
 
 use nianbao_core::{Dataset, FactKey, OrgPath, School, Year};
-use nianbao_store::{Backend, Database, OpenOptions, Store, migrations};
+use nianbao_store::{Database, OpenOptions, Store, migrations};
 
 fn year(y: i64) -> Year {
     Year::new(y).unwrap()
@@ -12,51 +13,61 @@ fn year(y: i64) -> Year {
 /// (0001–0011).
 const EARLIER_RELEASE: usize = 8;
 
-#[tokio::test]
-async fn a_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("earlier.db");
-    let all = migrations(Backend::Sqlite);
+/// Writes what the earlier release made of a store on `db`: its schema, and rows written the
+/// way it wrote them (ids from the database, as its inserts took them).
+async fn write_earlier_release(db: &Database) {
+    let all = migrations(db.backend());
     assert!(all.len() > EARLIER_RELEASE);
-    {
-        // What the earlier release made of a store: its schema, and rows written the way
-        // it wrote them.
-        let db = Database::open_sqlite(&path, OpenOptions::default())
-            .await
-            .unwrap();
-        db.migrate("schema_version", 4242, &all[..EARLIER_RELEASE])
-            .await
-            .unwrap();
-        let mut tx = db.write().await.unwrap();
-        let profile = serde_json::to_string(&School {
-            code: "old".into(),
-            name: "旧版学校".into(),
-            report_year: year(2025),
-            ..School::default()
-        })
+    db.migrate("schema_version", 4242, &all[..EARLIER_RELEASE])
+        .await
         .unwrap();
-        sqlx::query("INSERT INTO org_unit (id, parent_id, level, name, path) VALUES (1, NULL, 'school', '旧版学校', '旧版学校')")
+    let mut tx = db.write().await.unwrap();
+    let profile = serde_json::to_string(&School {
+        code: "old".into(),
+        name: "旧版学校".into(),
+        report_year: year(2025),
+        ..School::default()
+    })
+    .unwrap();
+    let org_unit: i64 = sqlx::query_scalar("INSERT INTO org_unit (parent_id, level, name, path) VALUES (NULL, 'school', '旧版学校', '旧版学校') RETURNING id")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    let school: i64 = sqlx::query_scalar("INSERT INTO school (org_unit_id, code, name, profile) VALUES ($1, 'old', '旧版学校', $2) RETURNING id")
+        .bind(org_unit)
+        .bind(profile)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    for statement in [
+        "INSERT INTO fact (school_id, year, element, major, value) VALUES ($1, 2025, 'staff.total', '', 639)",
+        "INSERT INTO fact (school_id, year, element, major, value) VALUES ($1, 2025, 'major.intake', '会计事务', 213)",
+        "INSERT INTO change_log (school_id, changed_at, actor, entity, record, old_value, new_value) VALUES ($1, '2025-09-01T08:00:00Z', 'cli:old', 'fact', '2025 staff.total', NULL, '639')",
+        // Rows of the tables PostgreSQL's migration 0017 re-keys by school.
+        "INSERT INTO report_comment (school_id, year, part, quote, body, author, created_at, resolved_by, resolved_at) VALUES ($1, 2025, '1.1', NULL, '请补充数据来源', 'reviewer', '2025-09-02T08:00:00Z', NULL, NULL)",
+    ] {
+        sqlx::query(statement)
+            .bind(school)
             .execute(&mut *tx)
             .await
             .unwrap();
-        sqlx::query("INSERT INTO school (id, org_unit_id, code, name, profile) VALUES (1, 1, 'old', '旧版学校', $1)")
-            .bind(profile)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        for statement in [
-            "INSERT INTO fact (school_id, year, element, major, value) VALUES (1, 2025, 'staff.total', '', 639)",
-            "INSERT INTO fact (school_id, year, element, major, value) VALUES (1, 2025, 'major.intake', '会计事务', 213)",
-            "INSERT INTO change_log (school_id, changed_at, actor, entity, record, old_value, new_value) VALUES (1, '2025-09-01T08:00:00Z', 'cli:old', 'fact', '2025 staff.total', NULL, '639')",
-        ] {
-            sqlx::query(statement).execute(&mut *tx).await.unwrap();
-        }
-        tx.commit().await.unwrap();
-        db.close().await;
     }
+    sqlx::query("INSERT INTO report_snapshot (school_id, year, hash, created_at, actor, payload) VALUES ($1, 2025, 'old-hash', '2025-09-03T08:00:00Z', 'cli:old', $2)")
+        .bind(school)
+        .bind(b"PDF".to_vec())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
 
-    let store = Store::open_sqlite(&path).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), all.len() as i64);
+/// The earlier release's rows are all there after the upgrade, and the store takes new
+/// writes (new ids follow the old ones).
+async fn check_upgraded(store: &Store) {
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        migrations(store.backend()).len() as i64
+    );
     let data = store.load_dataset("old").await.unwrap();
     assert_eq!(data.school.name, "旧版学校");
     assert_eq!(
@@ -70,11 +81,76 @@ async fn a_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
     let history = store.history("old", 10).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].actor, "cli:old");
+    let comments = store.comments("old", year(2025)).await.unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].body, "请补充数据来源");
+    let snapshots = store.snapshots("old").await.unwrap();
+    assert_eq!(snapshots.len(), 1);
+    let (_, payload) = store.snapshot(snapshots[0].id).await.unwrap();
+    assert_eq!(payload, b"PDF");
     // And it takes new writes.
     let mut changed = data.clone();
     changed.set(FactKey::school(year(2025), "staff.total"), 640.0);
     store.save_dataset(&changed, "tester").await.unwrap();
-    assert_eq!(store.history("old", 10).await.unwrap().len(), 2);
+    let history = store.history("old", 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert!(history[0].id > history[1].id, "{history:?}");
+    let newer = store
+        .save_snapshot("old", year(2025), "new-hash", b"PDF2", "tester")
+        .await
+        .unwrap();
+    assert!(newer > snapshots[0].id);
+}
+
+#[tokio::test]
+async fn a_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("earlier.db");
+    {
+        let db = Database::open_sqlite(&path, OpenOptions::default())
+            .await
+            .unwrap();
+        write_earlier_release(&db).await;
+        db.close().await;
+    }
+    check_upgraded(&Store::open_sqlite(&path).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_postgres_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
+    let Ok(admin) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
+        eprintln!("跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上旧版数据库的升级");
+        return;
+    };
+    // A database of its own: the earlier schema cannot share one with the current schema.
+    let name = format!("nianbao_upgrade_{}", std::process::id());
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    {
+        let db = Database::open(&url, OpenOptions::default()).await.unwrap();
+        write_earlier_release(&db).await;
+        db.close().await;
+    }
+    let store = Store::open(&url).await.unwrap();
+    check_upgraded(&store).await;
+    store.database().close().await;
+    psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+fn psql(url: &str, command: &str) {
+    let out = std::process::Command::new("psql")
+        .arg(url)
+        .arg("-v")
+        .arg("ON_ERROR_STOP=1")
+        .arg("-qc")
+        .arg(command)
+        .output()
+        .expect("psql runs when NIANBAO_TEST_DATABASE_URL is set: install postgresql-client");
+    assert!(
+        out.status.success(),
+        "psql {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
