@@ -11,6 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde::Serialize;
 
 use crate::columns::{Columns, FLAG_REVERSAL};
+use crate::limits::LimitCounters;
 use crate::roster::Roster;
 use crate::tree::Catalog;
 
@@ -262,8 +263,7 @@ pub struct Ledger {
     pub columns: Columns,
     /// Sequence numbers of events that have been reversed.
     reversed: HashSet<u32>,
-    term_use: IntMap<u64, i64>,
-    day_use: IntMap<u64, u32>,
+    limits: LimitCounters,
     /// Every event id, when the ledger is kept wholly in memory; the store checks ids itself.
     ids: Option<HashMap<String, u32>>,
     /// Whether the counters above are built; reading needs none of them.
@@ -272,8 +272,8 @@ pub struct Ledger {
 
 /// Pending counters of a batch being checked.
 #[derive(Default)]
-struct Pending {
-    ids: HashMap<String, (u32, usize)>,
+struct Pending<'r> {
+    ids: HashMap<&'r str, (u32, usize)>,
     reversed: HashSet<u32>,
     term_use: IntMap<u64, i64>,
     day_use: IntMap<u64, u32>,
@@ -315,8 +315,7 @@ impl Ledger {
     pub fn rebuild_counters(&mut self) {
         self.counters_ready = true;
         self.reversed = self.columns.reverses.iter().map(|&(_, t)| t).collect();
-        self.term_use.clear();
-        self.day_use.clear();
+        self.limits.clear();
         let open: Vec<bool> = self.periods.iter().map(|p| !p.closed).collect();
         let c = &self.columns;
         for i in 0..c.len() {
@@ -325,13 +324,10 @@ impl Ledger {
                 continue;
             }
             let (student, key, value) = (c.student[i], c.key[i], i64::from(c.value[i]));
-            *self
-                .term_use
-                .entry(term_key(student, key, period))
-                .or_default() += value;
+            self.limits.add_term(student, key, period, value);
             if c.flags[i] & FLAG_REVERSAL == 0 {
                 let day = i32::from(c.day[i]) + DAY_ZERO_2000;
-                *self.day_use.entry(day_key(student, key, day)).or_default() += 1;
+                self.limits.add_day(student, key, day);
             }
         }
     }
@@ -382,7 +378,7 @@ impl Ledger {
                 Ok(event) => {
                     pending
                         .ids
-                        .insert(event.event_id.clone(), (event.seq, out.len()));
+                        .insert(row.event_id.trim(), (event.seq, out.len()));
                     if let Some(t) = event.reverses {
                         pending.reversed.insert(t);
                     }
@@ -416,7 +412,7 @@ impl Ledger {
         row: &NewEvent,
         seq: u32,
         batch: &[Event],
-        pending: &Pending,
+        pending: &Pending<'_>,
         existing: &HashMap<String, Target>,
     ) -> Result<Event, RowError> {
         let err = |column: &str, message: String| RowError {
@@ -543,7 +539,7 @@ impl Ledger {
             .ok_or_else(|| err("时间", format!("{} 时还没有生效的积分体系", row.at)))?;
         let tree = &self.catalog.trees[ti];
         let code = row.observation.trim();
-        let (oi, obs) = tree.observation(code).ok_or_else(|| {
+        let (oi, obs) = self.catalog.observation_by_code(ti, code).ok_or_else(|| {
             err(
                 "观测点",
                 format!("第 {} 版积分体系中没有观测点「{code}」", tree.version),
@@ -577,7 +573,7 @@ impl Ledger {
         }
         let key = self.catalog.base[ti] + oi as u32;
         let dk = day_key(student, key, row.at.day);
-        let today = self.day_use.get(&dk).copied().unwrap_or(0)
+        let today = self.limits.day_count(student, key, row.at.day)
             + pending.day_use.get(&dk).copied().unwrap_or(0);
         if today + 1 > obs.per_day {
             return Err(err(
@@ -591,7 +587,7 @@ impl Ledger {
             ));
         }
         let tk = term_key(student, key, period);
-        let net = self.term_use.get(&tk).copied().unwrap_or(0)
+        let net = self.limits.term_net(student, key, period)
             + pending.term_use.get(&tk).copied().unwrap_or(0);
         if (net + i64::from(value)).abs() > obs.per_term {
             return Err(err(
@@ -651,15 +647,10 @@ impl Ledger {
                 ids.insert(e.event_id.clone(), e.seq);
             }
             if !self.periods[e.period].closed {
-                *self
-                    .term_use
-                    .entry(term_key(e.student, e.key, e.period))
-                    .or_default() += i64::from(e.value);
+                self.limits
+                    .add_term(e.student, e.key, e.period, i64::from(e.value));
                 if e.reverses.is_none() {
-                    *self
-                        .day_use
-                        .entry(day_key(e.student, e.key, e.at.day))
-                        .or_default() += 1;
+                    self.limits.add_day(e.student, e.key, e.at.day);
                 }
             }
         }
@@ -728,6 +719,8 @@ pub struct EventReader {
     index: [usize; 10],
     record: csv::StringRecord,
     line: usize,
+    /// The file's length in bytes, for [`EventReader::estimated_rows`].
+    length: u64,
 }
 
 impl EventReader {
@@ -742,12 +735,14 @@ impl EventReader {
                 message,
             }],
         };
+        let opened =
+            std::fs::File::open(path).map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
+        let length = opened.metadata().map(|m| m.len()).unwrap_or(0);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .buffer_capacity(1 << 20)
-            .from_path(path)
-            .map_err(|e| fail(0, None, format!("无法打开：{e}")))?;
+            .from_reader(opened);
         let headers = reader
             .headers()
             .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?
@@ -776,12 +771,24 @@ impl EventReader {
             index,
             record: csv::StringRecord::new(),
             line: 1,
+            length,
         })
     }
 
     /// The file's name as errors show it.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// The number of data rows the whole file holds, estimated from its length and the
+    /// length of the rows read so far (0 before any row is read).
+    pub fn estimated_rows(&self) -> usize {
+        let read = self.line.saturating_sub(1) as u64;
+        let consumed = self.reader.position().byte();
+        if read == 0 || consumed == 0 {
+            return 0;
+        }
+        (self.length as f64 * read as f64 / consumed as f64).round() as usize
     }
 
     /// The next `max` rows at most; `None` at the end of the file. A batch with malformed

@@ -10,6 +10,7 @@ pub mod aggregate;
 pub mod awards;
 pub mod columns;
 pub mod ledger;
+pub mod limits;
 pub mod roster;
 pub mod synth;
 pub mod tree;

@@ -417,6 +417,10 @@ pub struct Catalog {
     pub points: Vec<Node>,
     /// One entry per observation key.
     pub keys: Vec<KeyInfo>,
+    /// Per tree, its observations' indexes by code (what checking a row looks up).
+    codes: Vec<std::collections::HashMap<String, usize>>,
+    /// Per tree, its first day of validity.
+    effective: Vec<Option<i32>>,
 }
 
 /// What the aggregation needs to know about one observation key.
@@ -466,6 +470,12 @@ impl Catalog {
                 point: point_map[o.point],
             });
         }
+        let mut codes = std::collections::HashMap::with_capacity(tree.observations.len());
+        for (oi, o) in tree.observations.iter().enumerate() {
+            codes.entry(o.code.clone()).or_insert(oi);
+        }
+        self.codes.push(codes);
+        self.effective.push(tree.effective_day());
         self.trees.push(tree);
     }
 
@@ -488,7 +498,13 @@ impl Catalog {
     pub fn tree_for_day(&self, day: i32) -> Option<usize> {
         (0..self.trees.len())
             .rev()
-            .find(|&i| self.trees[i].effective_day().is_none_or(|d| d <= day))
+            .find(|&i| self.effective[i].is_none_or(|d| d <= day))
+    }
+
+    /// The observation with this code in tree `tree` (an index into `trees`), by its index.
+    pub fn observation_by_code(&self, tree: usize, code: &str) -> Option<(usize, &Observation)> {
+        let oi = *self.codes.get(tree)?.get(code)?;
+        Some((oi, &self.trees[tree].observations[oi]))
     }
 
     pub fn observation(&self, key: u32) -> Option<(&Tree, &Observation)> {

@@ -23,7 +23,7 @@ async fn run(store: &str, school: &str, file: &Path) -> Result<(), PointsError> 
     let mut reader = EventReader::open(file)?;
     let mut sl = store.open_ledger(school).await?;
     let summary = store
-        .import_events(&mut sl, &mut reader, 50_000, "bench")
+        .import_events(&mut sl, &mut reader, 10_000, "bench")
         .await?;
     store.save_cache(&sl).await?;
     store.database().close().await;

@@ -54,6 +54,9 @@ pub struct PointsStore {
     backend: Backend,
     uid: String,
     cache_dir: Option<PathBuf>,
+    /// Events an append must expect for the per-student index to be rebuilt rather than kept
+    /// up to date row by row ([`REBUILD_INDEX_FROM`] unless set).
+    rebuild_index_from: usize,
 }
 
 /// A school's ledger loaded for reading and appending.
@@ -250,6 +253,7 @@ impl PointsStore {
             backend: store.backend,
             uid: String::new(),
             cache_dir,
+            rebuild_index_from: REBUILD_INDEX_FROM,
         };
         points.uid = points.store_uid().await?;
         Ok(points)
@@ -257,6 +261,13 @@ impl PointsStore {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sets how many events an append must expect (and at least as many as the table holds)
+    /// for the per-student index to be dropped and rebuilt at its end; tests set it low to
+    /// take that path with small files.
+    pub fn set_rebuild_index_from(&mut self, events: usize) {
+        self.rebuild_index_from = events.max(1);
     }
 
     /// The database (readers and the writer) the ledger shares with the data store.
@@ -828,7 +839,17 @@ impl PointsStore {
             events: 0,
             reversals: 0,
         };
+        let mut rebuild_index = None;
+        let mut first = true;
         while let Some(rows) = source.next()? {
+            if first {
+                first = false;
+                let expected = source.expected_rows(rows.len());
+                if self.backend == Backend::Sqlite {
+                    rebuild_index =
+                        defer_student_index(&mut tx, expected, self.rebuild_index_from).await?;
+                }
+            }
             let mut wanted: Vec<&str> = rows
                 .iter()
                 .filter_map(|r| r.reverses.as_deref().map(str::trim))
@@ -837,14 +858,30 @@ impl PointsStore {
             wanted.dedup();
             let existing = find_events(&mut tx, school, &wanted).await?;
             let events = sl.ledger.check(file, &rows, &existing)?;
-            for part in events.chunks(INSERT_ROWS) {
-                let json = events_json(&sl.ledger, part)?;
-                let inserted = sqlx::query(insert_json_sql(self.backend))
-                    .bind(school)
-                    .bind(batch)
-                    .bind(json)
-                    .execute(&mut *tx)
-                    .await;
+            let rows_per_insert = match self.backend {
+                Backend::Sqlite => VALUES_ROWS,
+                Backend::Postgres => INSERT_ROWS,
+            };
+            for part in events.chunks(rows_per_insert) {
+                let inserted = match self.backend {
+                    Backend::Sqlite => {
+                        let sql = insert_values_sql(part.len());
+                        // Only the full-length statement is worth keeping prepared.
+                        let query = sqlx::query(&sql).persistent(part.len() == VALUES_ROWS);
+                        bind_values(query, &sl.ledger, school, batch, part)
+                            .execute(&mut *tx)
+                            .await
+                    }
+                    Backend::Postgres => {
+                        let json = events_json(&sl.ledger, part)?;
+                        sqlx::query(insert_json_sql(self.backend))
+                            .bind(school)
+                            .bind(batch)
+                            .bind(json)
+                            .execute(&mut *tx)
+                            .await
+                    }
+                };
                 if let Err(error) = inserted {
                     let unique =
                         matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
@@ -858,6 +895,17 @@ impl PointsStore {
             summary.events += events.len();
             summary.reversals += events.iter().filter(|e| e.reverses.is_some()).count();
             sl.ledger.apply(&events);
+        }
+        if let Some(create) = rebuild_index {
+            // The sort spills to temporary files, not to memory (the store's setting).
+            sqlx::query("PRAGMA temp_store = FILE")
+                .execute(&mut *tx)
+                .await?;
+            let built = sqlx::query(&create).execute(&mut *tx).await;
+            sqlx::query("PRAGMA temp_store = MEMORY")
+                .execute(&mut *tx)
+                .await?;
+            built?;
         }
         sqlx::query("UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3")
             .bind(summary.events as i64)
@@ -1056,6 +1104,14 @@ enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    /// How many rows the whole append will bring, `first` being the length of its first batch.
+    fn expected_rows(&self, first: usize) -> usize {
+        match self {
+            Source::Rows(_) => first,
+            Source::Reader(reader, _) => reader.estimated_rows().max(first),
+        }
+    }
+
     fn next(&mut self) -> Result<Option<std::borrow::Cow<'a, [NewEvent]>>, Rejected> {
         match self {
             Source::Rows(rows) => Ok(rows.take().map(std::borrow::Cow::Borrowed)),
@@ -1064,6 +1120,106 @@ impl<'a> Source<'a> {
             }
         }
     }
+}
+
+/// Events expected in one append from which the per-student index of `points_event` is
+/// dropped inside the transaction and built again once at its end, when the append also
+/// brings at least as many events as the table holds: one sort then costs less than a
+/// B-tree insert at a random place for every event.
+const REBUILD_INDEX_FROM: usize = 100_000;
+
+/// The index whose upkeep a bulk append defers (SQLite).
+const STUDENT_INDEX: &str = "points_event_student";
+
+/// On SQLite, drops the per-student index of `points_event` when an append of `expected`
+/// events (at least `from`) is worth rebuilding it for, and returns the statement that builds it again (as the
+/// schema defines it). Both happen in the append's transaction: a failed or killed import
+/// leaves the index as it was.
+async fn defer_student_index(
+    tx: &mut AnyConnection,
+    expected: usize,
+    from: usize,
+) -> Result<Option<String>, PointsError> {
+    if expected < from {
+        return Ok(None);
+    }
+    let stored: i64 =
+        sqlx::query("SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) FROM points_batch")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+    if (expected as i64) < stored {
+        return Ok(None);
+    }
+    let create: Option<String> =
+        sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1")
+            .bind(STUDENT_INDEX)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+    let Some(create) = create else {
+        return Ok(None);
+    };
+    sqlx::query(&format!("DROP INDEX {STUDENT_INDEX}"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(create))
+}
+
+/// Rows per prepared multi-row INSERT on SQLite: 16 bound values a row stay within
+/// SQLite's 32,766 variables.
+const VALUES_ROWS: usize = 2_000;
+
+/// `INSERT INTO points_event … VALUES (?, …), (?, …)` for `rows` rows of 16 values, in the
+/// order [`bind_values`] binds them. Anonymous `?` only: for numbered or named parameters
+/// (`?NNN`, `$NNN`) the driver asks SQLite each parameter's name, a walk over all of them,
+/// which makes binding a long statement quadratic. The text is the same for every full
+/// chunk, so the connection prepares it once and reuses it.
+fn insert_values_sql(rows: usize) -> String {
+    const ROW: &str = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    let mut sql = String::with_capacity(200 + rows * (ROW.len() + 1));
+    sql.push_str(
+        "INSERT INTO points_event (school_id, batch_id, school_year, seq, event_id, student_id, tree_version, observation, value, at, period_id, recorder, role, reason, evidence, reverses) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push_str(ROW);
+    }
+    sql
+}
+
+/// Binds the values of [`insert_values_sql`].
+fn bind_values<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ledger: &Ledger,
+    school: i64,
+    batch: i64,
+    events: &'q [Event],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for e in events {
+        let p = &ledger.periods[e.period];
+        query = query
+            .bind(school)
+            .bind(batch)
+            .bind(i64::from(p.school_year))
+            .bind(i64::from(e.seq))
+            .bind(e.event_id.as_str())
+            .bind(i64::from(e.student))
+            .bind(i64::from(e.tree_version))
+            .bind(i64::from(e.observation))
+            .bind(i64::from(e.value))
+            .bind(e.at.to_string())
+            .bind(p.id)
+            .bind(e.recorder.as_str())
+            .bind(e.role.as_str())
+            .bind(e.reason.as_str())
+            .bind(e.evidence.as_deref())
+            .bind(e.reverses.map(i64::from));
+    }
+    query
 }
 
 /// The events as one JSON array of rows, which one INSERT … SELECT unpacks in the database:

@@ -740,3 +740,170 @@ async fn the_report_dataset_carries_the_ledger_figures() {
         );
     }
 }
+
+/// The bulk path of an import (on SQLite the per-student index dropped and rebuilt in the
+/// transaction, rows inserted many at a time) stores exactly the events that the ledger's
+/// rules, applied in memory one batch after another, produce from the same file: same
+/// sequence numbers, ids, students, observations, values, terms and reversals. A refused
+/// bulk import leaves no event and the index as it was.
+#[tokio::test]
+async fn bulk_import_stores_what_the_rules_produce_in_memory() {
+    use nianbao_points::Ledger;
+    use nianbao_points::columns::Columns;
+    use nianbao_points::ledger::{EventReader, EventWriter};
+    use sqlx::Row;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    for mut store in stores(dir.path()).await {
+        store.set_rebuild_index_from(1_000);
+        let code = unique("bulk");
+        store
+            .ensure_school(&code, "模拟学校", year(), "test")
+            .await
+            .expect("school");
+        store
+            .load_tree(&code, &Tree::sample(), "test")
+            .await
+            .expect("tree");
+        let cfg = SynthConfig {
+            students: 300,
+            events: 12_000,
+            seed: 11,
+            first_year: 2025,
+            years: 1,
+            class_size: 45,
+        };
+        let roster = synth::roster(&cfg);
+        store.import_roster(&code, &roster).await.expect("roster");
+        for (term, year, from, to) in synth::terms(&cfg) {
+            store
+                .define_period(&code, &term, year, from, to)
+                .await
+                .expect("term");
+        }
+        let tree = Tree::sample();
+        let mut generator = synth::EventGenerator::new(&cfg, &tree, &roster);
+        let path = dir.path().join(format!("{code}.csv"));
+        let mut writer = EventWriter::new(std::fs::File::create(&path).expect("csv")).expect("w");
+        writer
+            .write(&generator.next_batch(cfg.events))
+            .expect("rows");
+        writer.finish().expect("flush");
+
+        let mut sl = store.open_ledger(&code).await.expect("ledger");
+        let id = sl.school_id;
+        let student_index =
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'points_event_student'";
+        let sqlite = store.backend() == nianbao_store::Backend::Sqlite;
+
+        // A bad last row: refused whole, the index kept.
+        let bad = dir.path().join(format!("{code}-bad.csv"));
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str("X-1,9999999,C01.1.1,,T01,班主任,2025-09-11 08:00,,,\n");
+        std::fs::write(&bad, text).expect("write");
+        let mut reader = EventReader::open(&bad).expect("open");
+        let err = store
+            .import_events(&mut sl, &mut reader, 3_000, "test")
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("9999999"), "{err}");
+        assert_eq!(store.count_events(id).await.expect("count"), 0);
+        if sqlite {
+            let n: i64 = sqlx::query(student_index)
+                .fetch_one(store.database().reader())
+                .await
+                .expect("index")
+                .get(0);
+            assert_eq!(n, 1, "the refused import left the index in place");
+        }
+
+        // The reference: the same rows through the ledger's rules in memory.
+        let mut reference = Ledger::new(
+            sl.ledger.catalog.clone(),
+            sl.ledger.roster.clone(),
+            sl.ledger.periods.clone(),
+            Columns::default(),
+            true,
+        );
+        let mut expected = Vec::new();
+        let mut rows = EventReader::open(&path).expect("open");
+        while let Some(batch) = rows.next_batch(3_000).expect("rows") {
+            expected.extend(
+                reference
+                    .record("reference", &batch)
+                    .expect("the rules pass"),
+            );
+        }
+        assert!(expected.iter().any(|e| e.reverses.is_some()));
+
+        let mut reader = EventReader::open(&path).expect("open");
+        let summary = store
+            .import_events(&mut sl, &mut reader, 3_000, "test")
+            .await
+            .expect("import");
+        assert_eq!(summary.events, expected.len());
+        let stored = sqlx::query(
+            "SELECT seq, event_id, student_id, tree_version, observation, value, at, period_id, \
+             recorder, role, reason, evidence, reverses FROM points_event WHERE school_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(store.database().reader())
+        .await
+        .expect("rows");
+        assert_eq!(stored.len(), expected.len());
+        for (r, e) in stored.iter().zip(&expected) {
+            let got = (
+                r.get::<i64, _>(0),
+                r.get::<String, _>(1),
+                r.get::<i64, _>(2),
+                r.get::<i64, _>(3),
+                r.get::<i64, _>(4),
+                r.get::<i64, _>(5),
+                r.get::<String, _>(6),
+                r.get::<i64, _>(7),
+                (
+                    r.get::<String, _>(8),
+                    r.get::<String, _>(9),
+                    r.get::<String, _>(10),
+                ),
+                r.get::<Option<String>, _>(11),
+                r.get::<Option<i64>, _>(12),
+            );
+            let want = (
+                i64::from(e.seq),
+                e.event_id.clone(),
+                i64::from(e.student),
+                i64::from(e.tree_version),
+                i64::from(e.observation),
+                i64::from(e.value),
+                e.at.to_string(),
+                sl.ledger.periods[e.period].id,
+                (e.recorder.clone(), e.role.clone(), e.reason.clone()),
+                e.evidence.clone(),
+                e.reverses.map(i64::from),
+            );
+            assert_eq!(got, want);
+        }
+        if sqlite {
+            let n: i64 = sqlx::query(student_index)
+                .fetch_one(store.database().reader())
+                .await
+                .expect("index")
+                .get(0);
+            assert_eq!(n, 1, "the index was built again");
+        }
+        let fresh = store.open_ledger(&code).await.expect("ledger");
+        assert_eq!(
+            aggregate::student_totals(&fresh.ledger, &Span::all()),
+            aggregate::student_totals(&reference, &Span::all())
+        );
+        // A student's history (read through the rebuilt index) holds their events.
+        let student = expected[0].student;
+        let history = store
+            .history(&fresh, student, 10_000)
+            .await
+            .expect("history");
+        let theirs = expected.iter().filter(|e| e.student == student).count();
+        assert_eq!(history.len(), theirs);
+    }
+}
