@@ -77,6 +77,8 @@ SQL
 # seconds and peak RSS (MB) from a /usr/bin/time -v log
 elapsed() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"; }
 rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f\n", $2 / 1024 }' "$1"; }
+# CPU seconds (user + system) from a /usr/bin/time -v log
+cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f\n", s }' "$1"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 : >"$work/nianbao.times"
@@ -87,23 +89,26 @@ for i in $(seq "$repeat"); do
   cp "$setup" "$db"
   /usr/bin/time -v "$import" "$db" BIG "$csv" >"$work/nianbao.out" 2>"$work/nianbao.time"
   cat "$work/nianbao.out"
-  echo "$(elapsed "$work/nianbao.time") $(rss "$work/nianbao.time")" >>"$work/nianbao.times"
+  echo "$(elapsed "$work/nianbao.time") $(rss "$work/nianbao.time") $(cpu "$work/nianbao.time")" >>"$work/nianbao.times"
 
   peer="$work/peer.db"
   rm -rf "$peer" "$peer"-*
   cp "$setup" "$peer"
   (cd "$work" && /usr/bin/time -v sqlite3 "$peer" <peer.sql >/dev/null 2>"$work/peer.time") || { cat "$work/peer.time"; exit 1; }
-  echo "$(elapsed "$work/peer.time") $(rss "$work/peer.time")" >>"$work/peer.times"
-  echo "run $i: nianbao $(tail -1 "$work/nianbao.times") · sqlite3 $(tail -1 "$work/peer.times")  (seconds, MB)"
+  echo "$(elapsed "$work/peer.time") $(rss "$work/peer.time") $(cpu "$work/peer.time")" >>"$work/peer.times"
+  echo "run $i: nianbao $(tail -1 "$work/nianbao.times") · sqlite3 $(tail -1 "$work/peer.times")  (seconds, MB, CPU seconds)"
 done
 
 n_s=$(cut -d' ' -f1 "$work/nianbao.times" | median)
 n_m=$(cut -d' ' -f2 "$work/nianbao.times" | median)
 p_s=$(cut -d' ' -f1 "$work/peer.times" | median)
 p_m=$(cut -d' ' -f2 "$work/peer.times" | median)
+n_c=$(cut -d' ' -f3 "$work/nianbao.times" | median)
+p_c=$(cut -d' ' -f3 "$work/peer.times" | median)
 echo "== medians of $repeat runs, $events events"
-awk -v e="$events" -v s="$n_s" -v m="$n_m" 'BEGIN { printf "points import (release): %.2f s, %.0f events/s, peak RSS %d MB\n", s, e / s, m }'
-awk -v e="$events" -v s="$p_s" -v m="$p_m" 'BEGIN { printf "sqlite3 staging+join:  %.2f s, %.0f events/s, peak RSS %d MB\n", s, e / s, m }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v e="$events" -v s="$n_s" -v m="$n_m" -v c="$n_c" 'BEGIN { printf "points import (release): %.2f s, %.0f events/s, peak RSS %d MB, CPU %.2f s\n", s, e / s, m, c }'
+awk -v e="$events" -v s="$p_s" -v m="$p_m" -v c="$p_c" 'BEGIN { printf "sqlite3 staging+join:  %.2f s, %.0f events/s, peak RSS %d MB, CPU %.2f s\n", s, e / s, m, c }'
 awk -v a="$n_s" -v b="$p_s" 'BEGIN { printf "ratio nianbao / sqlite3: %.2f\n", a / b }'
 
 echo "== same rows, totals and reversals in both stores"
@@ -118,5 +123,5 @@ if [ -n "${PG_URL:-}" ]; then
   echo "== PostgreSQL ($PG_URL): set-up, then import"
   "$bin" --database-url "$PG_URL" points --school BIGPG --cache "$work/pg-cache" synth --students "$students" --events "$events" --seed 42 --csv "$work/pg-events.csv" >/dev/null
   /usr/bin/time -v "$import" "$PG_URL" BIGPG "$work/pg-events.csv" 2>"$work/pg.time"
-  awk -v e="$events" -v s="$(elapsed "$work/pg.time")" -v m="$(rss "$work/pg.time")" 'BEGIN { printf "PostgreSQL import: %.2f s, %.0f events/s, peak RSS %d MB\n", s, e / s, m }'
+  awk -v e="$events" -v s="$(elapsed "$work/pg.time")" -v m="$(rss "$work/pg.time")" -v c="$(cpu "$work/pg.time")" 'BEGIN { printf "PostgreSQL import: %.2f s, %.0f events/s, peak RSS %d MB, client CPU %.2f s\n", s, e / s, m, c }'
 fi
