@@ -75,12 +75,8 @@ impl Store {
 
     /// (schools, facts, user accounts) in the store.
     async fn counts(&self) -> Result<(i64, i64, i64), StoreError> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM school), (SELECT COUNT(*) FROM fact), (SELECT COUNT(*) FROM app_user)",
-        )
-        .fetch_one(self.database().reader())
-        .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        let mut conn = self.database().reader().acquire().await?;
+        counts_on(&mut conn).await
     }
 
     /// Replaces everything in this store (SQLite or PostgreSQL) with the store in `source`,
@@ -103,12 +99,10 @@ impl Store {
             )));
         }
         if !force {
-            let (schools, facts, users) = self.counts().await?;
-            if schools > 0 || users > 0 {
-                return Err(StoreError::Refused(format!(
-                    "当前数据库已有数据（{schools} 所学校、{facts} 项数据、{users} 个账号），恢复会用备份替换其中的全部内容。确认要替换时请加 --force"
-                )));
-            }
+            // Asked here to refuse early, and again inside the restore's transaction, where
+            // no other writer can add data after the answer.
+            let mut conn = self.database().reader().acquire().await?;
+            refuse_unless_empty(&mut conn).await?;
         }
 
         // Work on a copy: the backup itself is never written (opening it as a store would
@@ -127,8 +121,8 @@ impl Store {
         copy.database().close().await;
 
         match self.backend() {
-            Backend::Sqlite => self.restore_sqlite(&scratch.0).await?,
-            Backend::Postgres => crate::postgres_backup::restore(self, &scratch.0).await?,
+            Backend::Sqlite => self.restore_sqlite(&scratch.0, force).await?,
+            Backend::Postgres => crate::postgres_backup::restore(self, &scratch.0, force).await?,
         }
         let (schools, facts, users) = self.counts().await?;
         Ok(Restored {
@@ -141,7 +135,7 @@ impl Store {
 
     /// Replaces the tables of this SQLite store with those of `copy`, a checked and migrated
     /// store file, attached to the writer connection for the copy.
-    async fn restore_sqlite(&self, copy: &Path) -> Result<(), StoreError> {
+    async fn restore_sqlite(&self, copy: &Path, force: bool) -> Result<(), StoreError> {
         let name = copy.to_str().ok_or_else(|| {
             StoreError::BadPath(format!("{}：路径不是有效的 UTF-8", copy.display()))
         })?;
@@ -150,7 +144,7 @@ impl Store {
             .bind(name)
             .execute(&mut *conn)
             .await?;
-        let copied = copy_tables(&mut conn).await;
+        let copied = copy_tables(&mut conn, force).await;
         let detached = sqlx::query(&format!("DETACH DATABASE {SOURCE}"))
             .execute(&mut *conn)
             .await;
@@ -210,13 +204,16 @@ async fn check_backup(copy: &Path, source: &Path) -> Result<(), StoreError> {
 }
 
 /// Replaces every table of the store with the attached backup's, in one write transaction.
-async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+async fn copy_tables(conn: &mut sqlx::AnyConnection, force: bool) -> Result<(), StoreError> {
     let tables = |schema: &str| {
         format!(
             "SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     };
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    if !force {
+        refuse_unless_empty(&mut tx).await?;
+    }
     // Rows are deleted and inserted table by table; the foreign keys are checked at commit.
     sqlx::query("PRAGMA defer_foreign_keys = ON")
         .execute(&mut *tx)
@@ -267,6 +264,28 @@ async fn copy_tables(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
     }
     raise_revisions(&mut tx, before).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// (schools, facts, user accounts) in the store, read on `conn`.
+async fn counts_on(conn: &mut sqlx::AnyConnection) -> Result<(i64, i64, i64), StoreError> {
+    let row = sqlx::query(
+        "SELECT CAST((SELECT COUNT(*) FROM school) AS BIGINT), CAST((SELECT COUNT(*) FROM fact) AS BIGINT), \
+                CAST((SELECT COUNT(*) FROM app_user) AS BIGINT)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+/// Refuses to restore over a store that holds schools or accounts (without `--force`).
+pub(crate) async fn refuse_unless_empty(conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    let (schools, facts, users) = counts_on(conn).await?;
+    if schools > 0 || users > 0 {
+        return Err(StoreError::Refused(format!(
+            "当前数据库已有数据（{schools} 所学校、{facts} 项数据、{users} 个账号），恢复会用备份替换其中的全部内容。确认要替换时请加 --force"
+        )));
+    }
     Ok(())
 }
 

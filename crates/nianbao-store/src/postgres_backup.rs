@@ -112,8 +112,9 @@ pub(crate) async fn backup(store: &Store, target: &Path) -> Result<(), StoreErro
 }
 
 /// Replaces every row of the PostgreSQL `store` with the rows of `copy`, a checked and
-/// migrated SQLite store file. Returns nothing on failure having changed nothing.
-pub(crate) async fn restore(store: &Store, copy: &Path) -> Result<(), StoreError> {
+/// migrated SQLite store file (over schools or accounts only with `force`). A failure
+/// changes nothing.
+pub(crate) async fn restore(store: &Store, copy: &Path, force: bool) -> Result<(), StoreError> {
     let mut file = open_file(copy).await?;
     let mut source = file.begin().await?;
     let mut tx = store.database().write().await?;
@@ -130,6 +131,9 @@ pub(crate) async fn restore(store: &Store, copy: &Path) -> Result<(), StoreError
     ))
     .execute(&mut *tx)
     .await?;
+    if !force {
+        crate::backup::refuse_unless_empty(&mut tx).await?;
+    }
     let before: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(revision), 0) AS BIGINT) FROM school_revision",
     )
