@@ -42,12 +42,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# new_database SUFFIX: creates a database of its own and leaves its URL in REPLY (not
+# printed: a command substitution would run in a subshell and the cleanup would not see it).
 new_database() {
     local name="nianbao_bench_backup_$$_$1"
     psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1
     psql "$ADMIN_URL" -qc "CREATE DATABASE $name" >/dev/null
     DATABASES+=("$name")
-    echo "$BASE/$name"
+    REPLY="$BASE/$name"
 }
 
 # timed LABEL COMMAND…: runs the command under /usr/bin/time -v, appends
@@ -81,8 +83,10 @@ report() {
 
 echo "binary: $BIN"
 for size in "${SIZE_LIST[@]}"; do
-    origin=$(new_database "origin_$size")
-    target=$(new_database "target_$size")
+    new_database "origin_$size"
+    origin=$REPLY
+    new_database "target_$size"
+    target=$REPLY
     "$BIN" --database-url "$origin" synth schools --count "$size" >/dev/null
     rm -f "$WORK"/pg-* "$WORK"/sqlite-*
     for run in $(seq "$RUNS"); do
