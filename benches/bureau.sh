@@ -5,7 +5,9 @@
 # rules and indicators from a CSV export of the same facts, in the same run. SQLite always;
 # PostgreSQL too unless SKIP_PG=1. Then, on the SQLite store, the comparison page of the whole
 # synthetic province (every school) served on loopback: the first request (computed) timed
-# with curl, and the following ones (kept) by wrk with one connection for WRK_SECONDS.
+# with curl, the following ones (kept) by wrk with one connection for WRK_SECONDS, and the
+# first request after one school's data was changed by another process (RUNS times, median).
+# Each timing line carries the CPU time (user + system) and the load average.
 #
 # Usage: benches/bureau.sh [COUNTS...]        (default: 1000 10000)
 # Environment:
@@ -31,19 +33,26 @@ BIN="$CARGO_TARGET_DIR/release/nianbao"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# Runs a command RUNS times under /usr/bin/time -v; prints "median_seconds max_rss_kb".
+# The 1-minute load average now.
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# Runs a command RUNS times under /usr/bin/time -v; prints "median_seconds max_rss_kb
+# median_cpu_seconds" (CPU = user + system).
 measure() {
-    local times=() rss=0 i
+    local times=() cpus=() rss=0 i
     for i in $(seq 1 "$RUNS"); do
         /usr/bin/time -v "$@" >"$WORK/out" 2>"$WORK/time" || true
-        local wall kb
+        local wall kb cpu
         wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (j = 1; j <= n; j++) s = s * 60 + p[j]; print s }' "$WORK/time")
         kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time")
+        cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$WORK/time")
         times+=("$wall")
+        cpus+=("$cpu")
         [ "$kb" -gt "$rss" ] && rss=$kb
     done
     printf '%s\n' "${times[@]}" | median | tr '\n' ' '
-    echo "$rss"
+    echo -n "$rss "
+    printf '%s\n' "${cpus[@]}" | median
 }
 
 run_backend() {
@@ -55,12 +64,16 @@ run_backend() {
     "$BIN" "${db_args[@]}" synth schools --count "$count" --seed 7 --faults 0.05 >/dev/null
     ended=$(date +%s.%N)
     printf '%s  %6d 所  合成并写入     %8.2f s\n' "$label" "$count" "$(echo "$ended - $started" | bc)"
-    read -r check_s check_kb < <(measure "$BIN" "${db_args[@]}" check --all)
-    read -r ind_s ind_kb < <(measure "$BIN" "${db_args[@]}" indicators --all --format json)
+    local load_before
+    load_before=$(load)
+    read -r check_s check_kb check_cpu < <(measure "$BIN" "${db_args[@]}" check --all)
+    read -r ind_s ind_kb ind_cpu < <(measure "$BIN" "${db_args[@]}" indicators --all --format json)
     # check --all exits 1 when a school has an error (the synthetic faults guarantee some).
     { "$BIN" "${db_args[@]}" check --all 2>/dev/null || true; } | tail -1
-    printf '%s  %6d 所  check --all    %8.2f s  %7d KB\n' "$label" "$count" "$check_s" "$check_kb"
-    printf '%s  %6d 所  indicators --all %6.2f s  %7d KB\n' "$label" "$count" "$ind_s" "$ind_kb"
+    printf '%s  %6d 所  check --all    %8.2f s  %7d KB  CPU %6.2f s  负载 %s→%s\n' \
+        "$label" "$count" "$check_s" "$check_kb" "$check_cpu" "$load_before" "$(load)"
+    printf '%s  %6d 所  indicators --all %6.2f s  %7d KB  CPU %6.2f s  负载 %s\n' \
+        "$label" "$count" "$ind_s" "$ind_kb" "$ind_cpu" "$(load)"
     echo "$check_s $ind_s"
 }
 
@@ -97,6 +110,20 @@ compare_page() {
     printf 'SQLite      %6d 所  比较页面（已保存，排序后第 3 页）中位数 %s，%s\n' "$count" \
         "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.txt")" \
         "$(awk '/Requests\/sec/ { print $2 " 次/秒" }' "$WORK/wrk.txt")"
+    # One school's data changed by another process (export, one value edited, import),
+    # then the page: only that school is evaluated again. RUNS saves, the median.
+    local school times=() i
+    school=$("$BIN" --db "$db" schools | awk 'NR == 1 { print $1 }')
+    for i in $(seq 1 "$RUNS"); do
+        rm -rf "$WORK/one"
+        "$BIN" --db "$db" export "$WORK/one" --school "$school" >/dev/null
+        sed -i "s/^books = .*/books = $((40000 + i))/" "$WORK/one/years/2025.toml"
+        "$BIN" --db "$db" import "$WORK/one" >/dev/null
+        times+=("$(curl -sS -o "$WORK/compare.html" -w '%{time_total}' -H "Cookie: nianbao_session=$session" "$url")")
+        grep -q "共 $count 所" "$WORK/compare.html" || { echo "比较页面没有列出 $count 所学校" >&2; kill "$server"; return 1; }
+    done
+    printf 'SQLite      %6d 所  比较页面（一所学校保存后）中位数 %s s（%s 次），负载 %s\n' "$count" \
+        "$(printf '%s\n' "${times[@]}" | median)" "$RUNS" "$(load)"
     kill "$server"
     wait "$server" 2>/dev/null || true
 }
@@ -111,8 +138,9 @@ for count in "${COUNTS[@]}"; do
     sqlite3 -csv "$db" "SELECT s.code, f.year, f.element, f.major, f.value FROM fact f JOIN school s ON s.id = f.school_id" >"$WORK/facts.csv"
     printf 'CSV 导出：%s 行\n' "$(wc -l <"$WORK/facts.csv")"
     python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data"
-    read -r peer_s peer_kb < <(measure python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
-    printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB\n' "$count" "$peer_s" "$peer_kb"
+    read -r peer_s peer_kb peer_cpu < <(measure python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
+    printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB  CPU %6.2f s  负载 %s\n' \
+        "$count" "$peer_s" "$peer_kb" "$peer_cpu" "$(load)"
     printf '比值：pandas / (check --all) = %.2f；pandas / (indicators --all) = %.2f\n' \
         "$(echo "$peer_s / $check_s" | bc -l)" "$(echo "$peer_s / $ind_s" | bc -l)"
     compare_page "$db" "$count"

@@ -495,6 +495,20 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Every school's revision (see [`Store::revision`]) by school code, in one read: what
+    /// results kept for many schools are checked against.
+    pub async fn revisions(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.code, CAST(COALESCE(r.revision, 0) AS BIGINT) FROM school s \
+             LEFT JOIN school_revision r ON r.school_id = s.id",
+        )
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     /// Loads the dataset of one school.
     pub async fn load_dataset(&self, code: &str) -> Result<Dataset, StoreError> {
         let mut conn = self.db.read().await?;

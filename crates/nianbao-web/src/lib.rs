@@ -75,7 +75,7 @@ struct Inner {
     vocabulary: Result<nianbao_systems::Vocabulary, String>,
     /// Check and indicator results per school, kept while the school is unchanged.
     results: results::Results,
-    /// Areas' comparisons, kept while the store's data is unchanged.
+    /// Areas' comparisons and each school's result in them, kept while unchanged.
     comparisons: pages::bureau::ComparisonCache,
 }
 
@@ -101,6 +101,12 @@ impl AppState {
     /// indicators (they are kept until the school changes).
     pub fn computations(&self) -> u64 {
         self.0.results.computations()
+    }
+
+    /// How many schools this app has evaluated for areas' comparisons (each is kept
+    /// until the school changes).
+    pub fn comparison_evaluations(&self) -> u64 {
+        self.0.comparisons.evaluated()
     }
 
     fn results(&self) -> &results::Results {

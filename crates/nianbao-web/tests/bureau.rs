@@ -287,6 +287,8 @@ async fn the_comparison_pages_its_schools_and_follows_changed_data() {
         .await;
     assert!(page.body.contains("第 101–130 所"), "{}", page.body);
     assert_eq!(rows(&page.body), 30);
+    let evaluated = h.state.comparison_evaluations();
+    assert!(evaluated >= 130, "every school evaluated once: {evaluated}");
 
     // A school whose enrolment grows tenfold tops the 生师比 column at once: the kept
     // comparison is not served after the data changed.
@@ -311,11 +313,28 @@ async fn the_comparison_pages_its_schools_and_follows_changed_data() {
         .indicator("student_teacher_ratio")
         .unwrap()
         .decimals;
-    let page = reader
-        .get(&format!(
-            "/areas/{province}/compare?year=2025&sort=student_teacher_ratio&desc=1"
-        ))
-        .await;
+    let sorted = format!("/areas/{province}/compare?year=2025&sort=student_teacher_ratio&desc=1");
+    let page = reader.get(&sorted).await;
+    assert_eq!(
+        h.state.comparison_evaluations(),
+        evaluated + 1,
+        "only the changed school is evaluated again"
+    );
+    // The comparison built from kept results equals one a new app computes from scratch.
+    let table = |body: &str| -> Vec<String> {
+        body.split("<tr id=\"row-")
+            .skip(1)
+            .map(|row| row[..row.find("</tr>").unwrap()].to_string())
+            .collect()
+    };
+    let mut fresh = h.signed_in_to_new_app("reviewer").await;
+    for page_query in ["", "&page=2"] {
+        let kept = reader.get(&format!("{sorted}{page_query}")).await;
+        let computed = fresh.get(&format!("{sorted}{page_query}")).await;
+        assert_eq!(table(&kept.body), table(&computed.body), "{page_query}");
+        assert!(!table(&kept.body).is_empty());
+    }
+    assert_eq!(h.state.comparison_evaluations(), evaluated + 1, "kept");
     let first = page.body.find("<tr id=\"row-").unwrap();
     let row = &page.body[first..first + page.body[first..].find("</tr>").unwrap()];
     assert!(row.contains(&data.school.code), "{row}");

@@ -3,22 +3,24 @@
 //! since the last approval, the comparison of the area's schools (sortable, as Excel), and
 //! the area's compiled report with the bureau's own texts.
 //!
-//! An area's comparison is computed once and kept ([`ComparisonCache`]) while the store's
-//! data stamp and the area's schools stay the same; its page shows one page of schools at a
-//! time, sorted over all of them.
+//! An area's comparison is built from each school's result kept at the school's revision
+//! ([`ComparisonCache`]): after a save only that school is evaluated again. Its page shows
+//! one page of schools at a time, sorted over all of them.
 //!
 //! Who sees what: a bureau user (a reviewer bound to an area) sees the schools of its area
 //! only; a school's own users see their school's submission; a reviewer bound to nothing (a
 //! commission's reader) reads every area but acts on none.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_bureau::areas::{AreaTree, format_date};
-use nianbao_bureau::compare::{Comparison, SchoolResult, evaluate_many};
+use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
 use nianbao_bureau::peers::PeerRule;
 use nianbao_bureau::{
     Action, Actor, ActorRole, AreaSchool, ReturnItem, ReturnTarget, SubmissionState,
@@ -137,22 +139,36 @@ const CACHED_COMPARISONS: usize = 16;
 /// What a kept comparison was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Basis {
-    stamp: (i64, i64),
-    /// A hash of the area's schools (code, district, type), which decide who is compared.
+    /// A hash of the compared schools' (code, revision).
+    revisions: u64,
+    /// A hash of the area's schools (code, name, district, type), which decide who is
+    /// compared and how they are named.
     schools: u64,
 }
 
 /// A kept comparison: its (area, year), what it was computed from, and itself.
 type Kept = ((String, Year), Basis, Arc<Comparison>);
 
-/// Comparisons of areas by (area, year), each with the basis it was computed from; an
-/// entry whose basis differs from the store's is computed again.
+/// Areas' comparisons and the results of each school they were built from.
+///
+/// A school's result is kept with the revision of the school it was computed at
+/// ([`nianbao_store::Store::revision`], raised with every write to the school's data, its
+/// registers or its points ledger, by any process). A request reads every school's
+/// revision in one query, evaluates again only the schools whose revision changed (one
+/// school after one save, not the whole area), and builds the comparison from the kept
+/// results; an area's built comparison is kept while its schools and their revisions stay
+/// the same.
 #[derive(Default)]
-pub struct ComparisonCache(Mutex<Vec<Kept>>);
+pub struct ComparisonCache {
+    schools: Mutex<HashMap<String, (i64, Arc<SchoolResult>)>>,
+    comparisons: Mutex<Vec<Kept>>,
+    /// How many schools were evaluated for comparisons.
+    evaluated: AtomicU64,
+}
 
 impl ComparisonCache {
     fn get(&self, key: &(String, Year), basis: &Basis) -> Option<Arc<Comparison>> {
-        let entries = self.0.lock().ok()?;
+        let entries = self.comparisons.lock().ok()?;
         entries
             .iter()
             .find(|(k, b, _)| k == key && b == basis)
@@ -160,13 +176,18 @@ impl ComparisonCache {
     }
 
     fn put(&self, key: (String, Year), basis: Basis, comparison: Arc<Comparison>) {
-        if let Ok(mut entries) = self.0.lock() {
+        if let Ok(mut entries) = self.comparisons.lock() {
             entries.retain(|(k, _, _)| *k != key);
             if entries.len() >= CACHED_COMPARISONS {
                 entries.remove(0);
             }
             entries.push((key, basis, comparison));
         }
+    }
+
+    /// How many schools were evaluated for comparisons since the app started.
+    pub fn evaluated(&self) -> u64 {
+        self.evaluated.load(Ordering::Relaxed)
     }
 }
 
@@ -208,29 +229,134 @@ fn return_items(
     Ok(items)
 }
 
-/// The comparison of an area's schools for a year, from the cache when the data it was
-/// computed from is unchanged.
+/// The comparison of an area's schools for a year, built from kept per-school results:
+/// only the schools whose revision changed since their result was kept are read and
+/// evaluated again.
 async fn cached_comparison(
     state: &AppState,
     tree: &AreaTree,
     area: &str,
     year: Year,
 ) -> Result<Arc<Comparison>, WebError> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let revisions = state.store().revisions().await?;
+    // The area's schools that have data, in code order (as the store reads them).
+    let compared: BTreeMap<&str, &AreaSchool> = tree
+        .schools_in(area)
+        .into_iter()
+        .filter(|s| revisions.contains_key(&s.code))
+        .map(|s| (s.code.as_str(), s))
+        .collect();
+    let mut by_revision = DefaultHasher::new();
+    let mut by_school = DefaultHasher::new();
     for school in tree.schools_in(area) {
-        (&school.code, &school.district, school.kind.label()).hash(&mut hasher);
+        (
+            &school.code,
+            &school.name,
+            &school.district,
+            school.kind.label(),
+        )
+            .hash(&mut by_school);
+    }
+    for code in compared.keys() {
+        (code, revisions[*code]).hash(&mut by_revision);
     }
     let basis = Basis {
-        stamp: state.store().data_stamp().await?,
-        schools: hasher.finish(),
+        revisions: by_revision.finish(),
+        schools: by_school.finish(),
     };
     let key = (area.to_string(), year);
-    if let Some(found) = state.comparisons().get(&key, &basis) {
+    let cache = state.comparisons();
+    if let Some(found) = cache.get(&key, &basis) {
         return Ok(found);
     }
-    let (built, _) = comparison(state, tree, area, year, false).await?;
+
+    let stale: BTreeSet<String> = {
+        let kept = cache
+            .schools
+            .lock()
+            .map_err(|_| WebError::Internal("比较结果缓存不可用".into()))?;
+        compared
+            .keys()
+            .filter(|code| kept.get(**code).map(|(r, _)| *r) != Some(revisions[**code]))
+            .map(|code| code.to_string())
+            .collect()
+    };
+    if !stale.is_empty() {
+        // The revisions were read before the data: a result is never older than the
+        // revision it is kept under (a write in between only makes it be computed again).
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = threads.min(stale.len());
+        let mut evaluator = Evaluator::start(Arc::new(state.definitions().clone()), threads);
+        state
+            .store()
+            .each_dataset(Some(&stale), state.definitions(), |data| {
+                let school = compared
+                    .get(data.school.code.as_str())
+                    .map(|s| (*s).clone())
+                    .unwrap_or_else(|| AreaSchool {
+                        code: data.school.code.clone(),
+                        name: data.school.name.clone(),
+                        district: String::new(),
+                        kind: nianbao_bureau::SchoolType::Secondary,
+                    });
+                evaluator.evaluate(school, data);
+            })
+            .await?;
+        let results = tokio::task::spawn_blocking(move || evaluator.finish())
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        cache
+            .evaluated
+            .fetch_add(results.len() as u64, Ordering::Relaxed);
+        let mut kept = cache
+            .schools
+            .lock()
+            .map_err(|_| WebError::Internal("比较结果缓存不可用".into()))?;
+        for result in results {
+            let revision = revisions.get(&result.code).copied().unwrap_or_default();
+            kept.insert(result.code.clone(), (revision, Arc::new(result)));
+        }
+        // Schools no longer in the store are forgotten.
+        kept.retain(|code, _| revisions.contains_key(code));
+    }
+
+    let results: Vec<SchoolResult> = {
+        let kept = cache
+            .schools
+            .lock()
+            .map_err(|_| WebError::Internal("比较结果缓存不可用".into()))?;
+        compared
+            .iter()
+            .filter_map(|(code, school)| {
+                let (_, result) = kept.get(*code)?;
+                let mut result = SchoolResult::clone(result);
+                // Named and placed as the area file says now.
+                result.name.clone_from(&school.name);
+                result.district.clone_from(&school.district);
+                result.kind = school.kind;
+                Some(result)
+            })
+            .collect()
+    };
+    let definitions = state.definitions().clone();
+    let tree = tree.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        Comparison::build(
+            &definitions,
+            year,
+            results,
+            |s| {
+                tree.area(&s.district)
+                    .and_then(|d| d.parent.clone())
+                    .unwrap_or_default()
+            },
+            PeerRule::default(),
+        )
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?;
     let built = Arc::new(built);
-    state.comparisons().put(key, basis, built.clone());
+    cache.put(key, basis, built.clone());
     Ok(built)
 }
 

@@ -226,6 +226,24 @@ impl Harness {
         client
     }
 
+    /// A client of a new app on the same store (nothing computed or kept yet), signed in
+    /// as the user of that role.
+    pub async fn signed_in_to_new_app(&self, role: &str) -> Client {
+        let state = nianbao_web::AppState::new(
+            self.store.clone(),
+            self.definitions.clone(),
+            nianbao_web::Config::default(),
+        );
+        let mut client = Client {
+            app: nianbao_web::router(state),
+            cookies: BTreeMap::new(),
+            address: None,
+        };
+        let response = client.login(&self.users[role], PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+        client
+    }
+
     pub async fn data(&self) -> Dataset {
         self.store.load_dataset(&self.code).await.unwrap()
     }
