@@ -20,6 +20,7 @@ pub mod charts;
 pub mod content;
 pub mod docx;
 mod error;
+mod fonts;
 mod format;
 pub mod html;
 mod image;

@@ -1,39 +1,14 @@
 //! Rasterising for the Word document: SVG charts and pictures to PNG with resvg (Chinese
 //! labels drawn with the system's CJK fonts), and JPEG to PNG.
 
-use std::sync::{Arc, OnceLock};
-
 use resvg::{tiny_skia, usvg};
 
 use crate::error::ReportError;
 
-/// The system fonts, scanned once per process.
-fn fontdb() -> Arc<usvg::fontdb::Database> {
-    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| {
-            let mut db = usvg::fontdb::Database::new();
-            db.load_system_fonts();
-            // Map every font file once for the process, rather than on every glyph lookup.
-            let ids: Vec<_> = db.faces().map(|face| face.id).collect();
-            for id in ids {
-                // SAFETY: the mapped font files are system fonts that are not modified while
-                // the program runs.
-                unsafe {
-                    db.make_shared_face_data(id);
-                }
-            }
-            db.set_sans_serif_family("Noto Sans CJK SC");
-            db.set_serif_family("Noto Serif CJK SC");
-            Arc::new(db)
-        })
-        .clone()
-}
-
 /// Renders SVG to PNG at `scale`; returns the PNG and its pixel size.
 pub fn svg_to_png(svg: &[u8], scale: f32) -> Result<(Vec<u8>, u32, u32), ReportError> {
     let options = usvg::Options {
-        fontdb: fontdb(),
+        fontdb: crate::fonts::system(),
         font_family: "Noto Sans CJK SC".into(),
         ..usvg::Options::default()
     };

@@ -1,34 +1,57 @@
 //! The typst `World` the PDF is compiled in: the generated markup as the main file,
-//! charts and pictures as in-memory files, and the system's fonts (scanned once per
-//! process). Everything version-specific about typst's API is kept in this module.
+//! charts and pictures as in-memory files, and the fonts of the process's font database
+//! (found once per process, each file mapped, not read). Everything version-specific about
+//! typst's API is kept in this module.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use resvg::usvg::fontdb;
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook};
+use typst::text::{Font, FontBook, FontInfo};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
-use typst_kit::fonts::FontStore;
+use typst_kit::fonts::{FontPath, FontSource, FontStore};
 
-/// The system fonts, plus those in `NIANBAO_FONT_DIR` if set.
+use super::markup::{BODY_FONT, HEADING_FONT};
+
+/// The fonts the PDF may be set in: the system's (and `NIANBAO_FONT_DIR`'s) faces, except
+/// the CJK faces of other regions and widths (JP, KR, TC, HK, Mono). Reading the character
+/// coverage of each of those tens of thousands of characters was most of the time of a
+/// report's PDF, and none is used while the two SC families the report names are there;
+/// Latin and symbol fonts stay, for characters those two lack.
 pub struct Fonts {
     store: FontStore,
 }
 
 impl Fonts {
-    /// Scans the fonts once per process.
+    /// Builds the font book once per process.
     pub fn shared() -> &'static Fonts {
         static FONTS: OnceLock<Fonts> = OnceLock::new();
         FONTS.get_or_init(|| {
+            let db = crate::fonts::system();
             let mut store = FontStore::new();
-            if let Some(dir) = std::env::var_os("NIANBAO_FONT_DIR") {
-                store.extend(typst_kit::fonts::scan(&PathBuf::from(dir)));
+            for face in db.faces().filter(|face| wanted(&face.families)) {
+                match db.face_source(face.id) {
+                    Some((
+                        fontdb::Source::SharedFile(_, data) | fontdb::Source::Binary(data),
+                        index,
+                    )) => {
+                        if let Some(info) = FontInfo::new((*data).as_ref(), index) {
+                            store.push((MappedFace { data, index }, info));
+                        }
+                    }
+                    // A file that could not be mapped is read when typst first needs it.
+                    Some((fontdb::Source::File(path), index)) => {
+                        if let Some(info) = db.with_face_data(face.id, FontInfo::new).flatten() {
+                            store.push((FontPath { path, index }, info));
+                        }
+                    }
+                    None => {}
+                }
             }
-            store.extend(typst_kit::fonts::system());
             Fonts { store }
         })
     }
@@ -40,6 +63,38 @@ impl Fonts {
             .book()
             .families()
             .any(|(name, _)| name.to_lowercase() == wanted)
+    }
+}
+
+/// Whether a face goes into the book: one of the report's two families, or not CJK at all.
+fn wanted(families: &[(String, fontdb::Language)]) -> bool {
+    let named = |name: &str| {
+        [BODY_FONT, HEADING_FONT]
+            .iter()
+            .any(|family| family.eq_ignore_ascii_case(name))
+    };
+    families.iter().any(|(name, _)| named(name))
+        || !families.iter().any(|(name, _)| name.contains("CJK"))
+}
+
+/// One face of a font file the font database has mapped into memory.
+struct MappedFace {
+    data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    index: u32,
+}
+
+impl FontSource for MappedFace {
+    fn load(&self) -> Option<Font> {
+        Font::new(Bytes::new(Mapped(self.data.clone())), self.index)
+    }
+}
+
+/// The mapped bytes, as typst's `Bytes` takes them.
+struct Mapped(Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
     }
 }
 
