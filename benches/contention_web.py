@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """The web side of benches/store-contention.sh: a signed-in user who saves one figure of
-section 1.4 again and again, or one who reads the dashboard until told to stop.
+section 1.4 again and again, or one who reads the dashboard, until told to stop (the stop
+file exists).
 
 Usage:
-  contention_web.py BASE USER PASSWORD CODE save COUNT
+  contention_web.py BASE USER PASSWORD CODE save STOP-FILE
   contention_web.py BASE USER PASSWORD CODE read STOP-FILE
 
-Prints one line per request that did not succeed ("FAIL <status> <what>"); at the end a
-summary line "web-<mode> ok=N conflict=N busy=N fail=N". A 409 (someone changed the figure
-between reading and saving: the user is told and nothing is lost) is counted apart; 503
-(busy, nothing saved) and 500 are failures.
+Prints one line per request that did not succeed ("FAIL <status> <what>") and, in save mode,
+one line per save answered as saved ("SAVED <value>"); at the end a summary line
+"web-<mode> ok=N conflict=N busy=N fail=N". A 409 (someone changed the figure between
+reading and saving: the user is told and nothing is lost) is counted apart; 503 (busy,
+nothing saved) and 500 are failures.
 """
 
 import html
@@ -66,22 +68,27 @@ def main():
     def tally(status, what):
         if status in (200, 303):
             counts["ok"] += 1
+            return True
         elif status == 409:
             counts["conflict"] += 1
         else:
             counts["busy" if status == 503 else "fail"] += 1
             print(f"FAIL {status} {what}", flush=True)
+        return False
 
     if mode == "save":
         path = f"/schools/{code}/sections/1.4"
-        for i in range(int(arg)):
+        i = 0
+        while not os.path.exists(arg):
+            i += 1
             status, page = client.request(path)
             if status != 200:
                 tally(status, f"GET {path}")
                 continue
             match = re.search(r'name="o\|' + re.escape(FIELD) + r'" value="([^"]*)"', page)
             original = html.unescape(match.group(1)) if match else ""
-            value = str(370 + i % 10)
+            # A value of its own each time, never one an import sets: every save is a change.
+            value = str(1000 + i)
             status, _ = client.request(
                 path,
                 {
@@ -90,7 +97,8 @@ def main():
                     "o|" + FIELD: original,
                 },
             )
-            tally(status, f"POST {path} {value}")
+            if tally(status, f"POST {path} {value}") and status == 303:
+                print(f"SAVED {value}", flush=True)
     else:
         path = f"/schools/{code}"
         while not os.path.exists(arg):
