@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nianbao_bureau::areas::AreaTree;
 use nianbao_core::{Dataset, FactKey, Major, OrgPath, Role, School, Year};
@@ -18,71 +17,11 @@ use nianbao_store::points::PointsStore;
 use nianbao_store::{Backend, NewUser, Store};
 use sqlx::Row;
 
+mod common;
+use common::OwnDatabase;
+
 fn year(y: i64) -> Year {
     Year::new(y).unwrap()
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A database of its own on the test server, dropped at the end: a restore replaces
-/// everything in a database, so it never runs in one that other tests share.
-struct OwnDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl OwnDatabase {
-    fn create(admin_url: &str) -> OwnDatabase {
-        let name = format!(
-            "nianbao_backup_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        psql(admin_url, &format!("CREATE DATABASE {name}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(base, _)| base)
-            .expect("a database URL ends in /name");
-        OwnDatabase {
-            admin_url: admin_url.to_string(),
-            url: format!("{base}/{name}"),
-            name,
-        }
-    }
-
-    async fn store(&self) -> Store {
-        Store::open(&self.url).await.unwrap()
-    }
-}
-
-impl Drop for OwnDatabase {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("psql")
-            .arg(&self.admin_url)
-            .arg("-qc")
-            .arg(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .output();
-    }
-}
-
-fn psql(url: &str, command: &str) {
-    let out = std::process::Command::new("psql")
-        .arg(url)
-        .arg("-v")
-        .arg("ON_ERROR_STOP=1")
-        .arg("-qc")
-        .arg(command)
-        .output()
-        .expect("psql runs when NIANBAO_TEST_DATABASE_URL is set: install postgresql-client");
-    assert!(
-        out.status.success(),
-        "psql {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The test server, or None (with a notice) when none is configured.
@@ -392,8 +331,8 @@ async fn a_postgres_store_round_trips_through_its_backup() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let first = OwnDatabase::create(&admin);
-    let store = first.store().await;
+    let first = OwnDatabase::create(&admin, "backup");
+    let store = Store::open(&first.url).await.unwrap();
     fill(&store, dir.path(), "pg").await;
     let before = contents(&store).await;
     assert!(rows(&before) > 50, "{before:?}");
@@ -417,8 +356,8 @@ async fn a_postgres_store_round_trips_through_its_backup() {
         copy.database().close().await;
     }
     // Into another, empty PostgreSQL database.
-    let second = OwnDatabase::create(&admin);
-    let restored_store = second.store().await;
+    let second = OwnDatabase::create(&admin, "backup");
+    let restored_store = Store::open(&second.url).await.unwrap();
     let restored = restored_store.restore(&file, false).await.unwrap();
     assert_eq!((restored.schools, restored.users), (2, 1));
     assert_eq!(contents(&restored_store).await, before);
@@ -485,8 +424,8 @@ async fn backups_move_from_sqlite_to_postgres_and_back() {
 
     let from_sqlite = dir.path().join("from-sqlite.db");
     sqlite.backup(&from_sqlite).await.unwrap();
-    let database = OwnDatabase::create(&admin);
-    let postgres = database.store().await;
+    let database = OwnDatabase::create(&admin, "backup");
+    let postgres = Store::open(&database.url).await.unwrap();
     postgres.restore(&from_sqlite, false).await.unwrap();
     assert_eq!(contents(&postgres).await, origin);
     awkward_values_kept(&postgres, "lite").await;
@@ -543,8 +482,8 @@ async fn a_damaged_or_foreign_file_is_refused_and_the_postgres_store_is_unchange
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let database = OwnDatabase::create(&admin);
-    let store = database.store().await;
+    let database = OwnDatabase::create(&admin, "backup");
+    let store = Store::open(&database.url).await.unwrap();
     fill(&store, dir.path(), "bad").await;
     let before = contents(&store).await;
     let backup = dir.path().join("backup.db");
@@ -590,8 +529,8 @@ async fn a_postgres_backup_never_replaces_a_file_and_a_restore_over_data_needs_f
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let database = OwnDatabase::create(&admin);
-    let store = database.store().await;
+    let database = OwnDatabase::create(&admin, "backup");
+    let store = Store::open(&database.url).await.unwrap();
     fill(&store, dir.path(), "keep").await;
 
     let existing = dir.path().join("existing.db");

@@ -35,6 +35,33 @@ fn unique(name: &str) -> String {
 }
 
 /// Every backend to test: SQLite always, PostgreSQL when configured.
+/// A new school with the sample observation tree, the synthetic roster of `cfg` and its
+/// terms: returns the school's code and the roster.
+async fn synthetic_school(
+    store: &PointsStore,
+    prefix: &str,
+    cfg: &SynthConfig,
+) -> (String, Vec<nianbao_points::roster::Student>) {
+    let code = unique(prefix);
+    store
+        .ensure_school(&code, "模拟学校", year(), "test")
+        .await
+        .expect("school");
+    store
+        .load_tree(&code, &Tree::sample(), "test")
+        .await
+        .expect("tree");
+    let roster = synth::roster(cfg);
+    store.import_roster(&code, &roster).await.expect("roster");
+    for (term, year, from, to) in synth::terms(cfg) {
+        store
+            .define_period(&code, &term, year, from, to)
+            .await
+            .expect("term");
+    }
+    (code, roster)
+}
+
 async fn stores(dir: &Path) -> Vec<PointsStore> {
     let mut out = vec![
         PointsStore::open_sqlite(&dir.join("points.db"))
@@ -527,15 +554,6 @@ async fn cache_is_reused_and_stays_correct() {
 async fn synthetic_school_passes_checks_and_yields_awards() {
     let dir = tempfile::tempdir().expect("tempdir");
     for store in stores(dir.path()).await {
-        let code = unique("syn");
-        store
-            .ensure_school(&code, "模拟学校", year(), "test")
-            .await
-            .expect("school");
-        store
-            .load_tree(&code, &Tree::sample(), "test")
-            .await
-            .expect("tree");
         let cfg = SynthConfig {
             students: 400,
             events: 30_000,
@@ -544,14 +562,7 @@ async fn synthetic_school_passes_checks_and_yields_awards() {
             years: 1,
             class_size: 45,
         };
-        let roster = synth::roster(&cfg);
-        store.import_roster(&code, &roster).await.expect("roster");
-        for (term, year, from, to) in synth::terms(&cfg) {
-            store
-                .define_period(&code, &term, year, from, to)
-                .await
-                .expect("term");
-        }
+        let (code, roster) = synthetic_school(&store, "syn", &cfg).await;
         let mut sl = store.open_ledger(&code).await.expect("ledger");
         let tree = Tree::sample();
         let mut generator = synth::EventGenerator::new(&cfg, &tree, &roster);
@@ -756,15 +767,6 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     for mut store in stores(dir.path()).await {
         store.set_rebuild_index_from(1_000);
-        let code = unique("bulk");
-        store
-            .ensure_school(&code, "模拟学校", year(), "test")
-            .await
-            .expect("school");
-        store
-            .load_tree(&code, &Tree::sample(), "test")
-            .await
-            .expect("tree");
         let cfg = SynthConfig {
             students: 300,
             events: 12_000,
@@ -773,14 +775,7 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
             years: 1,
             class_size: 45,
         };
-        let roster = synth::roster(&cfg);
-        store.import_roster(&code, &roster).await.expect("roster");
-        for (term, year, from, to) in synth::terms(&cfg) {
-            store
-                .define_period(&code, &term, year, from, to)
-                .await
-                .expect("term");
-        }
+        let (code, roster) = synthetic_school(&store, "bulk", &cfg).await;
         let tree = Tree::sample();
         let mut generator = synth::EventGenerator::new(&cfg, &tree, &roster);
         let path = dir.path().join(format!("{code}.csv"));

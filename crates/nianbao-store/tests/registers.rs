@@ -13,6 +13,9 @@ use nianbao_systems::psych::{Key, PsychKind, Sealer};
 use nianbao_systems::table::read_file;
 use nianbao_systems::{Day, ImportErrors, Mode, Vocabulary};
 
+mod common;
+use common::OwnDatabase;
+
 fn year(y: i64) -> Year {
     Year::new(y).unwrap()
 }
@@ -71,67 +74,6 @@ struct Setup {
     _database: Option<OwnDatabase>,
 }
 
-/// A PostgreSQL database of its own, so that a dump of it holds this test's rows only and
-/// not those other tests leave in the shared test database.
-struct OwnDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl OwnDatabase {
-    fn create(admin_url: &str) -> (OwnDatabase, String) {
-        let name = format!(
-            "nianbao_registers_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        psql(admin_url, &format!("CREATE DATABASE {name}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(base, _)| base)
-            .expect("a database URL ends in /name");
-        let url = format!("{base}/{name}");
-        (
-            OwnDatabase {
-                admin_url: admin_url.to_string(),
-                name,
-            },
-            url,
-        )
-    }
-}
-
-impl Drop for OwnDatabase {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("psql")
-            .arg(&self.admin_url)
-            .arg("-qc")
-            .arg(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .output();
-    }
-}
-
-static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn psql(url: &str, command: &str) {
-    let out = std::process::Command::new("psql")
-        .arg(url)
-        .arg("-v")
-        .arg("ON_ERROR_STOP=1")
-        .arg("-qc")
-        .arg(command)
-        .output()
-        .expect("psql runs when NIANBAO_TEST_DATABASE_URL is set: install postgresql-client");
-    assert!(
-        out.status.success(),
-        "psql {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 async fn stores() -> Vec<Setup> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("registers.db");
@@ -145,7 +87,8 @@ async fn stores() -> Vec<Setup> {
         _database: None,
     }];
     if let Ok(shared) = std::env::var("NIANBAO_TEST_DATABASE_URL") {
-        let (database, url) = OwnDatabase::create(&shared);
+        let database = OwnDatabase::create(&shared, "registers");
+        let url = database.url.clone();
         stores.push(Setup {
             _dir: tempfile::tempdir().unwrap(),
             store: Store::open(&url).await.unwrap(),

@@ -5,6 +5,9 @@
 use nianbao_core::{Dataset, FactKey, OrgPath, School, Year};
 use nianbao_store::{Database, OpenOptions, Store, migrations};
 
+mod common;
+use common::OwnDatabase;
+
 fn year(y: i64) -> Year {
     Year::new(y).unwrap()
 }
@@ -123,9 +126,8 @@ async fn a_postgres_store_of_an_earlier_release_opens_migrates_and_keeps_its_dat
         return;
     };
     // A database of its own: the earlier schema cannot share one with the current schema.
-    let name = format!("nianbao_upgrade_{}", std::process::id());
-    psql(&admin, &format!("CREATE DATABASE {name}"));
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let database = OwnDatabase::create(&admin, "upgrade");
+    let url = database.url.clone();
     {
         let db = Database::open(&url, OpenOptions::default()).await.unwrap();
         write_earlier_release(&db).await;
@@ -134,23 +136,6 @@ async fn a_postgres_store_of_an_earlier_release_opens_migrates_and_keeps_its_dat
     let store = Store::open(&url).await.unwrap();
     check_upgraded(&store).await;
     store.database().close().await;
-    psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
-}
-
-fn psql(url: &str, command: &str) {
-    let out = std::process::Command::new("psql")
-        .arg(url)
-        .arg("-v")
-        .arg("ON_ERROR_STOP=1")
-        .arg("-qc")
-        .arg(command)
-        .output()
-        .expect("psql runs when NIANBAO_TEST_DATABASE_URL is set: install postgresql-client");
-    assert!(
-        out.status.success(),
-        "psql {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test]
