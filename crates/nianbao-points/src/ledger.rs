@@ -98,16 +98,33 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DD HH:MM:SS`, as [`fmt::Display`] writes it, built without the formatting
+    /// machinery (the bulk import writes one per event).
+    pub fn to_text(&self) -> String {
+        let (y, m, d) = civil_from_days(self.day);
+        let (h, min, sec) = (self.second / 3600, self.second / 60 % 60, self.second % 60);
+        if !(0..=9999).contains(&y) || h > 99 {
+            return format!("{} {h:02}:{min:02}:{sec:02}", format_date(self.day));
+        }
+        let y = y as u32;
+        let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+        let mut out = String::with_capacity(19);
+        for n in [y / 1000, y / 100, y / 10, y] {
+            out.push(digit(n));
+        }
+        for (sep, n) in [('-', m), ('-', d), (' ', h), (':', min), (':', sec)] {
+            out.push(sep);
+            out.push(digit(n / 10));
+            out.push(digit(n));
+        }
+        out
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {:02}:{:02}:{:02}",
-            format_date(self.day),
-            self.second / 3600,
-            self.second / 60 % 60,
-            self.second % 60
-        )
+        f.write_str(&self.to_text())
     }
 }
 
@@ -375,7 +392,12 @@ impl Ledger {
             }
             let seq = first_seq + out.len() as u32;
             match self.check_row(row, seq, &out, &pending, existing) {
-                Ok(event) => {
+                Ok(mut event) => {
+                    event.event_id = row.event_id.trim().to_string();
+                    event.recorder = row.recorder.trim().to_string();
+                    event.role = row.role.trim().to_string();
+                    event.reason = row.reason.trim().to_string();
+                    event.evidence = row.evidence.clone();
                     pending
                         .ids
                         .insert(row.event_id.trim(), (event.seq, out.len()));
@@ -407,6 +429,67 @@ impl Ledger {
         }
     }
 
+    /// Checks and appends a batch row by row, taking the rows' texts instead of copying
+    /// them: each event that passes is applied to the ledger at once, so the next row is
+    /// checked against it (limits, reversals) without a second set of counters. Returns the
+    /// events, numbered after the ledger as it was; when any row is refused, the ledger is
+    /// put back as it was and every row error found (up to [`MAX_ERRORS`]) is returned.
+    /// The outcome is the one of [`Ledger::check`] followed by [`Ledger::apply`].
+    pub fn check_and_apply(
+        &mut self,
+        file: &str,
+        mut rows: Vec<NewEvent>,
+        existing: &HashMap<String, Target>,
+    ) -> Result<Vec<Event>, Rejected> {
+        self.prepare();
+        let before = self.columns.len();
+        let mut errors = Vec::new();
+        let mut out: Vec<Event> = Vec::with_capacity(rows.len());
+        {
+            let mut pending = Pending::default();
+            for row in rows.iter_mut() {
+                if errors.len() >= MAX_ERRORS {
+                    break;
+                }
+                let seq = self.columns.len() as u32 + 1;
+                match self.check_row(row, seq, &[], &pending, existing) {
+                    Ok(mut event) => {
+                        let NewEvent {
+                            event_id,
+                            recorder,
+                            role,
+                            reason,
+                            evidence,
+                            ..
+                        } = row;
+                        event.recorder = take_trimmed(recorder);
+                        event.role = take_trimmed(role);
+                        event.reason = take_trimmed(reason);
+                        event.evidence = evidence.take();
+                        let event_id: &String = event_id;
+                        pending.ids.insert(event_id.trim(), (event.seq, out.len()));
+                        self.apply_one(&event, Some(event_id.trim()));
+                        out.push(event);
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            self.rollback_to(before);
+            return Err(Rejected {
+                file: file.to_string(),
+                errors,
+            });
+        }
+        // Every row made one event. The ids were lent to the batch's own checks until now.
+        for (event, row) in out.iter_mut().zip(rows.iter_mut()) {
+            event.event_id = take_trimmed(&mut row.event_id);
+        }
+        Ok(out)
+    }
+
+    /// The event's texts are left empty; the caller fills them from the row.
     fn check_row(
         &self,
         row: &NewEvent,
@@ -512,7 +595,7 @@ impl Ledger {
             let observation = self.catalog.keys[key as usize].observation as u16;
             return Ok(Event {
                 seq,
-                event_id: event_id.to_string(),
+                event_id: String::new(),
                 student,
                 tree_version: tree.version,
                 observation,
@@ -520,10 +603,10 @@ impl Ledger {
                 value: -value,
                 at: row.at,
                 period,
-                recorder: row.recorder.trim().to_string(),
-                role: row.role.trim().to_string(),
-                reason: row.reason.trim().to_string(),
-                evidence: row.evidence.clone(),
+                recorder: String::new(),
+                role: String::new(),
+                reason: String::new(),
+                evidence: None,
                 reverses: Some(target_seq),
             });
         }
@@ -600,7 +683,7 @@ impl Ledger {
         }
         Ok(Event {
             seq,
-            event_id: event_id.to_string(),
+            event_id: String::new(),
             student,
             tree_version: tree.version,
             observation: oi as u16,
@@ -608,10 +691,10 @@ impl Ledger {
             value,
             at: row.at,
             period,
-            recorder: row.recorder.trim().to_string(),
-            role: role.to_string(),
-            reason: row.reason.trim().to_string(),
-            evidence: row.evidence.clone(),
+            recorder: String::new(),
+            role: String::new(),
+            reason: String::new(),
+            evidence: None,
             reverses: None,
         })
     }
@@ -625,6 +708,25 @@ impl Ledger {
         }
         let e = batch.get(i - self.columns.len())?;
         Some((e.student, e.key, e.value))
+    }
+
+    /// Applies one checked event: its columns, its reversal and the limit counters.
+    /// `id` is its event id (for a ledger that keeps ids).
+    fn apply_one(&mut self, e: &Event, id: Option<&str>) {
+        self.columns.push(e);
+        if let Some(t) = e.reverses {
+            self.reversed.insert(t);
+        }
+        if let (Some(ids), Some(id)) = (&mut self.ids, id) {
+            ids.insert(id.to_string(), e.seq);
+        }
+        if !self.periods[e.period].closed {
+            self.limits
+                .add_term(e.student, e.key, e.period, i64::from(e.value));
+            if e.reverses.is_none() {
+                self.limits.add_day(e.student, e.key, e.at.day);
+            }
+        }
     }
 
     /// Appends checked events (after the store has committed them).
@@ -682,6 +784,16 @@ impl Ledger {
             p.closed = true;
         }
         self.invalidate();
+    }
+}
+
+/// The text without its surrounding white space, taken out of `s` (no copy when there is
+/// none to cut).
+fn take_trimmed(s: &mut String) -> String {
+    if s.trim().len() == s.len() {
+        std::mem::take(s)
+    } else {
+        s.trim().to_string()
     }
 }
 
@@ -944,5 +1056,14 @@ mod tests {
         assert_eq!(parse_date("2025-02-29"), None);
         let t = Timestamp::parse("2025-09-01 08:05").unwrap();
         assert_eq!(t.to_string(), "2025-09-01 08:05:00");
+        for (day, second) in [(DAY_ZERO_2000, 0), (20_000, 86_399), (60_000, 3_661)] {
+            let t = Timestamp { day, second };
+            let (h, m, s) = (second / 3600, second / 60 % 60, second % 60);
+            assert_eq!(
+                t.to_text(),
+                format!("{} {h:02}:{m:02}:{s:02}", format_date(day))
+            );
+            assert_eq!(Timestamp::parse(&t.to_text()), Some(t));
+        }
     }
 }

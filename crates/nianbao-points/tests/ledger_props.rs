@@ -1,6 +1,8 @@
 //! Property tests of the ledger rules: balances derived from the columnar ledger equal a
-//! plain recomputation, a reversal of a reversal restores the balance, and a closed term
-//! refuses events — for random streams of events, reversals and term closes.
+//! plain recomputation, a reversal of a reversal restores the balance, a closed term
+//! refuses events, and checking while applying (the bulk import's way) accepts and refuses
+//! exactly what checking then applying does — for random streams of events, reversals and
+//! term closes.
 
 use nianbao_points::aggregate::{Span, student_dimensions, student_totals};
 use nianbao_points::ledger::{Ledger, NewEvent, Period, Timestamp, days_from_civil};
@@ -87,7 +89,11 @@ fn terms() -> Vec<Period> {
 }
 
 fn ledger() -> Ledger {
-    let tree = Tree::from_toml(TREE, "test.toml").expect("tree");
+    ledger_of(TREE)
+}
+
+fn ledger_of(tree: &str) -> Ledger {
+    let tree = Tree::from_toml(tree, "test.toml").expect("tree");
     let students = (1..=STUDENTS as u32)
         .map(|id| Student {
             id,
@@ -271,8 +277,64 @@ fn run(ops: &[Op], batch: usize) -> Result<(Ledger, Model), TestCaseError> {
     Ok((ledger, model))
 }
 
+/// The rows of `ops` (records and reversals; closes are left out), ids `E0`, `E1`, …
+fn rows_of(ops: &[Op]) -> Vec<NewEvent> {
+    let mut out: Vec<NewEvent> = Vec::new();
+    for (n, op) in ops.iter().enumerate() {
+        let id = format!("E{n}");
+        match op {
+            Op::Record {
+                student,
+                obs,
+                term,
+                day,
+            } => {
+                let (code, value, role, _) = OBS[*obs];
+                let mut r = row(n + 2, id, at(*term, *day));
+                r.student = format!("S{}", student + 1);
+                r.observation = code.into();
+                r.role = role.into();
+                r.value = Some(value);
+                out.push(r);
+            }
+            Op::Reverse { target, term, day } => {
+                let mut r = row(n + 2, id, at(*term, *day));
+                // Any earlier id: refused when it was refused itself or reversed already.
+                r.reverses = Some(format!("E{}", target % (n + 1)));
+                out.push(r);
+            }
+            Op::Close { .. } => {}
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn checking_while_applying_equals_checking_then_applying(
+        ops in prop::collection::vec(op(), 0..80),
+        batch in 1..6usize,
+        closed in prop::option::of(0..3usize),
+    ) {
+        // Tight limits, so that rows are refused by the daily and termly limits too.
+        let tight = TREE.replace("per_day = 1000", "per_day = 2").replace("per_term = 1000000", "per_term = 7");
+        let mut reference = ledger_of(&tight);
+        let mut fused = ledger_of(&tight);
+        if let Some(term) = closed {
+            reference.close_period(term);
+            fused.close_period(term);
+        }
+        let none = std::collections::HashMap::new();
+        for rows in rows_of(&ops).chunks(batch) {
+            let expected = reference.record("批次", rows);
+            let got = fused.check_and_apply("批次", rows.to_vec(), &none);
+            prop_assert_eq!(&got, &expected);
+            prop_assert_eq!(&fused.columns, &reference.columns);
+        }
+        prop_assert_eq!(student_totals(&fused, &Span::all()), student_totals(&reference, &Span::all()));
+    }
 
     #[test]
     fn balances_equal_recomputation(ops in prop::collection::vec(op(), 0..80), batch in 1..5usize) {

@@ -20,10 +20,10 @@ async fn run(store: &str, school: &str, file: &Path) -> Result<(), PointsError> 
         PointsStore::open_sqlite(Path::new(store)).await?
     };
     let started = Instant::now();
-    let mut reader = EventReader::open(file)?;
+    let reader = EventReader::open(file)?;
     let mut sl = store.open_ledger(school).await?;
     let summary = store
-        .import_events(&mut sl, &mut reader, 10_000, "bench")
+        .import_events(&mut sl, reader, 10_000, "bench")
         .await?;
     store.save_cache(&sl).await?;
     store.database().close().await;

@@ -746,23 +746,34 @@ impl PointsStore {
         rows: &[NewEvent],
         actor: &str,
     ) -> Result<ImportSummary, PointsError> {
-        self.append_from(sl, file, actor, Source::Rows(Some(rows)))
+        self.append_from(sl, file, actor, Source::Rows(Some(rows.to_vec())))
             .await
     }
 
-    /// Checks and appends the rows of an events file read `batch` rows at a time, all in
-    /// one transaction: the file is never held in memory whole, and either every row is
-    /// recorded or none is.
+    /// Checks and appends the rows of an events file read `batch` rows at a time (at most
+    /// one INSERT statement's worth), all in one transaction: the file is never held in
+    /// memory whole, and either every row is recorded or none is. The file is read and
+    /// parsed on a thread of its own, a few batches ahead, while this task checks one batch
+    /// and the database writes the one before.
     pub async fn import_events(
         &self,
         sl: &mut SchoolLedger,
-        reader: &mut EventReader,
+        reader: EventReader,
         batch: usize,
         actor: &str,
     ) -> Result<ImportSummary, PointsError> {
         let file = reader.file().to_string();
-        self.append_from(sl, &file, actor, Source::Reader(reader, batch.max(1)))
-            .await
+        let batch = batch.clamp(1, self.rows_per_insert());
+        let source = Source::Reader(spawn_reader(reader, batch));
+        self.append_from(sl, &file, actor, source).await
+    }
+
+    /// Rows per INSERT statement of events on this backend.
+    fn rows_per_insert(&self) -> usize {
+        match self.backend {
+            Backend::Sqlite => VALUES_ROWS,
+            Backend::Postgres => INSERT_ROWS,
+        }
     }
 
     async fn append_from(
@@ -770,13 +781,14 @@ impl PointsStore {
         sl: &mut SchoolLedger,
         file: &str,
         actor: &str,
-        mut source: Source<'_>,
+        mut source: Source,
     ) -> Result<ImportSummary, PointsError> {
         let before = sl.ledger.columns.len();
         let result = self.append_in_tx(sl, file, actor, &mut source).await;
         if result.is_err() {
             // Whatever was applied in memory was rolled back in the database.
             sl.ledger.rollback_to(before);
+            sl.ledger.invalidate();
         }
         result
     }
@@ -786,7 +798,7 @@ impl PointsStore {
         sl: &mut SchoolLedger,
         file: &str,
         actor: &str,
-        source: &mut Source<'_>,
+        source: &mut Source,
     ) -> Result<ImportSummary, PointsError> {
         let school = sl.school_id;
         let mut tx = self.db.write().await?;
@@ -839,62 +851,69 @@ impl PointsStore {
             events: 0,
             reversals: 0,
         };
+        let full_sql = match self.backend {
+            Backend::Sqlite => insert_values_sql(VALUES_ROWS),
+            Backend::Postgres => insert_json_sql(self.backend).to_string(),
+        };
         let mut rebuild_index = None;
-        let mut first = true;
-        while let Some(rows) = source.next()? {
-            if first {
-                first = false;
-                let expected = source.expected_rows(rows.len());
-                if self.backend == Backend::Sqlite {
-                    rebuild_index =
-                        defer_student_index(&mut tx, expected, self.rebuild_index_from).await?;
+        let mut next = source.next().await?;
+        if let Some((rows, expected)) = &next
+            && self.backend == Backend::Sqlite
+        {
+            let expected = (*expected).max(rows.len());
+            rebuild_index = defer_student_index(&mut tx, expected, self.rebuild_index_from).await?;
+        }
+        // The ids of the batch being written: reversals in the next batch may name them
+        // before they are in the database.
+        let mut writing = BatchIds::default();
+        let mut insert: Option<Insert> = None;
+        loop {
+            // The database has every batch before the one about to be written: reversal
+            // targets are looked up there or among the ids of that batch.
+            let rows = match next.take() {
+                Some((rows, _)) => {
+                    let existing = find_targets(&mut tx, school, &rows, &writing).await?;
+                    Some((rows, existing))
                 }
-            }
-            let mut wanted: Vec<&str> = rows
-                .iter()
-                .filter_map(|r| r.reverses.as_deref().map(str::trim))
-                .collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let existing = find_events(&mut tx, school, &wanted).await?;
-            let events = sl.ledger.check(file, &rows, &existing)?;
-            let rows_per_insert = match self.backend {
-                Backend::Sqlite => VALUES_ROWS,
-                Backend::Postgres => INSERT_ROWS,
+                None => None,
             };
-            for part in events.chunks(rows_per_insert) {
-                let inserted = match self.backend {
-                    Backend::Sqlite => {
-                        let sql = insert_values_sql(part.len());
-                        // Only the full-length statement is worth keeping prepared.
-                        let query = sqlx::query(&sql).persistent(part.len() == VALUES_ROWS);
-                        bind_values(query, &sl.ledger, school, batch, part)
-                            .execute(&mut *tx)
-                            .await
-                    }
-                    Backend::Postgres => {
-                        let json = events_json(&sl.ledger, part)?;
-                        sqlx::query(insert_json_sql(self.backend))
-                            .bind(school)
-                            .bind(batch)
-                            .bind(json)
-                            .execute(&mut *tx)
-                            .await
-                    }
-                };
-                if let Err(error) = inserted {
-                    let unique =
-                        matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
-                    drop(tx);
-                    if unique {
-                        return Err(self.duplicates(school, file, &rows).await?.into());
-                    }
-                    return Err(error.into());
-                }
+            if rows.is_none() && insert.is_none() {
+                break;
             }
-            summary.events += events.len();
-            summary.reversals += events.iter().filter(|e| e.reverses.is_some()).count();
-            sl.ledger.apply(&events);
+            let ledger = &mut sl.ledger;
+            let periods = &periods;
+            let backend = self.backend;
+            let check = async move {
+                let Some((rows, existing)) = rows else {
+                    return Ok(None);
+                };
+                let mut ids = BatchIds::of(&rows);
+                ids.first_seq = ledger.columns.len() as u32 + 1;
+                let events = ledger.check_and_apply(file, rows, &existing)?;
+                let reversals = events.iter().filter(|e| e.reverses.is_some()).count();
+                let count = events.len();
+                let insert = Insert::new(backend, periods, school, batch, events)?;
+                Ok::<_, PointsError>(Some((insert, ids, count, reversals)))
+            };
+            let write = write_insert(&mut tx, &full_sql, school, batch, insert.take());
+            // The database writes one batch (on its own thread for SQLite, on the server
+            // for PostgreSQL) while this task checks the next.
+            let (written, checked) = futures_util::future::join(write, check).await;
+            if let Err(error) = written {
+                let unique = matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
+                drop(tx);
+                if unique {
+                    return Err(self.duplicates(school, file, &writing).await?.into());
+                }
+                return Err(error.into());
+            }
+            if let Some((checked, ids, count, reversals)) = checked? {
+                insert = Some(checked);
+                writing = ids;
+                summary.events += count;
+                summary.reversals += reversals;
+                next = source.next().await?;
+            }
         }
         if let Some(create) = rebuild_index {
             // The sort spills to temporary files, not to memory (the store's setting).
@@ -923,19 +942,19 @@ impl PointsStore {
         &self,
         school: i64,
         file: &str,
-        rows: &[NewEvent],
+        batch: &BatchIds,
     ) -> Result<Rejected, PointsError> {
         let mut conn = self.db.reader().acquire().await?;
-        let ids: Vec<&str> = rows.iter().map(|r| r.event_id.trim()).collect();
+        let ids: Vec<&str> = batch.iter().map(|(_, id)| id).collect();
         let found = find_events(&mut conn, school, &ids).await?;
-        let errors = rows
+        let errors = batch
             .iter()
-            .filter(|r| found.contains_key(r.event_id.trim()))
+            .filter(|(_, id)| found.contains_key(*id))
             .take(nianbao_points::ledger::MAX_ERRORS)
-            .map(|r| RowError {
-                row: r.row,
+            .map(|(row, id)| RowError {
+                row,
                 column: Some("事件编号".into()),
-                message: format!("「{}」已经记录过", r.event_id.trim()),
+                message: format!("「{id}」已经记录过"),
             })
             .collect();
         Ok(Rejected {
@@ -1097,29 +1116,170 @@ impl PointsStore {
 /// Rows per INSERT statement of events.
 const INSERT_ROWS: usize = 10_000;
 
-/// Where appended rows come from: a slice given whole, or a file read in batches.
-enum Source<'a> {
-    Rows(Option<&'a [NewEvent]>),
-    Reader(&'a mut EventReader, usize),
+/// Where appended rows come from: rows given whole, or batches of a file read on a thread
+/// of its own.
+enum Source {
+    Rows(Option<Vec<NewEvent>>),
+    Reader(tokio::sync::mpsc::Receiver<Result<(Vec<NewEvent>, usize), Rejected>>),
 }
 
-impl<'a> Source<'a> {
-    /// How many rows the whole append will bring, `first` being the length of its first batch.
-    fn expected_rows(&self, first: usize) -> usize {
+impl Source {
+    /// The next batch and the number of rows the whole append is expected to bring.
+    async fn next(&mut self) -> Result<Option<(Vec<NewEvent>, usize)>, Rejected> {
         match self {
-            Source::Rows(_) => first,
-            Source::Reader(reader, _) => reader.estimated_rows().max(first),
+            Source::Rows(rows) => Ok(rows.take().map(|rows| {
+                let n = rows.len();
+                (rows, n)
+            })),
+            Source::Reader(batches) => batches.recv().await.transpose(),
         }
     }
+}
 
-    fn next(&mut self) -> Result<Option<std::borrow::Cow<'a, [NewEvent]>>, Rejected> {
-        match self {
-            Source::Rows(rows) => Ok(rows.take().map(std::borrow::Cow::Borrowed)),
-            Source::Reader(reader, batch) => {
-                Ok(reader.next_batch(*batch)?.map(std::borrow::Cow::Owned))
+/// Batches of the file parsed ahead of the checks.
+const READ_AHEAD: usize = 4;
+
+/// Reads `reader` `batch` rows at a time on a thread of its own, a few batches ahead; each
+/// batch comes with the number of rows the whole file is estimated to hold. The thread ends
+/// at the end of the file, after the first refused batch, or when the receiver is dropped.
+fn spawn_reader(
+    mut reader: EventReader,
+    batch: usize,
+) -> tokio::sync::mpsc::Receiver<Result<(Vec<NewEvent>, usize), Rejected>> {
+    let (send, receive) = tokio::sync::mpsc::channel(READ_AHEAD);
+    std::thread::spawn(move || {
+        loop {
+            let next = reader
+                .next_batch(batch)
+                .map(|rows| rows.map(|rows| (rows, reader.estimated_rows())));
+            let item = match next {
+                Ok(Some(item)) => Ok(item),
+                Ok(None) => return,
+                Err(rejected) => Err(rejected),
+            };
+            let refused = item.is_err();
+            if send.blocking_send(item).is_err() || refused {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+/// The row numbers and event ids of one checked batch, kept in one text.
+#[derive(Debug, Default)]
+struct BatchIds {
+    text: String,
+    /// (row, end of the id in `text`).
+    ends: Vec<(usize, usize)>,
+    /// The sequence number of the first event (each row makes one event, in order).
+    first_seq: u32,
+}
+
+impl BatchIds {
+    fn of(rows: &[NewEvent]) -> BatchIds {
+        let mut ids = BatchIds {
+            text: String::with_capacity(rows.iter().map(|r| r.event_id.len()).sum()),
+            ends: Vec::with_capacity(rows.len()),
+            first_seq: 0,
+        };
+        for r in rows {
+            ids.text.push_str(r.event_id.trim());
+            ids.ends.push((r.row, ids.text.len()));
+        }
+        ids
+    }
+
+    /// The sequence number of the event with this id, if it is one of the batch's.
+    fn seq(&self, id: &str) -> Option<u32> {
+        self.iter()
+            .position(|(_, own)| own == id)
+            .map(|i| self.first_seq + i as u32)
+    }
+
+    /// (row, id) of each event, in order.
+    fn iter(&self) -> impl Iterator<Item = (usize, &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(row, end)| {
+            let id = &self.text[start..end];
+            start = end;
+            (row, id)
+        })
+    }
+}
+
+/// The statement(s) that write one checked batch, with their values.
+enum Insert {
+    /// SQLite: multi-row INSERTs of [`insert_values_sql`], (rows, values) each.
+    Values(Vec<(usize, sqlx::any::AnyArguments<'static>)>),
+    /// PostgreSQL: JSON texts for [`insert_json_sql`].
+    Json(Vec<String>),
+}
+
+impl Insert {
+    fn new(
+        backend: Backend,
+        periods: &[Period],
+        school: i64,
+        batch: i64,
+        events: Vec<Event>,
+    ) -> Result<Insert, PointsError> {
+        Ok(match backend {
+            Backend::Sqlite => {
+                let mut out = Vec::with_capacity(events.len().div_ceil(VALUES_ROWS));
+                let mut events = events.into_iter().peekable();
+                while events.peek().is_some() {
+                    let part: Vec<Event> = events.by_ref().take(VALUES_ROWS).collect();
+                    out.push((part.len(), values(periods, school, batch, part)));
+                }
+                Insert::Values(out)
+            }
+            Backend::Postgres => Insert::Json(
+                events
+                    .chunks(INSERT_ROWS)
+                    .map(|part| events_json(periods, part))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+}
+
+/// Runs the statements of a checked batch (nothing without one).
+async fn write_insert(
+    tx: &mut AnyConnection,
+    full_sql: &str,
+    school: i64,
+    batch: i64,
+    insert: Option<Insert>,
+) -> Result<(), sqlx::Error> {
+    match insert {
+        None => {}
+        Some(Insert::Values(parts)) => {
+            for (rows, args) in parts {
+                if rows == VALUES_ROWS {
+                    // Prepared once per connection and reused.
+                    sqlx::query_with(full_sql, args).execute(&mut *tx).await?;
+                } else {
+                    let sql = insert_values_sql(rows);
+                    sqlx::query_with(&sql, args)
+                        .persistent(false)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        Some(Insert::Json(parts)) => {
+            for json in parts {
+                sqlx::query(full_sql)
+                    .bind(school)
+                    .bind(batch)
+                    .bind(json)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
     }
+    Ok(())
 }
 
 /// Events expected in one append from which the per-student index of `points_event` is
@@ -1191,44 +1351,58 @@ fn insert_values_sql(rows: usize) -> String {
     sql
 }
 
-/// Binds the values of [`insert_values_sql`].
-fn bind_values<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ledger: &Ledger,
+/// The values of [`insert_values_sql`] for `events`, in its order. The texts are moved into
+/// the arguments, not copied: the driver copies them once more into SQLite, and only a
+/// borrowed text would be copied on the way (sqlx's `String` binding clones).
+fn values(
+    periods: &[Period],
     school: i64,
     batch: i64,
-    events: &'q [Event],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    events: Vec<Event>,
+) -> sqlx::any::AnyArguments<'static> {
+    use sqlx::any::AnyTypeInfoKind;
+    // Not re-exported by sqlx (hidden in sqlx-core, whose version sqlx pins).
+    use sqlx_core::any::AnyValueKind;
+    use std::borrow::Cow;
+    let mut args = sqlx::any::AnyArguments::default();
+    let v = &mut args.values.0;
+    v.reserve(events.len() * 16);
+    let text = |s: String| AnyValueKind::Text(Cow::Owned(s));
     for e in events {
-        let p = &ledger.periods[e.period];
-        query = query
-            .bind(school)
-            .bind(batch)
-            .bind(i64::from(p.school_year))
-            .bind(i64::from(e.seq))
-            .bind(e.event_id.as_str())
-            .bind(i64::from(e.student))
-            .bind(i64::from(e.tree_version))
-            .bind(i64::from(e.observation))
-            .bind(i64::from(e.value))
-            .bind(e.at.to_string())
-            .bind(p.id)
-            .bind(e.recorder.as_str())
-            .bind(e.role.as_str())
-            .bind(e.reason.as_str())
-            .bind(e.evidence.as_deref())
-            .bind(e.reverses.map(i64::from));
+        let p = &periods[e.period];
+        v.push(AnyValueKind::BigInt(school));
+        v.push(AnyValueKind::BigInt(batch));
+        v.push(AnyValueKind::BigInt(i64::from(p.school_year)));
+        v.push(AnyValueKind::BigInt(i64::from(e.seq)));
+        v.push(text(e.event_id));
+        v.push(AnyValueKind::BigInt(i64::from(e.student)));
+        v.push(AnyValueKind::BigInt(i64::from(e.tree_version)));
+        v.push(AnyValueKind::BigInt(i64::from(e.observation)));
+        v.push(AnyValueKind::BigInt(i64::from(e.value)));
+        v.push(text(e.at.to_text()));
+        v.push(AnyValueKind::BigInt(p.id));
+        v.push(text(e.recorder));
+        v.push(text(e.role));
+        v.push(text(e.reason));
+        v.push(match e.evidence {
+            Some(s) => text(s),
+            None => AnyValueKind::Null(AnyTypeInfoKind::Text),
+        });
+        v.push(match e.reverses {
+            Some(t) => AnyValueKind::BigInt(i64::from(t)),
+            None => AnyValueKind::Null(AnyTypeInfoKind::BigInt),
+        });
     }
-    query
+    args
 }
 
 /// The events as one JSON array of rows, which one INSERT … SELECT unpacks in the database:
 /// one bound parameter per statement instead of sixteen per row.
-fn events_json(ledger: &Ledger, events: &[Event]) -> Result<String, PointsError> {
+fn events_json(periods: &[Period], events: &[Event]) -> Result<String, PointsError> {
     let rows: Vec<_> = events
         .iter()
         .map(|e| {
-            let p = &ledger.periods[e.period];
+            let p = &periods[e.period];
             (
                 p.school_year,
                 e.seq,
@@ -1237,7 +1411,7 @@ fn events_json(ledger: &Ledger, events: &[Event]) -> Result<String, PointsError>
                 e.tree_version,
                 e.observation,
                 e.value,
-                e.at.to_string(),
+                e.at.to_text(),
                 p.id,
                 e.recorder.as_str(),
                 e.role.as_str(),
@@ -1264,6 +1438,33 @@ fn insert_json_sql(backend: Backend) -> &'static str {
              FROM json_array_elements(CAST($3 AS JSON)) r"
         }
     }
+}
+
+/// The events that the reversals among `rows` name, found in the batch being written or
+/// in the database (the batch's own rows are found by the checks).
+async fn find_targets(
+    conn: &mut AnyConnection,
+    school: i64,
+    rows: &[NewEvent],
+    writing: &BatchIds,
+) -> Result<HashMap<String, Target>, PointsError> {
+    let mut found = HashMap::new();
+    let mut wanted: Vec<&str> = Vec::new();
+    for id in rows
+        .iter()
+        .filter_map(|r| r.reverses.as_deref().map(str::trim))
+    {
+        match writing.seq(id) {
+            Some(seq) => {
+                found.insert(id.to_string(), Target { seq });
+            }
+            None => wanted.push(id),
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    found.extend(find_events(conn, school, &wanted).await?);
+    Ok(found)
 }
 
 /// Sequence numbers of the events with these ids.

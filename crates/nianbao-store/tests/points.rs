@@ -644,9 +644,9 @@ async fn streamed_import_is_one_transaction_across_batches() {
             "stream-bad.csv",
             &format!("{HEADER}{GOOD}E7,2025002,,,T01,班主任,2025-09-11 08:00,再次冲销,,E3\n"),
         );
-        let mut reader = EventReader::open(&bad).expect("open");
+        let reader = EventReader::open(&bad).expect("open");
         let err = store
-            .import_events(&mut sl, &mut reader, 2, "test")
+            .import_events(&mut sl, reader, 2, "test")
             .await
             .expect_err("refused");
         let PointsError::Rejected(rejected) = &err else {
@@ -658,9 +658,9 @@ async fn streamed_import_is_one_transaction_across_batches() {
         assert_eq!(sl.ledger.len(), 0, "the ledger in memory was rolled back");
 
         let good = write(dir.path(), "stream.csv", &format!("{HEADER}{GOOD}"));
-        let mut reader = EventReader::open(&good).expect("open");
+        let reader = EventReader::open(&good).expect("open");
         let summary = store
-            .import_events(&mut sl, &mut reader, 2, "test")
+            .import_events(&mut sl, reader, 2, "test")
             .await
             .expect("import");
         assert_eq!((summary.events, summary.reversals), (6, 1));
@@ -796,9 +796,9 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
         let mut text = std::fs::read_to_string(&path).expect("read");
         text.push_str("X-1,9999999,C01.1.1,,T01,班主任,2025-09-11 08:00,,,\n");
         std::fs::write(&bad, text).expect("write");
-        let mut reader = EventReader::open(&bad).expect("open");
+        let reader = EventReader::open(&bad).expect("open");
         let err = store
-            .import_events(&mut sl, &mut reader, 3_000, "test")
+            .import_events(&mut sl, reader, 3_000, "test")
             .await
             .expect_err("refused");
         assert!(err.to_string().contains("9999999"), "{err}");
@@ -831,9 +831,9 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
         }
         assert!(expected.iter().any(|e| e.reverses.is_some()));
 
-        let mut reader = EventReader::open(&path).expect("open");
+        let reader = EventReader::open(&path).expect("open");
         let summary = store
-            .import_events(&mut sl, &mut reader, 3_000, "test")
+            .import_events(&mut sl, reader, 3_000, "test")
             .await
             .expect("import");
         assert_eq!(summary.events, expected.len());

@@ -463,10 +463,10 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
         PointsCommand::Import { file } => {
             let code = school(store, &args.school).await?;
             // Read and checked 10,000 rows at a time, all in one transaction.
-            let mut reader = ledger::EventReader::open(&file)?;
+            let reader = ledger::EventReader::open(&file)?;
             let mut sl = store.open_ledger(&code).await?;
             let summary = store
-                .import_events(&mut sl, &mut reader, 10_000, &actor())
+                .import_events(&mut sl, reader, 10_000, &actor())
                 .await?;
             store.save_cache(&sl).await?;
             println!(
