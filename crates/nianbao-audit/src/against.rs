@@ -473,6 +473,8 @@ pub struct Item {
     pub year: i32,
     /// The number as the report writes it ("639人", "约33万平方米").
     pub written: String,
+    /// Its value as written (万 and 亿 applied), in the unit the report writes.
+    pub value: f64,
     /// The stored value in the fact's unit, when there is one.
     pub stored: Option<f64>,
     /// The stored value as shown ("639人", "19.0").
@@ -1008,6 +1010,7 @@ fn judge(
             major: number.major.clone(),
             year: number.year,
             written: number.quantity.describe(),
+            value: number.quantity.value,
             stored,
             stored_text: stored.map(show),
             note,

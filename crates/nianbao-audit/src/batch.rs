@@ -1,7 +1,8 @@
 //! Batch audit: a zip of many schools' hand-written reports (pdf, docx, txt), each read with
 //! the bounds of a single report, audited, checked against the rubric kept as data
-//! (`data/audit_rubric.toml`: the chapters and tables a report must have, the figures that
-//! must agree with the school's submitted data, the maxima of each grade) and given a
+//! (`data/audit_rubric.toml`: the chapters and tables a report must have and the maxima of
+//! each grade), compared with the school's submitted data when the school is known
+//! ([`crate::against::compare`], as `nianbao audit FILE --against` does) and given a
 //! pre-grade A/B/C that a reviewer confirms.
 //!
 //! The archive itself is bounded like the other zip uploads: its size, its number of
@@ -9,10 +10,15 @@
 //! from the central directory before anything is inflated, and each entry is inflated with
 //! a cap at the size it declared.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nianbao_core::{Dataset, Finding, Severity, Year};
+use nianbao_core::{Dataset, Definitions, Finding, Severity};
+
+use crate::against::Verdict;
 use serde::{Deserialize, Serialize};
 
 use crate::concepts::compact;
@@ -98,20 +104,36 @@ fn extension(name: &str) -> String {
 /// Reads the reports of an archive held in memory: the entries with a report extension,
 /// and those left out (folders' own entries are not listed).
 pub fn read_archive(bytes: &[u8]) -> Result<(Vec<Entry>, Vec<Skipped>), BatchError> {
-    if bytes.is_empty() {
+    read_archive_from(std::io::Cursor::new(bytes), bytes.len() as u64)
+}
+
+/// Reads the reports of an archive in a file (an upload written to disk), with the same
+/// bounds as [`read_archive`].
+pub fn read_archive_file(path: &Path) -> Result<(Vec<Entry>, Vec<Skipped>), BatchError> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    read_archive_from(std::io::BufReader::new(file), size)
+}
+
+fn read_archive_from<R: Read + std::io::Seek>(
+    mut reader: R,
+    size: u64,
+) -> Result<(Vec<Entry>, Vec<Skipped>), BatchError> {
+    if size == 0 {
         return Err(BatchError::Empty);
     }
-    if bytes.len() as u64 > MAX_ARCHIVE_BYTES {
+    if size > MAX_ARCHIVE_BYTES {
         return Err(BatchError::TooLarge {
-            size: bytes.len() as u64,
+            size,
             max: MAX_ARCHIVE_BYTES,
         });
     }
-    if !bytes.starts_with(b"PK\x03\x04") {
+    let mut magic = [0u8; 4];
+    if reader.read_exact(&mut magic).is_err() || &magic != b"PK\x03\x04" {
         return Err(BatchError::NotZip);
     }
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| BatchError::NotZip)?;
+    reader.seek(std::io::SeekFrom::Start(0))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|_| BatchError::NotZip)?;
     if archive.len() > MAX_ENTRIES {
         return Err(BatchError::TooManyEntries {
             count: archive.len(),
@@ -221,15 +243,6 @@ pub struct Required {
     pub any: Vec<String>,
 }
 
-/// A figure the report must state as the school submitted it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AgreementRule {
-    pub concept: String,
-    pub element: String,
-    #[serde(default)]
-    pub tolerance: f64,
-}
-
 /// The maxima of one grade.
 #[derive(Debug, Clone, Deserialize)]
 pub struct GradeRule {
@@ -249,8 +262,6 @@ pub struct Rubric {
     pub parts: Vec<Required>,
     #[serde(default, rename = "table")]
     pub tables: Vec<Required>,
-    #[serde(default, rename = "agreement")]
-    pub agreements: Vec<AgreementRule>,
     #[serde(rename = "grade")]
     pub grades: Vec<GradeRule>,
 }
@@ -271,14 +282,6 @@ impl Rubric {
             reason,
         };
         let rubric: Rubric = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
-        for a in &rubric.agreements {
-            if crate::concepts::concept(&a.concept).is_none() {
-                return Err(bad(format!(
-                    "[[agreement]] 的 concept「{}」不是已知的数据项",
-                    a.concept
-                )));
-            }
-        }
         for r in rubric.parts.iter().chain(&rubric.tables) {
             if r.any.is_empty() {
                 return Err(bad(format!("「{}」的 any 不能为空", r.name)));
@@ -291,14 +294,22 @@ impl Rubric {
     }
 }
 
-/// A figure of the report set beside the school's submitted one.
+/// A figure of the report set beside the school's submitted one, as
+/// [`crate::against::compare`] found it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Agreement {
-    /// The figure's name ("在校生人数").
+    /// The figure's name ("在校生人数合计").
     pub label: String,
+    /// The element code or indicator id.
     pub element: String,
+    pub major: Option<String>,
+    pub year: i32,
     pub stated: f64,
+    /// The number as the report writes it ("1,230人").
+    pub written: String,
     pub submitted: f64,
+    /// The submitted value as shown.
+    pub submitted_text: String,
     /// The line of the report that states it.
     pub line: usize,
     pub agrees: bool,
@@ -314,15 +325,31 @@ pub struct Assessment {
     pub warnings: usize,
     pub missing_parts: Vec<String>,
     pub missing_tables: Vec<String>,
-    /// Empty when the school's data is not in the store.
+    /// Whether the report was compared with the school's submitted data.
+    pub compared: bool,
+    /// The figures of the report that name a submitted fact (empty when not compared).
     pub agreements: Vec<Agreement>,
+    /// Figures the report states that the submitted data has no value for.
+    pub not_in_data: usize,
     /// The suggested grade; a reviewer confirms it.
     pub grade: String,
 }
 
 impl Assessment {
+    /// The facts the report states otherwise than submitted, each counted once however
+    /// often the report repeats it.
     pub fn disagreements(&self) -> usize {
-        self.agreements.iter().filter(|a| !a.agrees).count()
+        self.differing().len()
+    }
+
+    /// The first statement of each fact the report states otherwise than submitted.
+    pub fn differing(&self) -> Vec<&Agreement> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.agreements
+            .iter()
+            .filter(|a| !a.agrees)
+            .filter(|a| seen.insert((a.element.as_str(), a.major.as_deref(), a.year)))
+            .collect()
     }
 }
 
@@ -333,8 +360,10 @@ fn found(required: &Required, texts: &[String]) -> bool {
         .any(|word| texts.iter().any(|t| t.contains(&compact(word))))
 }
 
-/// Audits one report's text against the rubric and, when given, the school's submitted data.
-pub fn assess(text: &str, rubric: &Rubric, data: Option<&Dataset>) -> Assessment {
+/// Audits one report's text against the rubric and, when given, the school's submitted data
+/// (every figure that names a submitted fact compared by [`crate::against::compare`], for the
+/// year the report's title names, else the school's report year).
+pub fn assess(text: &str, rubric: &Rubric, data: Option<(&Dataset, &Definitions)>) -> Assessment {
     let model = Model::build(Document::from_text(text));
     let findings = crate::checks::run(&model);
     let errors = findings
@@ -367,33 +396,25 @@ pub fn assess(text: &str, rubric: &Rubric, data: Option<&Dataset>) -> Assessment
         .map(|t| t.name.clone())
         .collect();
     let mut agreements = Vec::new();
-    if let Some(data) = data {
-        let year = model
-            .report_year
-            .and_then(|y| Year::new(i64::from(y)).ok())
-            .unwrap_or(data.school.report_year);
-        let facts = crate::facts::collect(&model);
-        for rule in &rubric.agreements {
-            let Some(submitted) = data.value(year, &rule.element) else {
-                continue;
-            };
-            let stated = facts.iter().find(|f| {
-                f.concept.key == rule.concept
-                    && f.year.is_none_or(|y| i64::from(y) == i64::from(year))
-                    && f.qualifier.is_none()
-                    && !f.restricted
-                    && !f.loose
-                    && f.is_exact()
-            });
-            if let Some(fact) = stated {
-                agreements.push(Agreement {
-                    label: fact.concept.label.to_string(),
-                    element: rule.element.clone(),
-                    stated: fact.quantity.value,
-                    submitted,
-                    line: fact.lines.first().copied().unwrap_or(0),
-                    agrees: (fact.quantity.value - submitted).abs() <= rule.tolerance + 1e-9,
-                });
+    let mut not_in_data = 0;
+    if let Some((data, definitions)) = data {
+        let comparison = crate::against::compare(&model, definitions, data, None);
+        for item in &comparison.items {
+            match (item.verdict, item.stored) {
+                (Verdict::Missing, _) => not_in_data += 1,
+                (verdict, Some(stored)) => agreements.push(Agreement {
+                    label: item.name.clone(),
+                    element: item.code.clone(),
+                    major: item.major.clone(),
+                    year: item.year,
+                    stated: item.value,
+                    written: item.written.clone(),
+                    submitted: stored,
+                    submitted_text: item.stored_text.clone().unwrap_or_default(),
+                    line: item.line,
+                    agrees: verdict == Verdict::Agrees,
+                }),
+                (_, None) => not_in_data += 1,
             }
         }
     }
@@ -404,7 +425,9 @@ pub fn assess(text: &str, rubric: &Rubric, data: Option<&Dataset>) -> Assessment
         warnings,
         missing_parts,
         missing_tables,
+        compared: data.is_some(),
         agreements,
+        not_in_data,
         grade: rubric.fallback.clone(),
     };
     assessment.grade = rubric
@@ -441,6 +464,130 @@ pub fn identify<'a>(file: &str, text: &str, schools: &'a [(String, String)]) -> 
         .or_else(|| longest(&compact(&head), false))
 }
 
+/// One report of a batch as its table shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The entry's path in the archive.
+    pub file: String,
+    pub school_code: Option<String>,
+    pub school: Option<String>,
+    /// Why the report could not be read, when it could not.
+    pub unreadable: Option<String>,
+    pub assessment: Option<Assessment>,
+}
+
+/// How far a batch has got: reports read, reports audited (each counts up to the number of
+/// reports).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub read: AtomicUsize,
+    pub audited: AtomicUsize,
+}
+
+/// `f` applied to every item on every core; results in the items' order.
+pub fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(items.len()) {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    mine.push((i, f(item)));
+                }
+                if let Ok(mut all) = results.lock() {
+                    all.extend(mine);
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What was read of a batch's entries, in their order.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    /// Each entry's text, or why it could not be read.
+    pub texts: Vec<Result<String, String>>,
+    /// The school each entry belongs to, if known.
+    pub codes: Vec<Option<String>>,
+}
+
+impl Texts {
+    /// The schools the entries belong to.
+    pub fn schools(&self) -> std::collections::BTreeSet<String> {
+        self.codes.iter().flatten().cloned().collect()
+    }
+}
+
+/// The texts of every entry (on every core), and the school each belongs to among the
+/// (code, name) pairs given ([`identify`]).
+pub fn read_all(entries: &[Entry], schools: &[(String, String)], progress: &Progress) -> Texts {
+    let texts = parallel(entries, |entry| {
+        let text = entry_text(entry);
+        progress.read.fetch_add(1, Ordering::Relaxed);
+        text
+    });
+    let codes = entries
+        .iter()
+        .zip(&texts)
+        .map(|(entry, text)| {
+            let text = text.as_deref().unwrap_or("");
+            identify(&entry.name, text, schools).map(str::to_string)
+        })
+        .collect();
+    Texts { texts, codes }
+}
+
+/// Every entry assessed (on every core): against the data of its school when `datasets`
+/// holds it.
+pub fn assess_all(
+    entries: &[Entry],
+    read: &Texts,
+    schools: &[(String, String)],
+    datasets: &BTreeMap<String, Dataset>,
+    rubric: &Rubric,
+    definitions: &Definitions,
+    progress: &Progress,
+) -> Vec<Report> {
+    let work: Vec<usize> = (0..entries.len()).collect();
+    parallel(&work, |&i| {
+        let code = read.codes.get(i).cloned().flatten();
+        let school = code
+            .as_ref()
+            .and_then(|c| schools.iter().find(|(k, _)| k == c).map(|(_, n)| n.clone()));
+        let report = match read.texts.get(i) {
+            Some(Ok(text)) => {
+                let data = code.as_ref().and_then(|c| datasets.get(c));
+                Report {
+                    file: entries[i].name.clone(),
+                    assessment: Some(assess(text, rubric, data.map(|d| (d, definitions)))),
+                    school_code: code,
+                    school,
+                    unreadable: None,
+                }
+            }
+            other => Report {
+                file: entries[i].name.clone(),
+                school_code: code,
+                school,
+                unreadable: Some(match other {
+                    Some(Err(reason)) => reason.clone(),
+                    _ => "未读取".to_string(),
+                }),
+                assessment: None,
+            },
+        };
+        progress.audited.fetch_add(1, Ordering::Relaxed);
+        report
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,13 +603,13 @@ mod tests {
     }
 
     #[test]
-    fn a_rubric_naming_an_unknown_concept_is_refused() {
-        let text = "fallback = \"C\"\n[[agreement]]\nconcept = \"没有这个\"\nelement = \"x\"\n\
+    fn a_rubric_with_an_unknown_key_is_refused_naming_the_file() {
+        let text = "fallback = \"C\"\n[[agreement]]\nconcept = \"在校生\"\nelement = \"x\"\n\
                     [[grade]]\ngrade = \"A\"\nmax_missing_parts = 0\nmax_missing_tables = 0\n\
                     max_errors = 0\nmax_disagreements = 0\n";
         let error = Rubric::parse("r.toml", text).unwrap_err().to_string();
         assert!(
-            error.contains("r.toml") && error.contains("没有这个"),
+            error.contains("r.toml") && error.contains("agreement"),
             "{error}"
         );
     }

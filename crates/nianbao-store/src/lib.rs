@@ -7,6 +7,7 @@
 
 mod accounts;
 mod areas;
+mod audit_batches;
 mod authoring;
 mod backup;
 mod database;
@@ -25,6 +26,7 @@ use std::path::Path;
 pub use accounts::Account;
 pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
 pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
+pub use audit_batches::{AuditBatch, BatchState, ConfirmedGrade};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
     TextConflict, TextSave, TextVersion,
@@ -61,6 +63,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0015_school_revision.sql"),
     include_str!("../migrations/sqlite/0016_user_scope.sql"),
     include_str!("../migrations/sqlite/0017_school_keys.sql"),
+    include_str!("../migrations/sqlite/0018_audit_batches.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -77,6 +80,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0015_school_revision.sql"),
     include_str!("../migrations/postgres/0016_user_scope.sql"),
     include_str!("../migrations/postgres/0017_school_keys.sql"),
+    include_str!("../migrations/postgres/0018_audit_batches.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at

@@ -34,6 +34,9 @@ const REFERENCE: &[&str] = &[
     "area_approval",
     "area_text",
     "user_area",
+    // A bureau's batch audits of hand-written reports and the grades confirmed, by area.
+    "audit_batch",
+    "audit_grade",
 ];
 
 /// The columns that name a school.

@@ -77,6 +77,8 @@ struct Inner {
     results: results::Results,
     /// Areas' comparisons and each school's result in them, kept while unchanged.
     comparisons: pages::bureau::ComparisonCache,
+    /// Batch audits being run by this process.
+    audit_jobs: pages::audit::Jobs,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             vocabulary,
             results: results::Results::default(),
             comparisons: pages::bureau::ComparisonCache::default(),
+            audit_jobs: pages::audit::Jobs::default(),
         }))
     }
 
@@ -134,6 +137,10 @@ impl AppState {
 
     fn comparisons(&self) -> &pages::bureau::ComparisonCache {
         &self.0.comparisons
+    }
+
+    fn audit_jobs(&self) -> &pages::audit::Jobs {
+        &self.0.audit_jobs
     }
 
     fn max_upload_bytes(&self) -> usize {
@@ -341,6 +348,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/areas/{area}/report.html", get(pages::bureau::report_html))
         .route("/areas/{area}/report.docx", get(pages::bureau::report_docx))
+        .route(
+            "/areas/{area}/audit",
+            get(pages::audit::list)
+                .post(pages::audit::upload)
+                .layer(DefaultBodyLimit::max(pages::audit::UPLOAD_LIMIT)),
+        )
+        .route("/areas/{area}/audit/{id}", get(pages::audit::show))
+        .route(
+            "/areas/{area}/audit/{id}/confirm",
+            post(pages::audit::confirm),
+        )
         .route(
             "/schools/{code}/submission",
             get(pages::bureau::submission).post(pages::bureau::act),

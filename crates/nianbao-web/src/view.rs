@@ -112,6 +112,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "psych_access.html",
         include_str!("../templates/psych_access.html"),
     ),
+    ("audit.html", include_str!("../templates/audit.html")),
+    (
+        "audit_batch.html",
+        include_str!("../templates/audit_batch.html"),
+    ),
 ];
 
 pub struct Views {

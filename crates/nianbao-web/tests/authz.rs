@@ -198,6 +198,26 @@ const CASES: &[Case] = &[
         expect: "SDDDADDDADDD",
     },
     Case {
+        pattern: "/areas/{area}/audit",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
+        pattern: "/areas/{area}/audit",
+        method: "POST",
+        expect: "SDDDDDDDADDD",
+    },
+    Case {
+        pattern: "/areas/{area}/audit/{id}",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
+        pattern: "/areas/{area}/audit/{id}/confirm",
+        method: "POST",
+        expect: "SDDDDDDDADDD",
+    },
+    Case {
         pattern: "/schools/{code}/submission",
         method: "GET",
         expect: "SDAAADAAADDD",
@@ -773,6 +793,25 @@ async fn every_route_checks_role_and_school() {
             .save_case(&h.code, y2025, None, 0, &case_edit("走访企业"), "setup")
             .await
             .unwrap();
+        // A finished batch audit of the district, with one report.
+        let batch = h
+            .store
+            .start_audit_batch(&h.district, "reports.zip", "setup", 1)
+            .await
+            .unwrap();
+        h.store
+            .finish_audit_batch(batch, Ok(r#"{"reports":[{"file":"a.txt"}],"skipped":[]}"#))
+            .await
+            .unwrap();
+        let reports_zip = {
+            use std::io::Write;
+            let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            zip.start_file("a.txt", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all("一、学校概况\n学校有教职工100人。".as_bytes())
+                .unwrap();
+            zip.finish().unwrap().into_inner()
+        };
         let snapshot = {
             let content = authoring.content(&h.code, y2025).await.unwrap();
             let packed = nianbao_report::snapshot::Snapshot {
@@ -1169,6 +1208,30 @@ async fn every_route_checks_role_and_school() {
                             );
                         }
                         r
+                    }
+                    ("GET", "/areas/{area}/audit/{id}") => {
+                        client
+                            .get(&format!("/areas/{}/audit/{batch}", h.district))
+                            .await
+                    }
+                    ("POST", "/areas/{area}/audit") => {
+                        client
+                            .upload_as(
+                                &format!("/areas/{}/audit", h.district),
+                                &[("csrf", &csrf)],
+                                "reports.zip",
+                                "application/zip",
+                                &reports_zip,
+                            )
+                            .await
+                    }
+                    ("POST", "/areas/{area}/audit/{id}/confirm") => {
+                        client
+                            .post(
+                                &format!("/areas/{}/audit/{batch}/confirm", h.district),
+                                &[("csrf", &csrf), ("position", "0"), ("grade", "A")],
+                            )
+                            .await
                     }
                     ("GET", pattern) => {
                         let path = pattern

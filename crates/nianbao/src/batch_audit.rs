@@ -1,31 +1,19 @@
 //! `nianbao audit-batch ZIP`: every school report in a zip audited at once, each matched to
-//! its school in the store (by code or name) and checked against the school's submitted
-//! data when it is there; a table of schools × findings and a pre-grade from the rubric
+//! its school in the store (by code or name) and, when it is there, every figure that names
+//! a submitted fact compared with the school's data as `nianbao audit FILE --against` does
+//! ([`nianbao_audit::against::compare`]); a table of schools × findings and a pre-grade from the rubric
 //! (`data/audit_rubric.toml`, or `--rubric FILE`), with a CSV for the reviewer to confirm.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
-use nianbao_audit::batch::{self, Assessment, Entry, MAX_ARCHIVE_BYTES, Rubric};
+use nianbao_audit::batch::{self, Assessment, MAX_ARCHIVE_BYTES, Progress, Report as Line, Rubric};
 use nianbao_core::{Dataset, Severity};
 use serde::Serialize;
 
 use crate::{Format, StoreLocation, open_store};
-
-/// One report of the batch, as the table shows it.
-#[derive(Serialize)]
-struct Line {
-    file: String,
-    school_code: Option<String>,
-    school: Option<String>,
-    /// Why the report could not be read, when it could not.
-    unreadable: Option<String>,
-    assessment: Option<Assessment>,
-}
 
 fn read_zip(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).with_context(|| format!("无法读取 {}", path.display()))?;
@@ -40,31 +28,6 @@ fn read_zip(path: &Path) -> Result<Vec<u8>> {
         );
     }
     std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))
-}
-
-/// `f` applied to every item on every core; results in the items' order.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(items.len()) {
-            scope.spawn(|| {
-                let mut mine = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    mine.push((i, f(item)));
-                }
-                if let Ok(mut all) = results.lock() {
-                    all.extend(mine);
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn csv_field(text: &str) -> String {
@@ -113,21 +76,18 @@ fn write_csv(path: &Path, lines: &[Line]) -> Result<()> {
     std::fs::write(path, out).with_context(|| format!("无法写入 {}", path.display()))
 }
 
-fn number(v: f64) -> String {
-    nianbao_core::number::grouped(v, if v.fract() == 0.0 { 0 } else { 2 })
-}
-
+/// The facts the report states otherwise than submitted, one clause each.
 fn disagreement_text(a: &Assessment) -> String {
-    a.agreements
+    a.differing()
         .iter()
-        .filter(|x| !x.agrees)
         .map(|x| {
+            let what = match &x.major {
+                Some(major) => format!("{major}{}年{}", x.year, x.label),
+                None => format!("{}年{}", x.year, x.label),
+            };
             format!(
-                "{}：报告 {}（第 {} 行），报送 {}",
-                x.label,
-                number(x.stated),
-                x.line,
-                number(x.submitted)
+                "{what}：报告 {}（第 {} 行），报送 {}",
+                x.written, x.line, x.submitted_text
             )
         })
         .collect::<Vec<_>>()
@@ -160,53 +120,27 @@ pub async fn run(
         .into_iter()
         .map(|s| (s.code, s.name))
         .collect();
-    let texts = parallel(&entries, batch::entry_text);
-    let codes: Vec<Option<String>> = entries
-        .iter()
-        .zip(&texts)
-        .map(|(entry, text)| {
-            let text = text.as_deref().unwrap_or("");
-            batch::identify(&entry.name, text, &schools).map(str::to_string)
-        })
-        .collect();
-    let found: BTreeSet<String> = codes.iter().flatten().cloned().collect();
+    let progress = Progress::default();
+    let read = batch::read_all(&entries, &schools, &progress);
+    let found = read.schools();
     let definitions = nianbao_core::Definitions::builtin()?;
-    let datasets: BTreeMap<String, Dataset> = if found.is_empty() {
-        BTreeMap::new()
-    } else {
-        store
-            .load_datasets(Some(&found), &definitions)
-            .await?
-            .into_iter()
-            .map(|d| (d.school.code.clone(), d))
-            .collect()
-    };
-    let work: Vec<(usize, &Entry)> = entries.iter().enumerate().collect();
-    let lines = parallel(&work, |(i, entry)| {
-        let code = codes[*i].clone();
-        let school = code
-            .as_ref()
-            .and_then(|c| schools.iter().find(|(k, _)| k == c).map(|(_, n)| n.clone()));
-        match &texts[*i] {
-            Err(reason) => Line {
-                file: entry.name.clone(),
-                school_code: code,
-                school,
-                unreadable: Some(reason.clone()),
-                assessment: None,
-            },
-            Ok(text) => {
-                let data = code.as_ref().and_then(|c| datasets.get(c));
-                Line {
-                    file: entry.name.clone(),
-                    assessment: Some(batch::assess(text, &rubric, data)),
-                    school_code: code,
-                    school,
-                    unreadable: None,
-                }
-            }
-        }
-    });
+    // Each school's data as `audit --against` reads it, registers included.
+    let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
+    for code in &found {
+        let data = store
+            .load_dataset_with_registers(code, &definitions)
+            .await?;
+        datasets.insert(code.clone(), data);
+    }
+    let lines = batch::assess_all(
+        &entries,
+        &read,
+        &schools,
+        &datasets,
+        &rubric,
+        &definitions,
+        &progress,
+    );
     match format {
         Format::Json => {
             #[derive(Serialize)]
@@ -254,7 +188,7 @@ fn print_table(lines: &[Line], skipped: &[batch::Skipped]) {
         let compared = if line.school_code.is_none() {
             "未比对".to_string()
         } else if a.agreements.is_empty() {
-            "无可比对的数字".to_string()
+            format!("无可比对的数字（数据中没有 {} 处）", a.not_in_data)
         } else {
             a.disagreements().to_string()
         };

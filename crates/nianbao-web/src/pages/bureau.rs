@@ -66,7 +66,7 @@ pub(crate) async fn standing(state: &AppState, session: &Session) -> Result<Stan
 }
 
 /// Whether the user may look at an area's pages.
-fn can_see_area(standing: &Standing, tree: &AreaTree, area: &str) -> bool {
+pub(crate) fn can_see_area(standing: &Standing, tree: &AreaTree, area: &str) -> bool {
     match standing {
         Standing::Bureau(own) => tree.ancestors(area).iter().any(|a| a.code == *own),
         Standing::Reader => tree.area(area).is_some(),

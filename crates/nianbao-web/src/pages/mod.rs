@@ -3,6 +3,7 @@
 //! dataset sections that have data to enter.
 
 pub mod admin;
+pub mod audit;
 pub mod bureau;
 pub mod cases;
 pub mod dashboard;

@@ -394,12 +394,31 @@ impl Client {
 
     /// Posts a multipart form with text fields and one file.
     pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: &[u8]) -> Response {
+        self.upload_as(
+            path,
+            fields,
+            "upload.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            file,
+        )
+        .await
+    }
+
+    /// Posts a multipart form with text fields and one file of the given name and type.
+    pub async fn upload_as(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        content_type: &str,
+        file: &[u8],
+    ) -> Response {
         let boundary = "----nianbao-test-boundary";
         let mut body = Vec::new();
         for (name, value) in fields {
             body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
         }
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.xlsx\"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n").as_bytes());
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());
         body.extend_from_slice(file);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let request = Request::post(path)

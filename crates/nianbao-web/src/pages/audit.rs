@@ -1,0 +1,463 @@
+//! The bureau's batch audit: a bureau user uploads a zip of its schools' hand-written
+//! reports (pdf, docx, txt), bounded as `nianbao audit-batch` bounds it; each report is
+//! audited and, when its file or title names a school of the area that is in the store,
+//! compared with that school's data ([`nianbao_audit::against::compare`]). The audit runs
+//! off the request (reading and auditing on blocking threads) while the batch's page shows
+//! how far it has got; the finished table of schools × findings is kept in the store with
+//! the pre-grade of each report, which a person confirms or changes (who and when kept).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Form, Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use nianbao_audit::batch::{self, Entry, MAX_ARCHIVE_BYTES, Progress, Report, Rubric, Skipped};
+use nianbao_core::{Dataset, Severity, clock};
+use nianbao_store::BatchState;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::bureau::{Standing, can_see_area, standing};
+use super::frame;
+use crate::auth::Session;
+use crate::{AppState, WebError};
+
+/// The batches being audited by this process, with how far each has got.
+#[derive(Default)]
+pub struct Jobs {
+    running: Mutex<HashMap<i64, Arc<Progress>>>,
+}
+
+impl Jobs {
+    fn start(&self, id: i64, progress: Arc<Progress>) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(id, progress);
+        }
+    }
+
+    fn progress(&self, id: i64) -> Option<Arc<Progress>> {
+        self.running.lock().ok()?.get(&id).cloned()
+    }
+
+    fn end(&self, id: i64) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&id);
+        }
+    }
+}
+
+/// The body limit of the upload route: the largest archive and room for the form's fields.
+pub const UPLOAD_LIMIT: usize = MAX_ARCHIVE_BYTES as usize + 64 * 1024;
+
+/// Fails unless the user may read the area's batches.
+async fn readable(state: &AppState, session: &Session, area: &str) -> Result<Standing, WebError> {
+    let standing = standing(state, session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, area) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(standing)
+}
+
+/// Whether the user may upload and confirm for the area: a bureau of the area or above it.
+fn may_act(standing: &Standing) -> bool {
+    matches!(standing, Standing::Bureau(_))
+}
+
+/// The grades a person may confirm: the rubric's, best first, and its fallback.
+fn grades(rubric: &Rubric) -> Vec<String> {
+    let mut grades: Vec<String> = rubric.grades.iter().map(|g| g.grade.clone()).collect();
+    if !grades.contains(&rubric.fallback) {
+        grades.push(rubric.fallback.clone());
+    }
+    grades
+}
+
+/// `/areas/{area}/audit`: the area's batches and the upload form.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+) -> Result<Response, WebError> {
+    let standing = readable(&state, &session, &area).await?;
+    let tree = state.store().area_tree().await?;
+    let info = tree.area(&area).ok_or(WebError::NotFound)?;
+    let batches: Vec<Value> = state
+        .store()
+        .audit_batches(&area)
+        .await?
+        .into_iter()
+        .map(|b| {
+            json!({
+                "id": b.id, "file": b.file_name, "by": b.uploaded_by,
+                "at": clock::beijing_time(&b.uploaded_at), "reports": b.reports,
+                "state": state_label(&state, b.id, b.state),
+            })
+        })
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name }),
+    );
+    context.insert("batches".into(), Value::Array(batches));
+    context.insert("can_act".into(), json!(may_act(&standing)));
+    context.insert("max_mb".into(), json!(MAX_ARCHIVE_BYTES / (1024 * 1024)));
+    Ok(state.render("audit.html", context)?.into_response())
+}
+
+fn state_label(state: &AppState, id: i64, batch: BatchState) -> &'static str {
+    match batch {
+        BatchState::Done => "已完成",
+        BatchState::Failed => "未能完成",
+        BatchState::Running if state.audit_jobs().progress(id).is_some() => "审核中",
+        BatchState::Running => "已中断",
+    }
+}
+
+/// The uploaded archive written to a temporary file as it arrives, refused as soon as it
+/// passes the archive's limit; with its file name and the form's CSRF token.
+struct Upload {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    name: String,
+    csrf: String,
+}
+
+async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
+    let incomplete = |e: axum::extract::multipart::MultipartError| {
+        WebError::BadRequest(format!("上传的压缩包不完整：{e}"))
+    };
+    let dir = tempfile::tempdir().map_err(|e| WebError::Internal(e.to_string()))?;
+    let path = dir.path().join("upload.zip");
+    let (mut csrf, mut name, mut received) = (String::new(), None, false);
+    while let Some(mut field) = multipart.next_field().await.map_err(incomplete)? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(incomplete)?,
+            Some("file") => {
+                name = field.file_name().map(str::to_string);
+                let mut file =
+                    std::fs::File::create(&path).map_err(|e| WebError::Internal(e.to_string()))?;
+                let mut size: u64 = 0;
+                while let Some(chunk) = field.chunk().await.map_err(incomplete)? {
+                    size += chunk.len() as u64;
+                    if size > MAX_ARCHIVE_BYTES {
+                        return Err(WebError::BadRequest(
+                            batch::BatchError::TooLarge {
+                                size,
+                                max: MAX_ARCHIVE_BYTES,
+                            }
+                            .to_string(),
+                        ));
+                    }
+                    file.write_all(&chunk)
+                        .map_err(|e| WebError::Internal(e.to_string()))?;
+                }
+                received = size > 0;
+            }
+            _ => {}
+        }
+    }
+    if !received {
+        return Err(WebError::BadRequest(
+            "请选择一个 .zip 压缩包：内含各校的报告文件（.pdf、.docx、.txt）".into(),
+        ));
+    }
+    Ok(Upload {
+        _dir: dir,
+        path,
+        name: name.unwrap_or_else(|| "upload.zip".into()),
+        csrf,
+    })
+}
+
+/// `POST /areas/{area}/audit`: reads the uploaded archive (refused at once when it breaks a
+/// bound or holds no report), records the batch, starts its audit and shows its page.
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    // Who may upload is settled before the body is read.
+    let standing = readable(&state, &session, &area).await?;
+    if !may_act(&standing) {
+        return Err(WebError::Forbidden);
+    }
+    let upload = receive(multipart).await?;
+    session.check_csrf(&upload.csrf)?;
+    let path = upload.path.clone();
+    let (entries, skipped) = tokio::task::spawn_blocking(move || batch::read_archive_file(&path))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::BadRequest(format!("{}：{e}", upload.name)))?;
+    drop(upload._dir);
+    // The schools a report may be matched to: the area's schools that are in the store.
+    let tree = state.store().area_tree().await?;
+    let schools: Vec<(String, String)> = state
+        .store()
+        .schools()
+        .await?
+        .into_iter()
+        .filter(|s| tree.contains_school(&area, &s.code))
+        .map(|s| (s.code, s.name))
+        .collect();
+    let id = state
+        .store()
+        .start_audit_batch(&area, &upload.name, &session.user.name, entries.len())
+        .await?;
+    let progress = Arc::new(Progress::default());
+    state.audit_jobs().start(id, progress.clone());
+    let job = state.clone();
+    tokio::spawn(async move {
+        let outcome = audit(&job, entries, skipped, schools, progress).await;
+        let written = match &outcome {
+            Ok(table) => job.store().finish_audit_batch(id, Ok(table)).await,
+            Err(e) => {
+                eprintln!("批量审核 {id} 未能完成：{e}");
+                job.store()
+                    .finish_audit_batch(id, Err(&e.to_string()))
+                    .await
+            }
+        };
+        if let Err(e) = written {
+            eprintln!("批量审核 {id} 的结果未能保存：{e}");
+        }
+        job.audit_jobs().end(id);
+    });
+    Ok(Redirect::to(&format!("/areas/{area}/audit/{id}")).into_response())
+}
+
+/// Audits a batch: reads every report, loads the data of the schools they name, assesses
+/// each; returns the table as kept in the store.
+async fn audit(
+    state: &AppState,
+    entries: Vec<Entry>,
+    skipped: Vec<Skipped>,
+    schools: Vec<(String, String)>,
+    progress: Arc<Progress>,
+) -> Result<String, WebError> {
+    let joined = |e: tokio::task::JoinError| WebError::Internal(e.to_string());
+    let entries = Arc::new(entries);
+    let schools = Arc::new(schools);
+    let read = {
+        let (entries, schools, progress) = (entries.clone(), schools.clone(), progress.clone());
+        tokio::task::spawn_blocking(move || batch::read_all(&entries, &schools, &progress))
+            .await
+            .map_err(joined)?
+    };
+    let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
+    for code in read.schools() {
+        let data = state
+            .store()
+            .load_dataset_with_registers(&code, state.definitions())
+            .await?;
+        datasets.insert(code, data);
+    }
+    let definitions = state.definitions().clone();
+    let reports = tokio::task::spawn_blocking(move || {
+        let rubric = Rubric::builtin().map_err(|e| WebError::Internal(e.to_string()))?;
+        let reports = batch::assess_all(
+            &entries,
+            &read,
+            &schools,
+            &datasets,
+            &rubric,
+            &definitions,
+            &progress,
+        );
+        Ok::<_, WebError>(reports.iter().map(row).collect::<Vec<Value>>())
+    })
+    .await
+    .map_err(joined)??;
+    Ok(json!({ "reports": reports, "skipped": skipped }).to_string())
+}
+
+/// One report as the batch's table shows it.
+fn row(report: &Report) -> Value {
+    let mut value = json!({
+        "file": report.file,
+        "school_code": report.school_code,
+        "school": report.school,
+        "unreadable": report.unreadable,
+    });
+    if let Some(a) = &report.assessment {
+        let differing: Vec<String> = a
+            .differing()
+            .iter()
+            .map(|x| {
+                let what = match &x.major {
+                    Some(major) => format!("{major}{}年{}", x.year, x.label),
+                    None => format!("{}年{}", x.year, x.label),
+                };
+                format!(
+                    "{what}：报告写 {}（第 {} 行），报送数据为 {}",
+                    x.written, x.line, x.submitted_text
+                )
+            })
+            .collect();
+        let errors: Vec<String> = a
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.message.clone())
+            .collect();
+        value["assessment"] = json!({
+            "errors": a.errors,
+            "warnings": a.warnings,
+            "error_messages": errors,
+            "missing_parts": a.missing_parts,
+            "missing_tables": a.missing_tables,
+            "compared": a.compared,
+            "agreeing": a.agreements.iter().filter(|x| x.agrees).count(),
+            "differing": differing,
+            "not_in_data": a.not_in_data,
+            "grade": a.grade,
+        });
+    }
+    value
+}
+
+/// `/areas/{area}/audit/{id}`: how far the batch has got, or its table with the grades.
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path((area, id)): Path<(String, i64)>,
+) -> Result<Response, WebError> {
+    let standing = readable(&state, &session, &area).await?;
+    let batch = state
+        .store()
+        .audit_batch(id)
+        .await?
+        .filter(|b| b.area == area)
+        .ok_or(WebError::NotFound)?;
+    let tree = state.store().area_tree().await?;
+    let info = tree.area(&area).ok_or(WebError::NotFound)?;
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name }),
+    );
+    context.insert(
+        "batch".into(),
+        json!({
+            "id": batch.id, "file": batch.file_name, "by": batch.uploaded_by,
+            "at": clock::beijing_time(&batch.uploaded_at), "reports": batch.reports,
+            "state": state_label(&state, batch.id, batch.state), "problem": batch.problem,
+        }),
+    );
+    if let Some(progress) = state.audit_jobs().progress(id) {
+        use std::sync::atomic::Ordering::Relaxed;
+        context.insert(
+            "progress".into(),
+            json!({
+                "read": progress.read.load(Relaxed),
+                "audited": progress.audited.load(Relaxed),
+            }),
+        );
+    }
+    if let Some(result) = &batch.result {
+        let table: Value =
+            serde_json::from_str(result).map_err(|e| WebError::Internal(e.to_string()))?;
+        let confirmed: BTreeMap<usize, Value> = state
+            .store()
+            .audit_grades(id)
+            .await?
+            .into_iter()
+            .map(|g| {
+                let at = clock::beijing_time(&g.at);
+                (
+                    g.position,
+                    json!({ "grade": g.grade, "note": g.note, "by": g.by, "at": at }),
+                )
+            })
+            .collect();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let reports: Vec<Value> = table["reports"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                if let Some(grade) = r["assessment"]["grade"].as_str() {
+                    *counts.entry(grade.to_string()).or_default() += 1;
+                }
+                r["position"] = json!(i);
+                r["confirmed"] = confirmed.get(&i).cloned().unwrap_or(Value::Null);
+                r
+            })
+            .collect();
+        let rubric = Rubric::builtin().map_err(|e| WebError::Internal(e.to_string()))?;
+        context.insert(
+            "summary".into(),
+            json!(
+                counts
+                    .iter()
+                    .map(|(g, n)| format!("{g} {n} 份"))
+                    .collect::<Vec<_>>()
+                    .join("，")
+            ),
+        );
+        context.insert("confirmed_count".into(), json!(confirmed.len()));
+        context.insert("reports".into(), Value::Array(reports));
+        context.insert("skipped".into(), table["skipped"].clone());
+        context.insert("grades".into(), json!(grades(&rubric)));
+    }
+    context.insert("can_act".into(), json!(may_act(&standing)));
+    Ok(state.render("audit_batch.html", context)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    position: usize,
+    grade: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /areas/{area}/audit/{id}/confirm`: a person confirms or changes one report's grade.
+pub async fn confirm(
+    State(state): State<AppState>,
+    session: Session,
+    Path((area, id)): Path<(String, i64)>,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let standing = readable(&state, &session, &area).await?;
+    if !may_act(&standing) {
+        return Err(WebError::Forbidden);
+    }
+    state
+        .store()
+        .audit_batch(id)
+        .await?
+        .filter(|b| b.area == area)
+        .ok_or(WebError::NotFound)?;
+    let rubric = Rubric::builtin().map_err(|e| WebError::Internal(e.to_string()))?;
+    let allowed = grades(&rubric);
+    if !allowed.contains(&form.grade) {
+        return Err(WebError::BadRequest(format!(
+            "等级「{}」不在审核规则中：应为 {} 之一",
+            form.grade,
+            allowed.join("、")
+        )));
+    }
+    state
+        .store()
+        .confirm_audit_grade(
+            id,
+            form.position,
+            &form.grade,
+            form.note.trim(),
+            &session.user.name,
+        )
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/areas/{area}/audit/{id}#report-{}",
+        form.position
+    ))
+    .into_response())
+}

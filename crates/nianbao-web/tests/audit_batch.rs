@@ -1,0 +1,207 @@
+//! The bureau's batch audit from the web: a district uploads a zip of school reports built
+//! here; the report of its own school is compared with the school's data (a misstated
+//! enrolment is found), a report of another district's school is audited but not compared,
+//! a file that is not a report is listed as skipped; the district confirms a grade, which
+//! keeps who and when; others cannot see or upload, and a file that is not a zip is refused.
+
+mod common;
+
+use std::io::Write;
+
+use axum::http::StatusCode;
+use common::{Client, Harness};
+use nianbao_core::Year;
+
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in files {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// A report with two chapters stating staff and enrolment as given.
+fn report(name: &str, staff: f64, enrolled: f64) -> String {
+    format!(
+        "{name}\n2025年职业教育质量年度报告\n\n一、学校概况\n\n2025年，学校有教职工{staff}人。\
+         学校在校生{enrolled}人。\n\n二、人才培养\n\n学校持续推进各项工作，成效明显。\n"
+    )
+}
+
+/// Uploads an archive to the area's batch audit; the answer.
+async fn upload(client: &mut Client, area: &str, file: &[u8]) -> common::Response {
+    let csrf = client.csrf(&format!("/areas/{area}/audit")).await;
+    client
+        .upload_as(
+            &format!("/areas/{area}/audit"),
+            &[("csrf", &csrf)],
+            "各校报告.zip",
+            "application/zip",
+            file,
+        )
+        .await
+}
+
+/// The batch's page once its audit has finished.
+async fn finished(client: &mut Client, path: &str) -> common::Response {
+    for _ in 0..600 {
+        let page = client.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if !page.body.contains("id=\"progress\"") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the batch did not finish within a minute");
+}
+
+#[tokio::test]
+async fn a_district_uploads_reports_and_confirms_a_grade() {
+    for h in Harness::all().await {
+        let year = Year::new(2025).unwrap();
+        let data = h.data().await;
+        let staff = data.value(year, "staff.total").unwrap();
+        let enrolled = data.value(year, "students.enrolled_total").unwrap();
+        let own = report(&data.school.name, staff, enrolled + 100.0);
+        let other = report("邻区学校", staff, enrolled);
+        let archive = zip(&[
+            (&format!("报告/{}-年报.txt", h.code), own.as_bytes()),
+            (&format!("报告/{}-年报.txt", h.other_code), other.as_bytes()),
+            ("报告/汇总表.xlsx", b"not a report"),
+        ]);
+
+        let mut district = h.signed_in("district").await;
+        let r = upload(&mut district, &h.district, &archive).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
+        let path = r.location().to_string();
+        let page = finished(&mut district, &path).await;
+        let body = &page.body;
+        assert!(body.contains("已完成"), "{}: {body}", h.label);
+        assert!(body.contains("共 2 份报告"), "{}: {body}", h.label);
+        // Its own school's report is matched and compared: the enrolment differs, the
+        // staff figure agrees.
+        let own_row = row(body, 0);
+        assert!(own_row.contains(&h.code), "{}: {own_row}", h.label);
+        assert!(own_row.contains("1 项"), "{}: {own_row}", h.label);
+        assert!(
+            body.contains(&format!(
+                "报送数据为 {}",
+                nianbao_core::number::grouped(enrolled, 0)
+            )) || body.contains(&format!("报送数据为 {enrolled}")),
+            "{}: {body}",
+            h.label
+        );
+        // The other district's school is neither named nor compared.
+        let other_row = row(body, 1);
+        assert!(
+            other_row.contains("未对应到本辖区的学校") && other_row.contains("未比对"),
+            "{}: {other_row}",
+            h.label
+        );
+        assert!(
+            !other_row.contains(&format!("（{}）", h.other_code)),
+            "{}: {other_row}",
+            h.label
+        );
+        assert!(body.contains("汇总表.xlsx"), "{}: {body}", h.label);
+
+        // A grade outside the rubric is refused; a confirmation keeps who and when.
+        let csrf = page.csrf();
+        let confirm = format!("{path}/confirm");
+        let r = district
+            .post(
+                &confirm,
+                &[("csrf", &csrf), ("position", "0"), ("grade", "D")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", h.label);
+        assert!(r.body.contains("A、B、C"), "{}: {}", h.label, r.body);
+        let r = district
+            .post(
+                &confirm,
+                &[
+                    ("csrf", &csrf),
+                    ("position", "0"),
+                    ("grade", "B"),
+                    ("note", "在校生人数须更正"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
+        let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+        let grades = h.store.audit_grades(id).await.unwrap();
+        assert_eq!(grades.len(), 1, "{}", h.label);
+        assert_eq!(grades[0].grade, "B");
+        assert_eq!(grades[0].by, h.users["district"]);
+        let page = district.get(&path).await;
+        let own_row = row(&page.body, 0);
+        assert!(
+            own_row.contains(&h.users["district"])
+                && own_row.contains(&nianbao_core::clock::beijing_time(&grades[0].at))
+                && own_row.contains("在校生人数须更正"),
+            "{}: {own_row}",
+            h.label
+        );
+        assert!(page.body.contains("已确认 1 份"), "{}", h.label);
+        let r = district
+            .post(
+                &confirm,
+                &[("csrf", &csrf), ("position", "7"), ("grade", "A")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", h.label);
+
+        // Another district neither sees the batch nor uploads to this district; the
+        // commission's reader sees it and uploads nothing.
+        let mut other_district = h.signed_in("district_other").await;
+        let r = other_district.get(&path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+        let r = other_district
+            .get(&format!("/areas/{}/audit", h.district))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+        let mut reader = h.signed_in("reviewer").await;
+        let r = reader.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", h.label);
+        assert!(!r.body.contains("/confirm"), "{}", h.label);
+        let csrf = reader.csrf(&format!("/areas/{}/audit", h.district)).await;
+        let r = reader
+            .upload_as(
+                &format!("/areas/{}/audit", h.district),
+                &[("csrf", &csrf)],
+                "a.zip",
+                "application/zip",
+                &archive,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+
+        // A file that is not a zip is refused, saying what was expected; no batch is made.
+        let before = h.store.audit_batches(&h.district).await.unwrap().len();
+        let r = upload(&mut district, &h.district, b"plain text, not an archive").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", h.label);
+        assert!(
+            r.body.contains("不是 zip 压缩包"),
+            "{}: {}",
+            h.label,
+            r.body
+        );
+        let after = h.store.audit_batches(&h.district).await.unwrap().len();
+        assert_eq!(before, after, "{}", h.label);
+        let list = district.get(&format!("/areas/{}/audit", h.district)).await;
+        assert!(list.body.contains("各校报告.zip"), "{}", h.label);
+    }
+}
+
+/// The table row of the report at `position`.
+fn row(body: &str, position: usize) -> String {
+    let start = body
+        .find(&format!("id=\"report-{position}\""))
+        .unwrap_or_else(|| panic!("no row {position}: {body}"));
+    let end = body[start..]
+        .find("</tr>")
+        .map_or(body.len(), |e| start + e);
+    body[start..end].to_string()
+}
