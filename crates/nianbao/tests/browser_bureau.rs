@@ -1,7 +1,9 @@
 //! The bureau's side in a real browser, at a desktop width and at 390 px: a school submits
 //! its year, the locked form says why, the district returns it with a reason on one fact,
 //! the school submits again, the district approves, the city receives, and the district's
-//! compiled report carries the school's figures.
+//! compiled report carries the school's figures. The district also uploads a zip of
+//! hand-written reports, sees the school's misstated enrolment in the batch audit's table
+//! and confirms a grade.
 //!
 //! Skipped when chromedriver is not installed, unless `NIANBAO_REQUIRE_BROWSER=1`.
 
@@ -92,8 +94,10 @@ async fn a_year_goes_from_the_school_to_the_city_in_a_browser() {
     let (_driver, driver_url) = start_chromedriver();
     let downloads = dir.path().join("downloads");
     std::fs::create_dir(&downloads).unwrap();
+    let reports = dir.path().join("各校报告.zip");
+    std::fs::write(&reports, reports_zip(enrolled)).unwrap();
     let browser = open_browser(&driver_url, &downloads).await;
-    let outcome = walk(&browser, &base, enrolled).await;
+    let outcome = walk(&browser, &base, enrolled, &reports).await;
     if outcome.is_err() {
         if let Ok(source) = browser.source().await {
             eprintln!("--- page at failure ---\n{source}\n---");
@@ -107,6 +111,25 @@ async fn a_year_goes_from_the_school_to_the_city_in_a_browser() {
         eprintln!("could not close the browser session: {e}");
     }
     outcome.unwrap();
+}
+
+/// A zip of the school's hand-written report, stating its enrolment 50 more than submitted,
+/// and a file that is not a report.
+fn reports_zip(enrolled: f64) -> Vec<u8> {
+    use std::io::Write;
+    let report = format!(
+        "2025年职业教育质量年度报告\n\n一、学校概况\n\n学校在校生{}人。\n\n二、人才培养\n\n\
+         学校持续推进各项工作。\n",
+        enrolled + 50.0
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file(format!("{SCHOOL}-年报.txt"), options)
+        .unwrap();
+    zip.write_all(report.as_bytes()).unwrap();
+    zip.start_file("汇总表.xlsx", options).unwrap();
+    zip.write_all(b"not a report").unwrap();
+    zip.finish().unwrap().into_inner()
 }
 
 /// Runs the command line and returns its standard output whatever its exit code (`check`
@@ -125,7 +148,7 @@ async fn act(browser: &Client, action: &str) -> Result<()> {
     click_and_wait(browser, &format!("button[name=action][value={action}]")).await
 }
 
-async fn walk(browser: &Client, base: &str, enrolled: f64) -> Result<()> {
+async fn walk(browser: &Client, base: &str, enrolled: f64, reports: &Path) -> Result<()> {
     let submission = format!("{base}/schools/{SCHOOL}/submission");
 
     // The school submits; its form is then locked and says why.
@@ -240,6 +263,42 @@ async fn walk(browser: &Client, base: &str, enrolled: f64) -> Result<()> {
     screenshot(browser, "bureau-compiled-report").await?;
     browser.goto(&format!("{base}/areas/synth-d0000")).await?;
     wait_for(browser, "#schools").await?;
+
+    // The district audits a zip of hand-written reports and confirms a grade.
+    click_and_wait(browser, "a[href$='/audit']").await?;
+    wait_for(browser, "#audit-upload input[type=file]")
+        .await?
+        .send_keys(&reports.display().to_string())
+        .await?;
+    click_and_wait(browser, "#audit-upload button[type=submit]").await?;
+    wait_until_text(browser, "#batch-state", "已完成").await?;
+    wait_until_text(browser, "#report-0", SCHOOL).await?;
+    wait_until_text(browser, "#report-0", "1项").await?;
+    // The figures are inside each row's folded details: read from the page's source.
+    let table = browser.source().await?;
+    let stated = nianbao_core::number::plain(enrolled + 50.0);
+    ensure!(
+        table.contains(&format!("报告写 {stated}人"))
+            || table.contains(&format!("报告写 {}人", enrolled + 50.0)),
+        "the audit names the misstated enrolment"
+    );
+    ensure!(table.contains("汇总表.xlsx"), "the skipped file is listed");
+    both_widths(browser, "bureau-audit").await?;
+    let confirm = wait_for(browser, "#report-0 form.grade-confirm").await?;
+    confirm
+        .find(Locator::Css("select[name=grade] option[value=B]"))
+        .await?
+        .click()
+        .await?;
+    confirm
+        .find(Locator::Css("input[name=note]"))
+        .await?
+        .send_keys("在校生人数与报送数据不一致")
+        .await?;
+    click_and_wait(browser, "#report-0 form.grade-confirm button[type=submit]").await?;
+    wait_until_text(browser, "#report-0", DISTRICT).await?;
+    wait_until_text(browser, "#summary", "已确认 1 份").await?;
+    both_widths(browser, "bureau-audit-confirmed").await?;
     sign_out(browser).await?;
 
     // The city receives it; the school's form now names the city.
