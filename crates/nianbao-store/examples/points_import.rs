@@ -12,6 +12,10 @@ use std::time::Instant;
 use nianbao_points::ledger::EventReader;
 use nianbao_store::points::{PointsError, PointsStore};
 
+// The allocator of the `nianbao` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn run(store: &str, school: &str, file: &Path) -> Result<(), PointsError> {
     let store = if store.starts_with("postgres://") || store.starts_with("postgresql://") {
         let cache = PathBuf::from(format!("{}.points-cache", file.display()));

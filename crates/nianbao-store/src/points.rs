@@ -863,6 +863,12 @@ impl PointsStore {
             let expected = (*expected).max(rows.len());
             rebuild_index = defer_student_index(&mut tx, expected, self.rebuild_index_from).await?;
         }
+        if let Some((rows, expected)) = &next {
+            // Grown once to the file's estimated size (and a sixteenth, as the estimate comes
+            // from the first rows) rather than doubled and copied on the way.
+            let expected = (*expected).max(rows.len());
+            sl.ledger.columns.reserve(expected + expected / 16);
+        }
         // The ids of the batch being written: reversals in the next batch may name them
         // before they are in the database.
         let mut writing = BatchIds::default();

@@ -18,6 +18,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use nianbao_core::{Dataset, Definitions, Severity, Year, evaluate_indicators, run_checks};
 use nianbao_store::Store;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "nianbao",
