@@ -11,8 +11,8 @@ use std::thread;
 use nianbao_core::{Dataset, Definitions, Evaluation, Severity, Year, check_and_compute};
 use serde::Serialize;
 
-use crate::areas::{AreaSchool, SchoolType};
-use crate::peers::{self, Observation, Outlier, PeerKey, PeerRule, SizeBand};
+use crate::areas::{AreaSchool, AreaTree, SchoolType};
+use crate::peers::{self, Observation, Outlier, PeerKey, PeerLevel, PeerRule, SizeBand};
 
 /// One school's indicator over the years.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -292,6 +292,25 @@ impl Comparison {
         }
     }
 
+    /// Summarises evaluated schools, each compared with the schools of its area at `level`
+    /// (its district, city or province in `tree`) of the same type and size band, by the
+    /// default rule.
+    pub fn within(
+        definitions: &Definitions,
+        tree: &AreaTree,
+        level: PeerLevel,
+        year: Year,
+        schools: Vec<SchoolResult>,
+    ) -> Comparison {
+        Comparison::build(
+            definitions,
+            year,
+            schools,
+            |s| peer_area(tree, &s.district, level),
+            PeerRule::default(),
+        )
+    }
+
     /// The outliers of a school explained in Chinese, one sentence each.
     pub fn explain(&self, definitions: &Definitions, school: &str) -> Vec<String> {
         self.outliers
@@ -308,10 +327,40 @@ impl Comparison {
     }
 }
 
+/// The code of the area at `level` that holds a district (the district itself, its city or
+/// its province); empty when the tree has none.
+pub fn peer_area(tree: &AreaTree, district: &str, level: PeerLevel) -> String {
+    tree.ancestors(district)
+        .iter()
+        .find(|a| a.level == level.level())
+        .map(|a| a.code.clone())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::synth::{self, Fault, SynthConfig};
+
+    #[test]
+    fn a_district_s_peer_area_is_itself_its_city_or_its_province() {
+        let area = synth::area(SynthConfig {
+            count: 30,
+            seed: 1,
+            fault_share: 0.0,
+            year: Year::new(2025).unwrap(),
+        });
+        let tree = &area.tree;
+        let district = &tree.schools[0].district;
+        let city = tree.area(district).unwrap().parent.clone().unwrap();
+        let province = tree.area(&city).unwrap().parent.clone().unwrap();
+        assert_eq!(&peer_area(tree, district, PeerLevel::District), district);
+        assert_eq!(peer_area(tree, district, PeerLevel::City), city);
+        assert_eq!(peer_area(tree, district, PeerLevel::Province), province);
+        assert_eq!(peer_area(tree, "no-such-district", PeerLevel::City), "");
+        assert_eq!(PeerLevel::parse("province"), Some(PeerLevel::Province));
+        assert_eq!(PeerLevel::parse("planet"), None);
+    }
 
     /// One school's result from the checks and the full indicators computed apart, as
     /// before indicators were computed once for both.
@@ -408,17 +457,32 @@ mod tests {
         );
         assert_eq!(results[17], sequential);
 
-        let tree = area.tree.clone();
-        let comparison = Comparison::build(
+        // At every level, a school's peers are the schools of its own district, city or
+        // province: no outlier's group is larger than the schools of that area.
+        for level in PeerLevel::ALL {
+            let comparison = Comparison::within(
+                &definitions,
+                &area.tree,
+                level,
+                Year::new(2025).unwrap(),
+                results.clone(),
+            );
+            for (school, list) in &comparison.outliers {
+                let district = &area.tree.school(school).unwrap().district;
+                let peers = peer_area(&area.tree, district, level);
+                assert_eq!(area.tree.area(&peers).unwrap().level, level.level());
+                let within = area.tree.schools_in(&peers).len();
+                for o in list {
+                    assert!(o.group_size <= within, "{level:?} {o:?} in {within}");
+                }
+            }
+        }
+        let comparison = Comparison::within(
             &definitions,
+            &area.tree,
+            PeerLevel::City,
             Year::new(2025).unwrap(),
             results,
-            |s| {
-                tree.area(&s.district)
-                    .and_then(|d| d.parent.clone())
-                    .unwrap_or_default()
-            },
-            PeerRule::default(),
         );
         let ratio = comparison
             .indicators

@@ -14,7 +14,7 @@ use std::fmt;
 use nianbao_core::number;
 use serde::Serialize;
 
-use crate::areas::SchoolType;
+use crate::areas::{Level, SchoolType};
 
 /// The size band of a school by its students in full-time education.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -55,6 +55,53 @@ impl SizeBand {
             SizeBand::Medium => "在校生 1000–2999 人",
             SizeBand::Large => "在校生 3000–5999 人",
             SizeBand::VeryLarge => "在校生 6000 人及以上",
+        }
+    }
+}
+
+/// The level of the area a school's peers are taken from: the schools of its district, of
+/// its city, or of its province (as the area tree places the school's district).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+pub enum PeerLevel {
+    District,
+    /// The default: a district has too few schools of a type and size for a median.
+    #[default]
+    City,
+    Province,
+}
+
+impl PeerLevel {
+    pub const ALL: [PeerLevel; 3] = [PeerLevel::District, PeerLevel::City, PeerLevel::Province];
+
+    /// The code used in addresses and on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            PeerLevel::District => "district",
+            PeerLevel::City => "city",
+            PeerLevel::Province => "province",
+        }
+    }
+
+    /// How the group is named: 「同区县」.
+    pub fn label(self) -> &'static str {
+        match self {
+            PeerLevel::District => "同区县",
+            PeerLevel::City => "同市",
+            PeerLevel::Province => "同省",
+        }
+    }
+
+    /// The level by its code; `None` for anything else.
+    pub fn parse(code: &str) -> Option<PeerLevel> {
+        PeerLevel::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The area level it names.
+    pub fn level(self) -> Level {
+        match self {
+            PeerLevel::District => Level::District,
+            PeerLevel::City => Level::City,
+            PeerLevel::Province => Level::Province,
         }
     }
 }

@@ -350,3 +350,42 @@ async fn the_comparison_pages_its_schools_and_follows_changed_data() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn the_comparison_takes_peers_from_the_level_asked_for() {
+    let h = Harness::sqlite().await;
+    let mut city = h.signed_in("city").await;
+    let area = h.district.replace("-d", "-c");
+    let page = city.get(&format!("/areas/{area}/compare")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<option value=\"city\" selected>同市</option>"),
+        "{}",
+        page.body
+    );
+    let page = city
+        .get(&format!(
+            "/areas/{area}/compare?peers=district&sort=student_teacher_ratio"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<option value=\"district\" selected>同区县</option>")
+            && page.body.contains("按同区县、同类学校"),
+        "{}",
+        page.body
+    );
+    // Sorting and paging keep the level.
+    assert!(page.body.contains("peers=district&sort="), "{}", page.body);
+    let xlsx = city
+        .get(&format!("/areas/{area}/compare.xlsx?peers=province"))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let wrong = city
+        .get(&format!("/areas/{area}/compare?peers=planet"))
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("不是区域级别"), "{}", wrong.body);
+}

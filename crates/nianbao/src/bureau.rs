@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use nianbao_bureau::areas::{AreaTree, MAX_FILE_BYTES};
 use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
-use nianbao_bureau::peers::PeerRule;
+use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_bureau::{
     Action, Actor, ActorRole, AreaSchool, Level, ReturnItem, ReturnTarget, SubmissionState,
@@ -344,13 +344,14 @@ pub async fn indicators_all(
     db: &StoreLocation,
     definitions: &Definitions,
     area: Option<&str>,
+    peers: PeerLevel,
     format: Format,
 ) -> Result<ExitCode> {
     let store = open_store(db).await?;
     let started = Instant::now();
     let (tree, results) = evaluate_all(&store, definitions, area).await?;
     let year = results.iter().map(|r| r.year).max().unwrap_or_default();
-    let comparison = build_comparison(definitions, &tree, year, results);
+    let comparison = Comparison::within(definitions, &tree, peers, year, results);
     match format {
         Format::Json => {
             let out: Vec<SchoolIndicators> = comparison
@@ -397,26 +398,6 @@ pub async fn indicators_all(
     }
     eprintln!("指标用时 {:.2} 秒", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Compares schools within their city, by type and size band.
-pub fn build_comparison(
-    definitions: &Definitions,
-    tree: &AreaTree,
-    year: Year,
-    results: Vec<SchoolResult>,
-) -> Comparison {
-    Comparison::build(
-        definitions,
-        year,
-        results,
-        |s| {
-            tree.area(&s.district)
-                .and_then(|d| d.parent.clone())
-                .unwrap_or_default()
-        },
-        PeerRule::default(),
-    )
 }
 
 fn parse_item(text: &str) -> Result<ReturnItem> {
@@ -655,7 +636,7 @@ pub async fn compile_area(
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let results = evaluate_many(definitions, inputs, threads);
-    let comparison = build_comparison(definitions, &tree, year, results);
+    let comparison = Comparison::within(definitions, &tree, PeerLevel::default(), year, results);
     let texts = store.area_texts(area, year).await?;
     let today = time::OffsetDateTime::now_utc()
         .to_offset(clock::beijing())

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use nianbao_bureau::peers::PeerLevel;
 use nianbao_core::{Dataset, Definitions, Severity, Year, evaluate_indicators, run_checks};
 use nianbao_store::Store;
 
@@ -88,6 +89,9 @@ enum Command {
         /// 一次处理一个区域的全部学校。
         #[arg(long, conflicts_with = "all")]
         area: Option<String>,
+        /// 与哪一级区域内的同类学校比较（district 区县、city 市、province 省），默认 city。
+        #[arg(long, value_parser = parse_peers, default_value = "city")]
+        peers: PeerLevel,
         /// The year (default: the school's report year).
         #[arg(long)]
         year: Option<i64>,
@@ -397,6 +401,13 @@ struct StoreLocation {
 }
 
 /// A number of seconds between 0 and one day.
+/// A peer level by its code (`district`, `city`, `province`).
+fn parse_peers(text: &str) -> Result<PeerLevel, String> {
+    PeerLevel::parse(text).ok_or_else(|| {
+        format!("「{text}」不是区域级别：应为 district（区县）、city（市）或 province（省）")
+    })
+}
+
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(seconds) if (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
@@ -564,13 +575,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ..
         } => bureau::check_all(db, &definitions, Some(&area), format).await,
         Command::Indicators {
-            all: true, format, ..
-        } => bureau::indicators_all(db, &definitions, None, format).await,
-        Command::Indicators {
-            area: Some(area),
+            all: true,
+            peers,
             format,
             ..
-        } => bureau::indicators_all(db, &definitions, Some(&area), format).await,
+        } => bureau::indicators_all(db, &definitions, None, peers, format).await,
+        Command::Indicators {
+            area: Some(area),
+            peers,
+            format,
+            ..
+        } => bureau::indicators_all(db, &definitions, Some(&area), peers, format).await,
         Command::Area { action } => bureau::area(db, action).await,
         Command::Synth { action } => bureau::synth(db, action).await,
         Command::Submission { action } => bureau::submission(db, &definitions, action).await,

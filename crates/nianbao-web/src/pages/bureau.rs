@@ -21,7 +21,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_bureau::areas::{AreaTree, format_date};
 use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
-use nianbao_bureau::peers::PeerRule;
+use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::{
     Action, Actor, ActorRole, AreaSchool, ReturnItem, ReturnTarget, SubmissionState,
 };
@@ -128,6 +128,20 @@ pub struct YearQuery {
     sort: Option<String>,
     desc: Option<String>,
     page: Option<usize>,
+    /// The level of the area peers are taken from (`district`, `city`, `province`).
+    peers: Option<String>,
+}
+
+/// The peer level a request asks for; the default when it asks for none.
+fn peers_of(query: &YearQuery) -> Result<PeerLevel, WebError> {
+    match query.peers.as_deref() {
+        None | Some("") => Ok(PeerLevel::default()),
+        Some(code) => PeerLevel::parse(code).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "「{code}」不是区域级别：应为 district（区县）、city（市）或 province（省）"
+            ))
+        }),
+    }
 }
 
 /// Schools shown on one page of the comparison.
@@ -147,7 +161,7 @@ struct Basis {
 }
 
 /// A kept comparison: its (area, year), what it was computed from, and itself.
-type Kept = ((String, Year), Basis, Arc<Comparison>);
+type Kept = ((String, Year, PeerLevel), Basis, Arc<Comparison>);
 
 /// Areas' comparisons and the results of each school they were built from.
 ///
@@ -167,7 +181,7 @@ pub struct ComparisonCache {
 }
 
 impl ComparisonCache {
-    fn get(&self, key: &(String, Year), basis: &Basis) -> Option<Arc<Comparison>> {
+    fn get(&self, key: &(String, Year, PeerLevel), basis: &Basis) -> Option<Arc<Comparison>> {
         let entries = self.comparisons.lock().ok()?;
         entries
             .iter()
@@ -175,7 +189,7 @@ impl ComparisonCache {
             .map(|(_, _, c)| c.clone())
     }
 
-    fn put(&self, key: (String, Year), basis: Basis, comparison: Arc<Comparison>) {
+    fn put(&self, key: (String, Year, PeerLevel), basis: Basis, comparison: Arc<Comparison>) {
         if let Ok(mut entries) = self.comparisons.lock() {
             entries.retain(|(k, _, _)| *k != key);
             if entries.len() >= CACHED_COMPARISONS {
@@ -237,6 +251,7 @@ async fn cached_comparison(
     tree: &AreaTree,
     area: &str,
     year: Year,
+    peers: PeerLevel,
 ) -> Result<Arc<Comparison>, WebError> {
     let revisions = state.store().revisions().await?;
     // The area's schools that have data, in code order (as the store reads them).
@@ -264,7 +279,7 @@ async fn cached_comparison(
         revisions: by_revision.finish(),
         schools: by_school.finish(),
     };
-    let key = (area.to_string(), year);
+    let key = (area.to_string(), year, peers);
     let cache = state.comparisons();
     if let Some(found) = cache.get(&key, &basis) {
         return Ok(found);
@@ -341,17 +356,7 @@ async fn cached_comparison(
     let definitions = state.definitions().clone();
     let tree = tree.clone();
     let built = tokio::task::spawn_blocking(move || {
-        Comparison::build(
-            &definitions,
-            year,
-            results,
-            |s| {
-                tree.area(&s.district)
-                    .and_then(|d| d.parent.clone())
-                    .unwrap_or_default()
-            },
-            PeerRule::default(),
-        )
+        Comparison::within(&definitions, &tree, peers, year, results)
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -731,17 +736,7 @@ async fn comparison(
     let built = tokio::task::spawn_blocking(move || {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let results: Vec<SchoolResult> = evaluate_many(&definitions, inputs, threads);
-        Comparison::build(
-            &definitions,
-            year,
-            results,
-            |s| {
-                tree.area(&s.district)
-                    .and_then(|d| d.parent.clone())
-                    .unwrap_or_default()
-            },
-            PeerRule::default(),
-        )
+        Comparison::within(&definitions, &tree, PeerLevel::default(), year, results)
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -778,7 +773,8 @@ pub async fn compare(
     }
     let info = tree.area(&area).ok_or(WebError::NotFound)?.clone();
     let year = year_of(query.year)?;
-    let comparison = cached_comparison(&state, &tree, &area, year).await?;
+    let peers = peers_of(&query)?;
+    let comparison = cached_comparison(&state, &tree, &area, year, peers).await?;
     let columns = columns(&state, &comparison);
     let sort = query.sort.clone().unwrap_or_default();
     let desc = query.desc.is_some();
@@ -869,6 +865,15 @@ pub async fn compare(
         }),
     );
     context.insert("summary".into(), Value::Array(summary));
+    context.insert(
+        "peers".into(),
+        json!({
+            "code": peers.code(), "label": peers.label(),
+            "levels": PeerLevel::ALL.iter().map(|l| json!({
+                "code": l.code(), "label": l.label(), "chosen": *l == peers,
+            })).collect::<Vec<_>>(),
+        }),
+    );
     Ok(state.render("compare.html", context)?.into_response())
 }
 
@@ -886,7 +891,8 @@ pub async fn compare_xlsx(
     }
     let name = tree.area(&area).ok_or(WebError::NotFound)?.name.clone();
     let year = year_of(query.year)?;
-    let comparison = cached_comparison(&state, &tree, &area, year).await?;
+    let peers = peers_of(&query)?;
+    let comparison = cached_comparison(&state, &tree, &area, year, peers).await?;
     let columns = columns(&state, &comparison);
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
