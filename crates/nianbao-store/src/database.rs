@@ -52,7 +52,14 @@ pub struct Database {
     backend: Backend,
     readers: AnyPool,
     writer: AnyPool,
+    /// On PostgreSQL, a small pool of connections of PostgreSQL's own type beside the `Any`
+    /// pool (whose connections cannot become one), for work that needs it: COPY. It
+    /// connects when first used.
+    postgres: Option<sqlx::PgPool>,
 }
+
+/// Connections of the typed PostgreSQL pool.
+const POSTGRES_TYPED_CONNECTIONS: u32 = 2;
 
 impl Database {
     /// Opens (creating if needed) the SQLite file at `path`. Any file name works, including
@@ -72,10 +79,14 @@ impl Database {
                     .max_connections(POSTGRES_CONNECTIONS)
                     .connect(url)
                     .await?;
+                let typed = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(POSTGRES_TYPED_CONNECTIONS)
+                    .connect_lazy(url)?;
                 Ok(Database {
                     backend,
                     readers: pool.clone(),
                     writer: pool,
+                    postgres: Some(typed),
                 })
             }
             Backend::Sqlite => {
@@ -102,6 +113,7 @@ impl Database {
                     backend,
                     readers,
                     writer,
+                    postgres: None,
                 })
             }
         }
@@ -132,6 +144,12 @@ impl Database {
             Backend::Sqlite => Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => Ok(self.writer.begin().await?),
         }
+    }
+
+    /// The pool of connections of PostgreSQL's own type (the `Any` connections of the
+    /// other pools cannot become one), for work that needs it: COPY. `None` on SQLite.
+    pub(crate) fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
+        self.postgres.as_ref()
     }
 
     /// Starts a read transaction: every query in it sees the same state of the database.
@@ -167,6 +185,9 @@ impl Database {
     pub async fn close(&self) {
         self.readers.close().await;
         self.writer.close().await;
+        if let Some(pool) = &self.postgres {
+            pool.close().await;
+        }
     }
 }
 

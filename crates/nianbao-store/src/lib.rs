@@ -768,17 +768,18 @@ impl ChangeLog<'_> {
 /// Raises a school's revision by one. Called inside the transaction of every write that
 /// changes what [`Store::load_dataset_with_registers`] reads, so the new revision becomes
 /// visible together with the data.
+/// The statement of [`bump_revision`], `$1` the school.
+pub(crate) const BUMP_REVISION_SQL: &str = "INSERT INTO school_revision (school_id, revision) VALUES ($1, 1) \
+     ON CONFLICT (school_id) DO UPDATE SET revision = school_revision.revision + 1";
+
 pub(crate) async fn bump_revision(
     tx: &mut sqlx::AnyConnection,
     school_id: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO school_revision (school_id, revision) VALUES ($1, 1) \
-         ON CONFLICT (school_id) DO UPDATE SET revision = school_revision.revision + 1",
-    )
-    .bind(school_id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(BUMP_REVISION_SQL)
+        .bind(school_id)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -768,11 +768,11 @@ impl PointsStore {
         self.append_from(sl, &file, actor, source).await
     }
 
-    /// Rows per INSERT statement of events on this backend.
+    /// Rows per statement that writes events on this backend.
     fn rows_per_insert(&self) -> usize {
         match self.backend {
             Backend::Sqlite => VALUES_ROWS,
-            Backend::Postgres => INSERT_ROWS,
+            Backend::Postgres => COPY_ROWS,
         }
     }
 
@@ -784,7 +784,10 @@ impl PointsStore {
         mut source: Source,
     ) -> Result<ImportSummary, PointsError> {
         let before = sl.ledger.columns.len();
-        let result = self.append_in_tx(sl, file, actor, &mut source).await;
+        let result = match self.backend {
+            Backend::Sqlite => self.append_in_tx(sl, file, actor, &mut source).await,
+            Backend::Postgres => self.append_by_copy(sl, file, actor, &mut source).await,
+        };
         if result.is_err() {
             // Whatever was applied in memory was rolled back in the database.
             sl.ledger.rollback_to(before);
@@ -793,6 +796,8 @@ impl PointsStore {
         result
     }
 
+    /// SQLite: checks and writes every batch in one write transaction on the store's
+    /// writer, each checked batch written by multi-row INSERTs while the next is checked.
     async fn append_in_tx(
         &self,
         sl: &mut SchoolLedger,
@@ -802,12 +807,6 @@ impl PointsStore {
     ) -> Result<ImportSummary, PointsError> {
         let school = sl.school_id;
         let mut tx = self.db.write().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT CAST(pg_advisory_xact_lock(4345, CAST($1 AS INTEGER)) AS TEXT)")
-                .bind(school)
-                .execute(&mut *tx)
-                .await?;
-        }
         // The batch row comes first: on SQLite it takes the write lock before anything is read.
         let sql = format!(
             "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
@@ -851,10 +850,7 @@ impl PointsStore {
             events: 0,
             reversals: 0,
         };
-        let full_sql = match self.backend {
-            Backend::Sqlite => insert_values_sql(VALUES_ROWS),
-            Backend::Postgres => insert_json_sql(self.backend).to_string(),
-        };
+        let full_sql = insert_values_sql(VALUES_ROWS);
         let mut rebuild_index = None;
         let mut next = source.next().await?;
         if let Some((rows, expected)) = &next
@@ -888,7 +884,6 @@ impl PointsStore {
             }
             let ledger = &mut sl.ledger;
             let periods = &periods;
-            let backend = self.backend;
             let check = async move {
                 let Some((rows, existing)) = rows else {
                     return Ok(None);
@@ -898,10 +893,10 @@ impl PointsStore {
                 let events = ledger.check_and_apply(file, rows, &existing)?;
                 let reversals = events.iter().filter(|e| e.reverses.is_some()).count();
                 let count = events.len();
-                let insert = Insert::new(backend, periods, school, batch, events)?;
+                let insert = Insert::new(periods, school, batch, events);
                 Ok::<_, PointsError>(Some((insert, ids, count, reversals)))
             };
-            let write = write_insert(&mut tx, &full_sql, school, batch, insert.take());
+            let write = write_insert(&mut tx, &full_sql, insert.take());
             // The database writes one batch (on its own thread for SQLite, on the server
             // for PostgreSQL) while this task checks the next.
             let (written, checked) = futures_util::future::join(write, check).await;
@@ -939,6 +934,181 @@ impl PointsStore {
             .execute(&mut *tx)
             .await?;
         crate::bump_revision(&mut tx, school).await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// PostgreSQL: the same checks and the same one transaction as [`Self::append_in_tx`],
+    /// on a connection of PostgreSQL's own type, each checked batch written by one
+    /// `COPY … FROM STDIN` while the next batch is checked. A refused row, a duplicate id
+    /// or a lost connection rolls the whole import back.
+    async fn append_by_copy(
+        &self,
+        sl: &mut SchoolLedger,
+        file: &str,
+        actor: &str,
+        source: &mut Source,
+    ) -> Result<ImportSummary, PointsError> {
+        let school = sl.school_id;
+        let Some(pool) = self.db.postgres_pool() else {
+            return Err(PointsError::Invalid("COPY 只用于 PostgreSQL".into()));
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT CAST(pg_advisory_xact_lock(4345, CAST($1 AS INTEGER)) AS TEXT)")
+            .bind(school)
+            .execute(&mut *tx)
+            .await?;
+        let batch: i64 = sqlx::query(&format!(
+            "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
+             SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {}, 0 FROM points_batch WHERE school_id = $1 \
+             RETURNING id",
+            self.now_sql()
+        ))
+        .bind(school)
+        .bind(file)
+        .bind(actor)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+
+        // Another process may have appended or closed a term since the ledger was loaded.
+        let periods = sqlx::query(PERIODS_SQL)
+            .bind(school)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(period_of)
+            .collect::<Result<Vec<Period>, _>>()?;
+        let before = sl.ledger.columns.len();
+        let periods_changed = periods != sl.ledger.periods;
+        if periods_changed {
+            sl.ledger.periods = periods.clone();
+        }
+        loop {
+            let text: String = sqlx::query(CATCH_UP_SQL_POSTGRES)
+                .bind(school)
+                .bind(sl.ledger.columns.len() as i64)
+                .bind(CATCH_UP_PAGE)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            let read = append_page(&text, &sl.ledger.catalog, &periods, &mut sl.ledger.columns)?;
+            if read < CATCH_UP_PAGE as usize {
+                break;
+            }
+        }
+        if periods_changed || sl.ledger.columns.len() != before {
+            sl.ledger.invalidate();
+        }
+
+        let mut summary = ImportSummary {
+            batch,
+            events: 0,
+            reversals: 0,
+        };
+        let mut next = source.next().await?;
+        if let Some((rows, expected)) = &next {
+            let expected = (*expected).max(rows.len());
+            sl.ledger.columns.reserve(expected + expected / 16);
+        }
+        let mut writing = BatchIds::default();
+        let mut copy: Option<Vec<u8>> = None;
+        loop {
+            let rows = match next.take() {
+                Some((rows, _)) => {
+                    let mut existing = HashMap::new();
+                    let mut wanted: Vec<&str> = Vec::new();
+                    for id in rows
+                        .iter()
+                        .filter_map(|r| r.reverses.as_deref().map(str::trim))
+                    {
+                        match writing.seq(id) {
+                            Some(seq) => {
+                                existing.insert(id.to_string(), Target { seq });
+                            }
+                            None => wanted.push(id),
+                        }
+                    }
+                    wanted.sort_unstable();
+                    wanted.dedup();
+                    if !wanted.is_empty() {
+                        let found = sqlx::query(
+                            "SELECT event_id, seq FROM points_event WHERE school_id = $1 AND event_id = ANY($2)",
+                        )
+                        .bind(school)
+                        .bind(&wanted)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        for r in found {
+                            let seq: i64 = r.try_get(1)?;
+                            existing.insert(
+                                r.try_get(0)?,
+                                Target {
+                                    seq: int(seq, "序号")?,
+                                },
+                            );
+                        }
+                    }
+                    Some((rows, existing))
+                }
+                None => None,
+            };
+            if rows.is_none() && copy.is_none() {
+                break;
+            }
+            let ledger = &mut sl.ledger;
+            let periods = &periods;
+            let check = async move {
+                let Some((rows, existing)) = rows else {
+                    return Ok(None);
+                };
+                let mut ids = BatchIds::of(&rows);
+                ids.first_seq = ledger.columns.len() as u32 + 1;
+                let events = ledger.check_and_apply(file, rows, &existing)?;
+                let reversals = events.iter().filter(|e| e.reverses.is_some()).count();
+                let count = events.len();
+                let data = copy_text(periods, school, batch, &events);
+                Ok::<_, PointsError>(Some((data, ids, count, reversals)))
+            };
+            let write = async {
+                let Some(data) = copy.take() else {
+                    return Ok(());
+                };
+                let mut sink = tx.copy_in_raw(COPY_EVENTS_SQL).await?;
+                if let Err(e) = sink.send(data).await {
+                    let _ = sink.abort("导入中止").await;
+                    return Err(e);
+                }
+                sink.finish().await.map(|_| ())
+            };
+            // The server writes one batch while this task checks the next.
+            let (written, checked) = futures_util::future::join(write, check).await;
+            if let Err(error) = written {
+                let unique = matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
+                drop(tx);
+                if unique {
+                    return Err(self.duplicates(school, file, &writing).await?.into());
+                }
+                return Err(error.into());
+            }
+            if let Some((data, ids, count, reversals)) = checked? {
+                copy = Some(data);
+                writing = ids;
+                summary.events += count;
+                summary.reversals += reversals;
+                next = source.next().await?;
+            }
+        }
+        sqlx::query("UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3")
+            .bind(summary.events as i64)
+            .bind(school)
+            .bind(batch)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(crate::BUMP_REVISION_SQL)
+            .bind(school)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -1119,8 +1289,8 @@ impl PointsStore {
     }
 }
 
-/// Rows per INSERT statement of events.
-const INSERT_ROWS: usize = 10_000;
+/// Rows per COPY of events on PostgreSQL.
+const COPY_ROWS: usize = 10_000;
 
 /// Where appended rows come from: rows given whole, or batches of a file read on a thread
 /// of its own.
@@ -1214,39 +1384,19 @@ impl BatchIds {
     }
 }
 
-/// The statement(s) that write one checked batch, with their values.
-enum Insert {
-    /// SQLite: multi-row INSERTs of [`insert_values_sql`], (rows, values) each.
-    Values(Vec<(usize, sqlx::any::AnyArguments<'static>)>),
-    /// PostgreSQL: JSON texts for [`insert_json_sql`].
-    Json(Vec<String>),
-}
+/// The INSERT statements that write one checked batch on SQLite: multi-row INSERTs of
+/// [`insert_values_sql`], (rows, values) each.
+struct Insert(Vec<(usize, sqlx::any::AnyArguments<'static>)>);
 
 impl Insert {
-    fn new(
-        backend: Backend,
-        periods: &[Period],
-        school: i64,
-        batch: i64,
-        events: Vec<Event>,
-    ) -> Result<Insert, PointsError> {
-        Ok(match backend {
-            Backend::Sqlite => {
-                let mut out = Vec::with_capacity(events.len().div_ceil(VALUES_ROWS));
-                let mut events = events.into_iter().peekable();
-                while events.peek().is_some() {
-                    let part: Vec<Event> = events.by_ref().take(VALUES_ROWS).collect();
-                    out.push((part.len(), values(periods, school, batch, part)));
-                }
-                Insert::Values(out)
-            }
-            Backend::Postgres => Insert::Json(
-                events
-                    .chunks(INSERT_ROWS)
-                    .map(|part| events_json(periods, part))
-                    .collect::<Result<_, _>>()?,
-            ),
-        })
+    fn new(periods: &[Period], school: i64, batch: i64, events: Vec<Event>) -> Insert {
+        let mut out = Vec::with_capacity(events.len().div_ceil(VALUES_ROWS));
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let part: Vec<Event> = events.by_ref().take(VALUES_ROWS).collect();
+            out.push((part.len(), values(periods, school, batch, part)));
+        }
+        Insert(out)
     }
 }
 
@@ -1254,35 +1404,18 @@ impl Insert {
 async fn write_insert(
     tx: &mut AnyConnection,
     full_sql: &str,
-    school: i64,
-    batch: i64,
     insert: Option<Insert>,
 ) -> Result<(), sqlx::Error> {
-    match insert {
-        None => {}
-        Some(Insert::Values(parts)) => {
-            for (rows, args) in parts {
-                if rows == VALUES_ROWS {
-                    // Prepared once per connection and reused.
-                    sqlx::query_with(full_sql, args).execute(&mut *tx).await?;
-                } else {
-                    let sql = insert_values_sql(rows);
-                    sqlx::query_with(&sql, args)
-                        .persistent(false)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-        Some(Insert::Json(parts)) => {
-            for json in parts {
-                sqlx::query(full_sql)
-                    .bind(school)
-                    .bind(batch)
-                    .bind(json)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+    for (rows, args) in insert.map(|i| i.0).unwrap_or_default() {
+        if rows == VALUES_ROWS {
+            // Prepared once per connection and reused.
+            sqlx::query_with(full_sql, args).execute(&mut *tx).await?;
+        } else {
+            let sql = insert_values_sql(rows);
+            sqlx::query_with(&sql, args)
+                .persistent(false)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     Ok(())
@@ -1402,50 +1535,6 @@ fn values(
     args
 }
 
-/// The events as one JSON array of rows, which one INSERT … SELECT unpacks in the database:
-/// one bound parameter per statement instead of sixteen per row.
-fn events_json(periods: &[Period], events: &[Event]) -> Result<String, PointsError> {
-    let rows: Vec<_> = events
-        .iter()
-        .map(|e| {
-            let p = &periods[e.period];
-            (
-                p.school_year,
-                e.seq,
-                e.event_id.as_str(),
-                e.student,
-                e.tree_version,
-                e.observation,
-                e.value,
-                e.at.to_text(),
-                p.id,
-                e.recorder.as_str(),
-                e.role.as_str(),
-                e.reason.as_str(),
-                e.evidence.as_deref(),
-                e.reverses,
-            )
-        })
-        .collect();
-    serde_json::to_string(&rows).map_err(corrupt)
-}
-
-/// The INSERT … SELECT that unpacks [`events_json`]: `$1` school, `$2` batch, `$3` the rows.
-fn insert_json_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "INSERT INTO points_event (school_id, school_year, seq, event_id, student_id, tree_version, observation, value, at, period_id, recorder, role, reason, evidence, reverses, batch_id) \
-             SELECT $1, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5, r.value ->> 6, r.value ->> 7, r.value ->> 8, r.value ->> 9, r.value ->> 10, r.value ->> 11, r.value ->> 12, r.value ->> 13, $2 \
-             FROM json_each($3) r"
-        }
-        Backend::Postgres => {
-            "INSERT INTO points_event (school_id, school_year, seq, event_id, student_id, tree_version, observation, value, at, period_id, recorder, role, reason, evidence, reverses, batch_id) \
-             SELECT $1, CAST(r ->> 0 AS BIGINT), CAST(r ->> 1 AS BIGINT), r ->> 2, CAST(r ->> 3 AS BIGINT), CAST(r ->> 4 AS BIGINT), CAST(r ->> 5 AS BIGINT), CAST(r ->> 6 AS BIGINT), r ->> 7, CAST(r ->> 8 AS BIGINT), r ->> 9, r ->> 10, r ->> 11, r ->> 12, CAST(r ->> 13 AS BIGINT), $2 \
-             FROM json_array_elements(CAST($3 AS JSON)) r"
-        }
-    }
-}
-
 /// The events that the reversals among `rows` name, found in the batch being written or
 /// in the database (the batch's own rows are found by the checks).
 async fn find_targets(
@@ -1507,6 +1596,16 @@ async fn find_events(
     Ok(found)
 }
 
+/// Events read by one query of a catch-up.
+const CATCH_UP_PAGE: i64 = 200_000;
+
+/// One page of events numbered after `$2`, as one JSON text: decoding values one by one
+/// through `Any` is the slow part. `$1` school, `$3` page size.
+const CATCH_UP_SQL_POSTGRES: &str = "SELECT CAST(COALESCE(json_agg(json_build_array(seq, student_id, tree_version, observation, value, at, period_id, reverses) ORDER BY seq), '[]') AS TEXT) \
+     FROM (SELECT * FROM points_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e";
+const CATCH_UP_SQL_SQLITE: &str = "SELECT COALESCE(json_group_array(json_array(seq, student_id, tree_version, observation, value, at, period_id, reverses) ORDER BY seq), '[]') \
+     FROM (SELECT * FROM points_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)";
+
 /// Appends to `columns` the events numbered after it, reading them in pages.
 async fn catch_up(
     conn: &mut AnyConnection,
@@ -1515,69 +1614,125 @@ async fn catch_up(
     periods: &[Period],
     columns: &mut Columns,
 ) -> Result<(), PointsError> {
-    let period_index: HashMap<i64, usize> =
-        periods.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    let page = 200_000i64;
+    let sql = if backend_of(conn) == Backend::Postgres {
+        CATCH_UP_SQL_POSTGRES
+    } else {
+        CATCH_UP_SQL_SQLITE
+    };
     loop {
-        let from = columns.len() as i64;
-        // One JSON text per page: decoding values one by one through `Any` is the slow part.
-        let sql = if backend_of(conn) == Backend::Postgres {
-            "SELECT CAST(COALESCE(json_agg(json_build_array(seq, student_id, tree_version, observation, value, at, period_id, reverses) ORDER BY seq), '[]') AS TEXT) \
-             FROM (SELECT * FROM points_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) e"
-        } else {
-            "SELECT COALESCE(json_group_array(json_array(seq, student_id, tree_version, observation, value, at, period_id, reverses) ORDER BY seq), '[]') \
-             FROM (SELECT * FROM points_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
-        };
         let text: String = sqlx::query(sql)
             .bind(school)
-            .bind(from)
-            .bind(page)
+            .bind(columns.len() as i64)
+            .bind(CATCH_UP_PAGE)
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?;
-        type EventRow = (i64, i64, i64, i64, i64, String, i64, Option<i64>);
-        let rows: Vec<EventRow> =
-            serde_json::from_str(&text).map_err(|e| corrupt(format!("积分事件：{e}")))?;
-        drop(text);
-        if rows.is_empty() {
-            return Ok(());
-        }
-        columns.reserve(rows.len());
-        for (seq, student, version, observation, value, at, period_id, reverses) in &rows {
-            let seq = *seq;
-            if seq != columns.len() as i64 + 1 {
-                return Err(corrupt(format!(
-                    "事件序号不连续：应为 {}，读到 {seq}",
-                    columns.len() + 1
-                )));
-            }
-            let key = catalog
-                .key(int(*version, "版本")?, int(*observation, "观测点")?)
-                .ok_or_else(|| corrupt(format!("事件 {seq} 的观测点不在任何已存版本中")))?;
-            let day = Timestamp::parse(at)
-                .map(|t| t.day)
-                .ok_or_else(|| corrupt(format!("事件 {seq} 的时间「{at}」")))?;
-            let period = *period_index
-                .get(period_id)
-                .ok_or_else(|| corrupt(format!("事件 {seq} 的学期 {period_id}")))?;
-            let reverses = match reverses {
-                Some(t) => Some((int(seq, "序号")?, int(*t, "序号")?)),
-                None => None,
-            };
-            let (student, value) = (*student, *value);
-            columns.push_raw(
-                int(student, "学生")?,
-                key,
-                int(value, "分值")?,
-                day,
-                period,
-                reverses,
-            );
-        }
-        if (rows.len() as i64) < page {
+        if append_page(&text, catalog, periods, columns)? < CATCH_UP_PAGE as usize {
             return Ok(());
         }
     }
+}
+
+/// Appends one page of a catch-up to `columns`; returns how many events it held.
+fn append_page(
+    text: &str,
+    catalog: &Catalog,
+    periods: &[Period],
+    columns: &mut Columns,
+) -> Result<usize, PointsError> {
+    let period_index: HashMap<i64, usize> =
+        periods.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    type EventRow = (i64, i64, i64, i64, i64, String, i64, Option<i64>);
+    let rows: Vec<EventRow> =
+        serde_json::from_str(text).map_err(|e| corrupt(format!("积分事件：{e}")))?;
+    columns.reserve(rows.len());
+    for (seq, student, version, observation, value, at, period_id, reverses) in &rows {
+        let seq = *seq;
+        if seq != columns.len() as i64 + 1 {
+            return Err(corrupt(format!(
+                "事件序号不连续：应为 {}，读到 {seq}",
+                columns.len() + 1
+            )));
+        }
+        let key = catalog
+            .key(int(*version, "版本")?, int(*observation, "观测点")?)
+            .ok_or_else(|| corrupt(format!("事件 {seq} 的观测点不在任何已存版本中")))?;
+        let day = Timestamp::parse(at)
+            .map(|t| t.day)
+            .ok_or_else(|| corrupt(format!("事件 {seq} 的时间「{at}」")))?;
+        let period = *period_index
+            .get(period_id)
+            .ok_or_else(|| corrupt(format!("事件 {seq} 的学期 {period_id}")))?;
+        let reverses = match reverses {
+            Some(t) => Some((int(seq, "序号")?, int(*t, "序号")?)),
+            None => None,
+        };
+        let (student, value) = (*student, *value);
+        columns.push_raw(
+            int(student, "学生")?,
+            key,
+            int(value, "分值")?,
+            day,
+            period,
+            reverses,
+        );
+    }
+    Ok(rows.len())
+}
+
+/// The COPY that [`copy_text`] feeds: PostgreSQL's text format, tab-separated, `\N` for NULL.
+const COPY_EVENTS_SQL: &str = "COPY points_event (school_id, batch_id, school_year, seq, event_id, student_id, tree_version, observation, value, at, period_id, recorder, role, reason, evidence, reverses) FROM STDIN";
+
+/// The events as rows of [`COPY_EVENTS_SQL`].
+fn copy_text(periods: &[Period], school: i64, batch: i64, events: &[Event]) -> Vec<u8> {
+    use std::fmt::Write;
+    fn text(out: &mut String, s: &str) {
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+    }
+    let mut out = String::with_capacity(events.len() * 128);
+    for e in events {
+        let p = &periods[e.period];
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{school}\t{batch}\t{}\t{}\t", p.school_year, e.seq);
+        text(&mut out, &e.event_id);
+        let _ = write!(
+            out,
+            "\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            e.student,
+            e.tree_version,
+            e.observation,
+            e.value,
+            e.at.to_text(),
+            p.id
+        );
+        text(&mut out, &e.recorder);
+        out.push('\t');
+        text(&mut out, &e.role);
+        out.push('\t');
+        text(&mut out, &e.reason);
+        out.push('\t');
+        match &e.evidence {
+            Some(s) => text(&mut out, s),
+            None => out.push_str("\\N"),
+        }
+        out.push('\t');
+        match e.reverses {
+            Some(t) => {
+                let _ = write!(out, "{t}");
+            }
+            None => out.push_str("\\N"),
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
 }
 
 /// The roster, read as one JSON array built by the database: decoding a hundred thousand
@@ -1623,26 +1778,33 @@ fn backend_of(conn: &AnyConnection) -> Backend {
     }
 }
 
+/// A school's terms, in the order they were defined.
+const PERIODS_SQL: &str = "SELECT id, code, school_year, starts, ends, closed_at FROM points_period WHERE school_id = $1 ORDER BY id";
+
 async fn load_periods(conn: &mut AnyConnection, school: i64) -> Result<Vec<Period>, PointsError> {
-    let rows = sqlx::query(
-        "SELECT id, code, school_year, starts, ends, closed_at FROM points_period WHERE school_id = $1 ORDER BY id",
-    )
-    .bind(school)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let starts: String = r.try_get(3)?;
-            let ends: String = r.try_get(4)?;
-            let closed: Option<String> = r.try_get(5)?;
-            Ok(Period {
-                id: r.try_get(0)?,
-                code: r.try_get(1)?,
-                school_year: int(r.try_get::<i64, _>(2)?, "学年")?,
-                starts: parse_date(&starts).ok_or_else(|| corrupt(&starts))?,
-                ends: parse_date(&ends).ok_or_else(|| corrupt(&ends))?,
-                closed: closed.is_some(),
-            })
-        })
-        .collect()
+    let rows = sqlx::query(PERIODS_SQL)
+        .bind(school)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(period_of).collect()
+}
+
+/// One row of [`PERIODS_SQL`], from either backend's connection type.
+fn period_of<R: Row>(r: &R) -> Result<Period, PointsError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let starts: String = r.try_get(3)?;
+    let ends: String = r.try_get(4)?;
+    let closed: Option<String> = r.try_get(5)?;
+    Ok(Period {
+        id: r.try_get(0)?,
+        code: r.try_get(1)?,
+        school_year: int(r.try_get::<i64, _>(2)?, "学年")?,
+        starts: parse_date(&starts).ok_or_else(|| corrupt(&starts))?,
+        ends: parse_date(&ends).ok_or_else(|| corrupt(&ends))?,
+        closed: closed.is_some(),
+    })
 }

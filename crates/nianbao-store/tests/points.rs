@@ -34,7 +34,6 @@ fn unique(name: &str) -> String {
     )
 }
 
-/// Every backend to test: SQLite always, PostgreSQL when configured.
 /// A new school with the sample observation tree, the synthetic roster of `cfg` and its
 /// terms: returns the school's code and the roster.
 async fn synthetic_school(
@@ -62,6 +61,7 @@ async fn synthetic_school(
     (code, roster)
 }
 
+/// Every backend to test: SQLite always, PostgreSQL when configured.
 async fn stores(dir: &Path) -> Vec<PointsStore> {
     let mut out = vec![
         PointsStore::open_sqlite(&dir.join("points.db"))
@@ -901,4 +901,152 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
         let theirs = expected.iter().filter(|e| e.student == student).count();
         assert_eq!(history.len(), theirs);
     }
+}
+
+/// A synthetic school (see [`synthetic_school`]) and a file of `cfg.events` synthetic
+/// events (reversals among them) for it, written to `dir`.
+async fn synthetic_file(store: &PointsStore, dir: &Path, cfg: &SynthConfig) -> (String, PathBuf) {
+    use nianbao_points::ledger::EventWriter;
+    let (code, roster) = synthetic_school(store, "copy", cfg).await;
+    let tree = Tree::sample();
+    let mut generator = synth::EventGenerator::new(cfg, &tree, &roster);
+    let path = dir.join(format!("{code}.csv"));
+    let mut writer = EventWriter::new(std::fs::File::create(&path).expect("csv")).expect("w");
+    writer
+        .write(&generator.next_batch(cfg.events))
+        .expect("rows");
+    writer.finish().expect("flush");
+    (code, path)
+}
+
+/// Every stored event of a school in order, each column as text (NULL as "∅").
+async fn stored_events(store: &PointsStore, code: &str) -> Vec<Vec<String>> {
+    use sqlx::Row;
+    let id = store.school_id(code).await.expect("id");
+    let rows = sqlx::query(
+        "SELECT CAST(e.seq AS TEXT), e.event_id, CAST(e.student_id AS TEXT), CAST(e.school_year AS TEXT), \
+         CAST(tree_version AS TEXT), CAST(observation AS TEXT), CAST(value AS TEXT), at, \
+         p.code, recorder, role, reason, COALESCE(evidence, '∅'), COALESCE(CAST(reverses AS TEXT), '∅') \
+         FROM points_event e JOIN points_period p ON p.id = e.period_id WHERE e.school_id = $1 ORDER BY e.seq",
+    )
+    .bind(id)
+    .fetch_all(store.database().reader())
+    .await
+    .expect("rows");
+    rows.iter()
+        .map(|r| (0..14).map(|i| r.get::<String, _>(i)).collect())
+        .collect()
+}
+
+/// On PostgreSQL the import writes each batch with COPY on a connection of PostgreSQL's own
+/// type: the stored events equal those the SQLite path stores from the same file (values,
+/// texts with tabs, backslashes and line breaks, NULLs, reversals, terms), and a file whose
+/// last row is refused, or whose id was recorded before, leaves nothing.
+#[tokio::test]
+async fn copy_on_postgres_stores_what_sqlite_stores() {
+    let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
+        eprintln!("skipped: NIANBAO_TEST_DATABASE_URL is not set (PostgreSQL)");
+        return;
+    };
+    use nianbao_points::ledger::EventReader;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = PointsStore::open_sqlite(&dir.path().join("points.db"))
+        .await
+        .expect("sqlite");
+    let postgres = PointsStore::open(&url, Some(dir.path().join("pg-cache")))
+        .await
+        .expect("postgres");
+    let cfg = SynthConfig {
+        students: 200,
+        events: 25_000,
+        seed: 5,
+        first_year: 2025,
+        years: 1,
+        class_size: 45,
+    };
+    let mut stored = Vec::new();
+    for store in [&sqlite, &postgres] {
+        let (code, path) = synthetic_file(store, dir.path(), &cfg).await;
+        // Texts COPY must escape, in the reason and the evidence of a few rows.
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for (i, line) in lines.iter_mut().enumerate().skip(1).step_by(997) {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            cells[7] = format!("\"第{i}行\t制表\\反斜杠\n换行\"");
+            cells[8] = "C:\\证书\\N.pdf".into();
+            *line = cells.join(",");
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+
+        let mut sl = store.open_ledger(&code).await.expect("ledger");
+        let id = sl.school_id;
+        // A refused last row leaves nothing, after several batches were written.
+        let bad = dir.path().join(format!("{code}-bad.csv"));
+        std::fs::write(
+            &bad,
+            format!(
+                "{}X-1,9999999,C01.1.1,,T01,班主任,2025-09-11 08:00,,,\n",
+                lines.join("\n") + "\n"
+            ),
+        )
+        .expect("write");
+        let err = store
+            .import_events(
+                &mut sl,
+                EventReader::open(&bad).expect("open"),
+                10_000,
+                "test",
+            )
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("9999999"), "{err}");
+        assert_eq!(store.count_events(id).await.expect("count"), 0);
+
+        let summary = store
+            .import_events(
+                &mut sl,
+                EventReader::open(&path).expect("open"),
+                10_000,
+                "test",
+            )
+            .await
+            .expect("import");
+        assert_eq!(summary.events, cfg.events);
+        assert!(summary.reversals > 0);
+
+        // A row that passes every check but whose id was recorded before: refused by the
+        // database's unique index (during COPY on PostgreSQL), named, nothing more stored.
+        let mut cells: Vec<&str> = lines[1].split(',').collect();
+        cells[6] = "2026-07-10 23:00:00";
+        let again = dir.path().join(format!("{code}-again.csv"));
+        std::fs::write(&again, format!("{}\n{}\n", lines[0], cells.join(","))).expect("write");
+        let err = store
+            .import_events(
+                &mut sl,
+                EventReader::open(&again).expect("open"),
+                10_000,
+                "test",
+            )
+            .await
+            .expect_err("duplicate");
+        assert!(
+            err.to_string().contains("第 2 行「事件编号」列")
+                && err.to_string().contains("已经记录过"),
+            "{err}"
+        );
+        assert_eq!(
+            store.count_events(id).await.expect("count"),
+            cfg.events as i64
+        );
+        stored.push(stored_events(store, &code).await);
+    }
+    assert_eq!(stored[0].len(), cfg.events);
+    assert!(
+        stored[0]
+            .iter()
+            .any(|r| r[11].contains('\t') && r[11].contains('\n'))
+    );
+    assert!(stored[0].iter().any(|r| r[12] == "C:\\证书\\N.pdf"));
+    assert!(stored[0].iter().any(|r| r[13] != "∅"));
+    assert_eq!(stored[0], stored[1]);
 }
