@@ -339,6 +339,10 @@ pub fn router(state: AppState) -> Router {
         .route("/areas/{area}/approve", post(pages::bureau::approve))
         .route("/areas/{area}/compare", get(pages::bureau::compare))
         .route(
+            "/areas/{area}/compare/{code}",
+            get(pages::bureau::compare_school),
+        )
+        .route(
             "/areas/{area}/compare.xlsx",
             get(pages::bureau::compare_xlsx),
         )

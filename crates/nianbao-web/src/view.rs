@@ -114,6 +114,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("audit.html", include_str!("../templates/audit.html")),
     (
+        "compare_school.html",
+        include_str!("../templates/compare_school.html"),
+    ),
+    (
         "audit_batch.html",
         include_str!("../templates/audit_batch.html"),
     ),

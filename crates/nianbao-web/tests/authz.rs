@@ -173,6 +173,11 @@ const CASES: &[Case] = &[
         expect: "SDDDADDDADDD",
     },
     Case {
+        pattern: "/areas/{area}/compare/{code}",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
         pattern: "/areas/{area}/compare.xlsx",
         method: "GET",
         expect: "SDDDADDDADDD",

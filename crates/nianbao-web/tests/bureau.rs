@@ -389,3 +389,45 @@ async fn the_comparison_takes_peers_from_the_level_asked_for() {
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("不是区域级别"), "{}", wrong.body);
 }
+
+#[tokio::test]
+async fn a_school_s_indicators_over_the_years_are_shown_beside_the_area_s_medians() {
+    let h = Harness::sqlite().await;
+    let mut district = h.signed_in("district").await;
+    let compare = district
+        .get(&format!("/areas/{}/compare?year=2025", h.district))
+        .await;
+    let link = format!("/areas/{}/compare/{}?year=2025", h.district, h.code);
+    assert!(compare.body.contains(&link), "{}", compare.body);
+    let page = district.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // Every year the store holds, each indicator's value as the indicators compute it.
+    let data = h.data().await;
+    let years: Vec<Year> = data.years();
+    assert!(years.len() >= 2);
+    for y in &years {
+        assert!(page.body.contains(&format!("<th>{y}</th>")), "{y}");
+    }
+    for y in &years {
+        let ratio = nianbao_core::evaluate_indicators(&h.definitions, &data, *y)
+            .into_iter()
+            .find(|r| r.id == "student_teacher_ratio")
+            .and_then(|r| r.value)
+            .unwrap();
+        let decimals = h
+            .definitions
+            .indicator("student_teacher_ratio")
+            .unwrap()
+            .decimals;
+        let shown = nianbao_core::number::grouped(ratio, decimals);
+        let row_start = page.body.find("生师比").unwrap();
+        let row = &page.body[row_start..row_start + page.body[row_start..].find("</tr>").unwrap()];
+        assert!(row.contains(&shown), "{y}: {shown} in {row}");
+        assert!(row.contains("<polyline"), "{row}");
+    }
+    // A school of another district is not found under this district.
+    let r = district
+        .get(&format!("/areas/{}/compare/{}", h.district, h.other_code))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

@@ -240,6 +240,10 @@ async fn walk(browser: &Client, base: &str, enrolled: f64, reports: &Path) -> Re
         .await?;
     wait_for(browser, "#compare").await?;
     both_widths(browser, "bureau-compare").await?;
+    // One school's indicators over the years, beside the area's medians.
+    click_and_wait(browser, &format!("#row-{SCHOOL} a.trend-link")).await?;
+    wait_for(browser, "#trends svg.spark polyline").await?;
+    both_widths(browser, "bureau-school-trends").await?;
     browser
         .goto(&format!("{base}/areas/synth-d0000/report?year=2025"))
         .await?;

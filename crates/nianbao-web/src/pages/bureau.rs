@@ -877,6 +877,154 @@ pub async fn compare(
     Ok(state.render("compare.html", context)?.into_response())
 }
 
+/// The points of a small line chart (`width`×`height`, y downwards) of values over the
+/// years; a missing value breaks the line. Each run of points is one polyline.
+fn sparkline(values: &[Option<f64>], width: f64, height: f64) -> Vec<String> {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    let (Some(low), Some(high)) = (
+        known.iter().copied().reduce(f64::min),
+        known.iter().copied().reduce(f64::max),
+    ) else {
+        return Vec::new();
+    };
+    let step = if values.len() > 1 {
+        width / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let y = |v: f64| {
+        if high > low {
+            height - (v - low) / (high - low) * height
+        } else {
+            height / 2.0
+        }
+    };
+    let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+    for (i, value) in values.iter().enumerate() {
+        match value {
+            Some(v) => {
+                let x = if values.len() > 1 {
+                    step * i as f64
+                } else {
+                    width / 2.0
+                };
+                if let Some(run) = runs.last_mut() {
+                    run.push(format!("{x:.1},{:.1}", y(*v)));
+                }
+            }
+            None => runs.push(Vec::new()),
+        }
+    }
+    runs.into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| r.join(" "))
+        .collect()
+}
+
+/// `/areas/{area}/compare/{code}`: one school's indicators over the years in the store,
+/// beside the area's median of each year, with its standing and its peer outliers.
+pub async fn compare_school(
+    State(state): State<AppState>,
+    session: Session,
+    Path((area, code)): Path<(String, String)>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let info = tree.area(&area).ok_or(WebError::NotFound)?.clone();
+    if !tree.contains_school(&area, &code) {
+        return Err(WebError::NotFound);
+    }
+    let year = year_of(query.year)?;
+    let peers = peers_of(&query)?;
+    let comparison = cached_comparison(&state, &tree, &area, year, peers).await?;
+    let school = comparison
+        .schools
+        .iter()
+        .find(|s| s.code == code)
+        .ok_or(WebError::NotFound)?;
+    let years: Vec<Year> = school
+        .indicators
+        .iter()
+        .flat_map(|l| l.values.iter().map(|(y, _)| *y))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let lines: Vec<Value> = comparison
+        .indicators
+        .iter()
+        .filter_map(|summary| {
+            let line = school.indicators.iter().find(|l| l.id == summary.id)?;
+            let values: Vec<Option<f64>> = years
+                .iter()
+                .map(|y| {
+                    line.values
+                        .iter()
+                        .find(|(x, _)| x == y)
+                        .and_then(|(_, v)| *v)
+                })
+                .collect();
+            if values.iter().all(Option::is_none) {
+                return None;
+            }
+            let show = |v: Option<f64>| {
+                v.map(|v| nianbao_core::number::grouped(v, summary.decimals))
+                    .unwrap_or_else(|| "—".into())
+            };
+            let medians: Vec<String> = years
+                .iter()
+                .map(|y| {
+                    show(
+                        summary
+                            .trend
+                            .iter()
+                            .find(|(x, _, _)| x == y)
+                            .and_then(|(_, m, _)| *m),
+                    )
+                })
+                .collect();
+            Some(json!({
+                "name": summary.name,
+                "unit": summary.unit,
+                "values": values.iter().map(|v| show(*v)).collect::<Vec<_>>(),
+                "medians": medians,
+                "meets": line.meets,
+                "spark": sparkline(&values, 80.0, 20.0),
+            }))
+        })
+        .collect();
+    let mut context = frame(&session, None);
+    context.insert(
+        "area".into(),
+        json!({ "code": info.code, "name": info.name }),
+    );
+    // Not "school": that key puts a school's own menu in the page frame.
+    context.insert(
+        "subject".into(),
+        json!({ "code": school.code, "name": school.name, "errors": school.errors, "warnings": school.warnings }),
+    );
+    context.insert("year".into(), json!(year.get()));
+    context.insert(
+        "years".into(),
+        json!(years.iter().map(|y| y.get()).collect::<Vec<_>>()),
+    );
+    context.insert("lines".into(), Value::Array(lines));
+    context.insert(
+        "outliers".into(),
+        json!(comparison.explain(state.definitions(), &school.code)),
+    );
+    context.insert(
+        "peers".into(),
+        json!({ "code": peers.code(), "label": peers.label() }),
+    );
+    Ok(state
+        .render("compare_school.html", context)?
+        .into_response())
+}
+
 /// `/areas/{area}/compare.xlsx`: the comparison as an Excel workbook.
 pub async fn compare_xlsx(
     State(state): State<AppState>,
@@ -1106,6 +1254,17 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_sparkline_spans_its_box_and_breaks_at_a_missing_year() {
+        let runs = sparkline(&[Some(1.0), Some(3.0), None, Some(2.0)], 90.0, 20.0);
+        assert_eq!(
+            runs,
+            vec!["0.0,20.0 30.0,0.0".to_string(), "90.0,10.0".into()]
+        );
+        assert_eq!(sparkline(&[Some(5.0)], 80.0, 20.0), vec!["40.0,10.0"]);
+        assert!(sparkline(&[None, None], 80.0, 20.0).is_empty());
     }
 
     #[test]
