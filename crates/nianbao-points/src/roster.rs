@@ -110,7 +110,43 @@ pub fn read_roster_csv(path: &Path) -> Result<Vec<Student>, Rejected> {
 
 /// Reads a roster CSV from any reader (an uploaded file, say); `file` names it in errors.
 pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>, Rejected> {
-    let file = file.to_string();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(e) => {
+            return Err(Rejected {
+                file: file.to_string(),
+                errors: vec![RowError {
+                    row: 1,
+                    column: None,
+                    message: format!("表头无法读取：{e}"),
+                }],
+            });
+        }
+    };
+    let rows = reader.into_records().enumerate().map(|(n, record)| {
+        let line = n + 2;
+        record
+            .map(|r| (line, r.iter().map(str::to_string).collect()))
+            .map_err(|e| RowError {
+                row: line,
+                column: None,
+                message: format!("无法解析：{e}"),
+            })
+    });
+    read_roster_table(file, 1, &header, rows)
+}
+
+/// Reads a roster laid out as a table, from a CSV file or a worksheet: the header's cells
+/// (on row `header_row`) and each data row's cells with its row number. `place` names the
+/// file (and sheet) in errors; every error names its row and column.
+pub fn read_roster_table(
+    place: &str,
+    header_row: usize,
+    header: &[String],
+    rows: impl IntoIterator<Item = Result<(usize, Vec<String>), RowError>>,
+) -> Result<Vec<Student>, Rejected> {
+    let file = place.to_string();
     let fail = |row: usize, column: Option<&str>, message: String| Rejected {
         file: file.clone(),
         errors: vec![RowError {
@@ -119,19 +155,14 @@ pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>
             message,
         }],
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader
-        .headers()
-        .map_err(|e| fail(1, None, format!("表头无法读取：{e}")))?
-        .clone();
     let clean = |h: &str| h.trim().trim_start_matches('\u{feff}').to_string();
-    if let Some(h) = headers
+    if let Some(h) = header
         .iter()
-        .map(clean)
+        .map(|h| clean(h))
         .find(|h| REFUSED.iter().any(|r| h.contains(r)))
     {
         return Err(fail(
-            1,
+            header_row,
             Some(&h),
             "名册只需学号、姓名、班级、专业、专业部、入学年份；请删除此列后再导入，系统不保存此类个人信息"
                 .into(),
@@ -139,12 +170,12 @@ pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>
     }
     let mut index = [0usize; 6];
     for (i, name) in ROSTER_COLUMNS.iter().enumerate() {
-        index[i] = headers
+        index[i] = header
             .iter()
             .position(|h| clean(h) == *name)
             .ok_or_else(|| {
                 fail(
-                    1,
+                    header_row,
                     Some(name),
                     format!("表头缺少此列；应有：{}", ROSTER_COLUMNS.join(",")),
                 )
@@ -153,11 +184,17 @@ pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut students = Vec::new();
     let mut errors = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
+    for record in rows {
         if errors.len() >= MAX_ERRORS {
             break;
         }
+        let (line, record) = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         let mut err = |column: Option<&str>, message: String| {
             errors.push(RowError {
                 row: line,
@@ -165,14 +202,13 @@ pub fn read_roster(input: impl std::io::Read, file: &str) -> Result<Vec<Student>
                 message,
             })
         };
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                err(None, format!("无法解析：{e}"));
-                continue;
-            }
+        let cell = |i: usize| {
+            record
+                .get(index[i])
+                .map(|c| c.trim())
+                .unwrap_or("")
+                .to_string()
         };
-        let cell = |i: usize| record.get(index[i]).unwrap_or("").trim().to_string();
         let mut ok = true;
         for (i, name) in ROSTER_COLUMNS.iter().enumerate().take(5) {
             if cell(i).is_empty() {

@@ -264,6 +264,126 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             .and_then(|id| roster.student(id))
             .unwrap();
         assert_eq!(moved.class, "汽修2602");
+        // The same from an Excel workbook: a refused sheet names the file, the sheet, the row
+        // as Excel numbers it and the column; numbers in number cells are read as written.
+        let workbook = |rows: &[[&str; 6]], year_as_number: bool| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.set_name("名册").unwrap();
+            sheet.write_string(0, 0, "2026 级新生名册").unwrap();
+            for (c, h) in ["学号", "姓名", "班级", "专业", "专业部", "入学年份"]
+                .iter()
+                .enumerate()
+            {
+                sheet.write_string(2, c as u16, *h).unwrap();
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    let (r, c) = (r as u32 + 3, c as u16);
+                    match v.parse::<f64>() {
+                        Ok(n) if year_as_number && c == 5 => {
+                            sheet.write_number(r, c, n).unwrap();
+                        }
+                        _ => {
+                            sheet.write_string(r, c, *v).unwrap();
+                        }
+                    }
+                }
+            }
+            book.save_to_buffer().unwrap()
+        };
+        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        let refused = quality
+            .upload_as(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "新生名册.xlsx",
+                xlsx,
+                &workbook(
+                    &[
+                        [
+                            "S2609101",
+                            "林一",
+                            "汽修2601",
+                            "汽车运用与维修",
+                            "汽车技术部",
+                            "2026",
+                        ],
+                        [
+                            "S2609102",
+                            "林二",
+                            "汽修2601",
+                            "汽车运用与维修",
+                            "汽车技术部",
+                            "明年",
+                        ],
+                    ],
+                    true,
+                ),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("新生名册.xlsx「名册」工作表")
+                && refused.body.contains("第 5 行「入学年份」列")
+                && refused.body.contains("「明年」应为四位年份"),
+            "{}",
+            refused.body
+        );
+        let headerless = quality
+            .upload_as(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "新生名册.xlsx",
+                xlsx,
+                &{
+                    let mut book = rust_xlsxwriter::Workbook::new();
+                    book.add_worksheet().write_string(0, 0, "学号").unwrap();
+                    book.save_to_buffer().unwrap()
+                },
+            )
+            .await;
+        assert!(
+            headerless.body.contains("第 1 行「姓名」列：表头缺少此列"),
+            "{}",
+            headerless.body
+        );
+        assert_eq!(
+            points.open_ledger(&code).await.unwrap().ledger.roster.len(),
+            before + 1
+        );
+        let imported = quality
+            .upload_as(
+                &format!("/schools/{code}/points/roster"),
+                &[("csrf", &csrf_q)],
+                "新生名册.xlsx",
+                xlsx,
+                &workbook(
+                    &[[
+                        "S2609101",
+                        "林一",
+                        "汽修2601",
+                        "汽车运用与维修",
+                        "汽车技术部",
+                        "2026",
+                    ]],
+                    true,
+                ),
+            )
+            .await;
+        assert_eq!(
+            imported.location(),
+            format!("/schools/{code}/points?added=1&updated=0"),
+            "{}",
+            imported.body
+        );
+        let roster = points.open_ledger(&code).await.unwrap().ledger.roster;
+        let new = roster
+            .id_of("S2609101")
+            .and_then(|id| roster.student(id))
+            .unwrap();
+        assert_eq!((new.name.as_str(), new.entry_year), ("林一", 2026));
+
         let r = head
             .upload(
                 &format!("/schools/{code}/points/roster"),

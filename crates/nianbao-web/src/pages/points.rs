@@ -327,18 +327,30 @@ pub async fn import_roster(
     let refuse =
         |problems: Vec<String>| home_page(&state, &session, &opened, &code, None, problems);
     if upload.bytes.is_empty() {
-        return refuse(vec!["请选择名册文件（CSV）".into()]);
+        return refuse(vec!["请选择名册文件（CSV 或 Excel .xlsx）".into()]);
     }
-    if std::str::from_utf8(&upload.bytes).is_err() {
+    let read = if upload.bytes.starts_with(b"PK") {
+        let limits = nianbao_xlsx::Limits {
+            max_upload_bytes: state.max_upload_bytes(),
+            ..nianbao_xlsx::Limits::default()
+        };
+        match nianbao_xlsx::read_sheet_rows(&upload.bytes, ROSTER_SHEET, &limits) {
+            Ok(sheet) => roster_from_sheet(&name, &sheet),
+            Err(e) => return refuse(vec![format!("{name}：{e}，名册未导入")]),
+        }
+    } else if std::str::from_utf8(&upload.bytes).is_err() {
         return refuse(vec![format!(
-            "{name} 不是 UTF-8 编码的 CSV：请在 Excel 中「另存为」选择「CSV UTF-8（逗号分隔）」后再上传"
+            "{name} 不是 UTF-8 编码的 CSV，也不是 Excel 工作簿（.xlsx）：请在 Excel 中「另存为」选择「CSV UTF-8（逗号分隔）」或「Excel 工作簿」后再上传"
         )]);
-    }
-    let students = match nianbao_points::roster::read_roster(upload.bytes.as_slice(), &name) {
+    } else {
+        nianbao_points::roster::read_roster(upload.bytes.as_slice(), &name)
+    };
+    let students = match read {
         Ok(students) => students,
         Err(rejected) => {
             let mut problems = vec![format!(
-                "{name}：{} 处错误，名册未导入，数据库未作任何修改",
+                "{}：{} 处错误，名册未导入，数据库未作任何修改",
+                rejected.file,
                 rejected.errors.len()
             )];
             problems.extend(rejected.errors.iter().map(ToString::to_string));
@@ -357,6 +369,64 @@ pub async fn import_roster(
         "/schools/{code}/points?added={added}&updated={updated}"
     ))
     .into_response())
+}
+
+/// The worksheet a roster workbook is read from (its first sheet when it has none of this name).
+const ROSTER_SHEET: &str = "名册";
+
+/// A roster read from a worksheet: the first row that names a roster column is the header
+/// (the first non-empty row when none does), each later row a student; numbers are written as Excel shows a whole number (学号 2025001, 入学年份 2025).
+/// Errors name the file and sheet, the row as Excel numbers it and the column's header.
+fn roster_from_sheet(
+    file: &str,
+    sheet: &nianbao_xlsx::SheetRows,
+) -> Result<Vec<nianbao_points::Student>, nianbao_points::ledger::Rejected> {
+    use nianbao_xlsx::SheetCell;
+    let place = format!("{file}「{}」工作表", sheet.sheet);
+    let text = |cell: &SheetCell| match cell {
+        SheetCell::Text(t) => t.clone(),
+        SheetCell::Number(n) | SheetCell::Date(n) => {
+            if n.fract() == 0.0 && n.abs() < 1e15 {
+                format!("{}", *n as i64)
+            } else {
+                n.to_string()
+            }
+        }
+        SheetCell::Bool(b) => b.to_string(),
+        SheetCell::Error(e) => e.clone(),
+    };
+    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+    for (&(row, column), cell) in &sheet.cells {
+        if rows.last().is_none_or(|(r, _)| *r != row) {
+            rows.push((row, Vec::new()));
+        }
+        if let Some((_, cells)) = rows.last_mut() {
+            // A sheet's columns are bounded by its cells; a roster has six.
+            let column = column.min(255) as usize;
+            if cells.len() <= column {
+                cells.resize(column + 1, String::new());
+            }
+            cells[column] = text(cell);
+        }
+    }
+    // The header is the first row that names a roster column (a title may stand above
+    // it), else the first row.
+    let start = rows
+        .iter()
+        .position(|(_, cells)| {
+            cells
+                .iter()
+                .any(|c| nianbao_points::roster::ROSTER_COLUMNS.contains(&c.trim()))
+        })
+        .unwrap_or(0);
+    let mut rows = rows.into_iter().skip(start);
+    let (header_row, header) = rows.next().unwrap_or_default();
+    nianbao_points::roster::read_roster_table(
+        &place,
+        header_row as usize + 1,
+        &header,
+        rows.map(|(row, cells)| Ok((row as usize + 1, cells))),
+    )
 }
 
 #[derive(Deserialize, Default)]
