@@ -234,20 +234,6 @@ impl Store {
         submission_in(&mut conn, school, year).await
     }
 
-    /// A stamp that changes whenever any school's data or any submission changes: the
-    /// newest change-log line and the newest submission action (every write of facts,
-    /// registers, texts or acceptances logs a change; every transition logs an action).
-    /// Results computed from many schools are kept while it stays the same.
-    pub async fn data_stamp(&self) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query(
-            "SELECT CAST((SELECT COALESCE(MAX(id), 0) FROM change_log) AS BIGINT), \
-             CAST((SELECT COALESCE(MAX(id), 0) FROM submission_event) AS BIGINT)",
-        )
-        .fetch_one(self.db.reader())
-        .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
-    }
-
     /// The state of every school with a submission row for a year, by school code.
     pub async fn submissions(
         &self,
