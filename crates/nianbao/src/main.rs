@@ -649,6 +649,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             final_report,
             snapshot,
         } => {
+            if format.formats().contains(&nianbao_report::Format::Pdf) {
+                // The fonts are made ready on the other core while the data is read.
+                nianbao_report::pdf::prepare_fonts();
+            }
             let store = open_store(db).await?;
             let authoring = nianbao_authoring::Authoring::new(&store, &definitions);
             if let Some(id) = snapshot {

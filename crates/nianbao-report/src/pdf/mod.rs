@@ -6,6 +6,9 @@
 pub mod markup;
 pub mod world;
 
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
 use crate::error::ReportError;
 use crate::model::Document;
 
@@ -17,6 +20,11 @@ pub const FONT_PACKAGE: &str = "fonts-noto-cjk";
 /// The system fonts, if both CJK families are installed; otherwise an error that names
 /// the package to install (instead of a PDF full of empty boxes).
 pub fn fonts() -> Result<&'static Fonts, ReportError> {
+    let started = PREPARING.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(handle) = started {
+        // A panic there leaves nothing half-made that typst would not make again itself.
+        let _ = handle.join();
+    }
     let fonts = Fonts::shared();
     for family in [markup::BODY_FONT, markup::HEADING_FONT] {
         if !fonts.has_family(family) {
@@ -27,6 +35,19 @@ pub fn fonts() -> Result<&'static Fonts, ReportError> {
         }
     }
     Ok(fonts)
+}
+
+/// The font preparation [`prepare_fonts`] started, if it is still to be waited for.
+static PREPARING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+/// Starts building the font book and preparing the report's faces ([`Fonts::prepare`]) on
+/// other threads, for a process that is about to make a PDF and has other work to do first.
+/// [`fonts`] waits for it, so that no part of it is done twice.
+pub fn prepare_fonts() {
+    let handle = std::thread::spawn(|| Fonts::shared().prepare());
+    if let Ok(mut slot) = PREPARING.lock() {
+        *slot = Some(handle);
+    }
 }
 
 /// Renders the document as PDF; returns the bytes and the number of pages.

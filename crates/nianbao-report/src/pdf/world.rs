@@ -27,33 +27,65 @@ pub struct Fonts {
 }
 
 impl Fonts {
-    /// Builds the font book once per process.
+    /// Builds the font book once per process. Each face's properties (its character
+    /// coverage above all) are read on two threads, in the font database's order.
     pub fn shared() -> &'static Fonts {
         static FONTS: OnceLock<Fonts> = OnceLock::new();
         FONTS.get_or_init(|| {
             let db = crate::fonts::system();
-            let mut store = FontStore::new();
-            for face in db.faces().filter(|face| wanted(&face.families)) {
-                match db.face_source(face.id) {
-                    Some((
-                        fontdb::Source::SharedFile(_, data) | fontdb::Source::Binary(data),
-                        index,
-                    )) => {
-                        if let Some(info) = FontInfo::new((*data).as_ref(), index) {
-                            store.push((MappedFace { data, index }, info));
-                        }
-                    }
-                    // A file that could not be mapped is read when typst first needs it.
-                    Some((fontdb::Source::File(path), index)) => {
-                        if let Some(info) = db.with_face_data(face.id, FontInfo::new).flatten() {
-                            store.push((FontPath { path, index }, info));
-                        }
-                    }
-                    None => {}
+            let faces: Vec<_> = db
+                .faces()
+                .filter(|face| wanted(&face.families))
+                .map(|face| face.id)
+                .collect();
+            let read = |ids: &[fontdb::ID]| -> Vec<Option<(Face, FontInfo)>> {
+                ids.iter().map(|&id| read_face(&db, id)).collect()
+            };
+            let (first, second) = faces.split_at(faces.len() / 2);
+            let entries = std::thread::scope(|scope| {
+                let later = scope.spawn(|| read(second));
+                let mut entries = read(first);
+                match later.join() {
+                    Ok(rest) => entries.extend(rest),
+                    Err(_) => entries.extend(read(second)),
                 }
+                entries
+            });
+            let mut store = FontStore::new();
+            for entry in entries.into_iter().flatten() {
+                store.push(entry);
             }
             Fonts { store }
         })
+    }
+
+    /// Loads every face of the report's two families and computes the hashes typst keeps
+    /// for them and for the font book, on two threads. typst identifies a font by a hash of
+    /// its whole file (20–27 MB for each Noto CJK collection), computed once per process
+    /// on first use; done beforehand, a PDF compiled afterwards finds them ready.
+    pub fn prepare(&self) {
+        let book = self.store.book();
+        let mut faces = Vec::new();
+        for family in [BODY_FONT, HEADING_FONT] {
+            faces.extend(book.select_family(&family.to_lowercase()));
+        }
+        let ready = |indices: Vec<usize>| {
+            for index in indices {
+                if let Some(font) = self.store.font(index) {
+                    typst::utils::hash128(&font);
+                }
+            }
+        };
+        // Every other face to each thread: a body face and a heading face each.
+        let (even, odd): (Vec<_>, Vec<_>) = faces.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let pick =
+            |half: Vec<(usize, &usize)>| half.into_iter().map(|(_, &f)| f).collect::<Vec<_>>();
+        let (even, odd) = (pick(even), pick(odd));
+        std::thread::scope(|scope| {
+            scope.spawn(|| ready(odd));
+            typst::utils::hash128(book);
+            ready(even);
+        });
     }
 
     /// Whether a font family is available (case-insensitive).
@@ -63,6 +95,36 @@ impl Fonts {
             .book()
             .families()
             .any(|(name, _)| name.to_lowercase() == wanted)
+    }
+}
+
+/// A face's source and properties, or `None` when typst cannot read it.
+fn read_face(db: &fontdb::Database, id: fontdb::ID) -> Option<(Face, FontInfo)> {
+    match db.face_source(id)? {
+        (fontdb::Source::SharedFile(_, data) | fontdb::Source::Binary(data), index) => {
+            let info = FontInfo::new((*data).as_ref(), index)?;
+            Some((Face::Mapped(MappedFace { data, index }), info))
+        }
+        // A file that could not be mapped is read when typst first needs it.
+        (fontdb::Source::File(path), index) => {
+            let info = db.with_face_data(id, FontInfo::new).flatten()?;
+            Some((Face::File(FontPath { path, index }), info))
+        }
+    }
+}
+
+/// Where typst loads a face from.
+enum Face {
+    Mapped(MappedFace),
+    File(FontPath),
+}
+
+impl FontSource for Face {
+    fn load(&self) -> Option<Font> {
+        match self {
+            Face::Mapped(face) => face.load(),
+            Face::File(path) => path.load(),
+        }
     }
 }
 
