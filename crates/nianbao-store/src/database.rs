@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 use crate::{Backend, StoreError};
 
@@ -56,6 +56,63 @@ pub struct Database {
     /// pool (whose connections cannot become one), for work that needs it: COPY. It
     /// connects when first used.
     postgres: Option<sqlx::PgPool>,
+    /// Where it was opened, for [`Database::bulk`].
+    url: Url,
+    busy_timeout: Duration,
+}
+
+/// A database URL, kept but never printed (a PostgreSQL URL may hold a password).
+#[derive(Clone)]
+struct Url(String);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Url(…)")
+    }
+}
+
+/// A connection of the database's own driver, outside the pools, for reads of many rows:
+/// sqlx's `Any` driver converts every value of every row once more, which over millions of
+/// facts costs more than the database's reading them.
+pub(crate) enum Bulk {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Bulk {
+    /// Starts a read transaction: every query after it sees one state of the database.
+    pub(crate) async fn begin(&mut self) -> Result<(), StoreError> {
+        match self {
+            // Through the executor's own (boxed) future: a future generic over the executor
+            // would keep the callers' futures from being `Send`.
+            Bulk::Sqlite(conn) => {
+                Executor::execute(&mut *conn, "BEGIN").await?;
+            }
+            Bulk::Postgres(conn) => {
+                Executor::execute(
+                    &mut *conn,
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the read transaction and closes the connection.
+    pub(crate) async fn end(self) -> Result<(), StoreError> {
+        match self {
+            Bulk::Sqlite(mut conn) => {
+                Executor::execute(&mut conn, "COMMIT").await?;
+                conn.close().await?;
+            }
+            Bulk::Postgres(mut conn) => {
+                Executor::execute(&mut conn, "COMMIT").await?;
+                conn.close().await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Connections of the typed PostgreSQL pool.
@@ -87,6 +144,8 @@ impl Database {
                     readers: pool.clone(),
                     writer: pool,
                     postgres: Some(typed),
+                    url: Url(url.to_string()),
+                    busy_timeout: options.busy_timeout,
                 })
             }
             Backend::Sqlite => {
@@ -114,6 +173,8 @@ impl Database {
                     readers,
                     writer,
                     postgres: None,
+                    url: Url(url.to_string()),
+                    busy_timeout: options.busy_timeout,
                 })
             }
         }
@@ -127,6 +188,28 @@ impl Database {
     /// compete with the writer for the file's lock.
     pub fn reader(&self) -> &AnyPool {
         &self.readers
+    }
+
+    /// A new connection of the database's own driver for reading many rows (see [`Bulk`]);
+    /// on SQLite it waits for locks as the pool's connections do.
+    pub(crate) async fn bulk(&self) -> Result<Bulk, StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = self.url.0.parse()?;
+                // Rows come from the driver's worker thread through a channel; a deep one
+                // lets the worker run ahead instead of waking this task row by row.
+                let options = options
+                    .create_if_missing(false)
+                    .busy_timeout(self.busy_timeout)
+                    .row_buffer_size(16_384);
+                Ok(Bulk::Sqlite(
+                    sqlx::SqliteConnection::connect_with(&options).await?,
+                ))
+            }
+            Backend::Postgres => Ok(Bulk::Postgres(
+                sqlx::PgConnection::connect(&self.url.0).await?,
+            )),
+        }
     }
 
     /// The pool of this process's one writer connection (the shared pool on PostgreSQL), for

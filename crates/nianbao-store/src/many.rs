@@ -1,132 +1,227 @@
 //! Many schools' datasets read at once, for the bureau's reads over an area or the whole
 //! store (`check --all`, `indicators --all`, the comparison page, the compiled report).
 //!
-//! Each school comes as ONE row: its profile with its majors, facts and notes aggregated by
-//! the database into JSON arrays (SQLite `json_group_array`, PostgreSQL `json_agg`), which
-//! is parsed here, instead of millions of fact rows decoded one by one. A fact's value
-//! travels as text that reads back to the same `f64`, bit for bit: SQLite prints it with
-//! 17 significant digits (`printf('%!.17g')`), PostgreSQL with its shortest exact form
-//! (`float8` to text). Schools are read in chunks of [`CHUNK`] in code order and handed
-//! over one at a time, so memory holds one chunk's rows, not every school's.
+//! The rows are read plainly — schools, then their majors, facts and notes — through a
+//! connection of the database's own driver (see [`Bulk`]), each value in its stored type (a
+//! fact's `f64` as the database holds it, bit for bit), and grouped by school here. Schools
+//! are read in chunks of [`CHUNK`] in code order, all of them in one read transaction (one
+//! state of the database), and handed over one at a time, so memory holds one chunk's rows,
+//! not every school's.
 //!
 //! The registers' figures and the points ledger's are laid in as
 //! [`Store::load_dataset_with_registers`] does for one school, so a school reads the same
 //! here as alone.
 
-use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
+use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
 use nianbao_core::{Dataset, Definitions, FactKey, Major, School, Year};
-use serde::Deserialize;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use crate::{Backend, Store, StoreError};
+use crate::database::Bulk;
+use crate::{Store, StoreError};
 
-/// Schools read by one query.
+/// Schools read by one round of queries.
 pub const CHUNK: usize = 256;
-
-/// The columns of one school's row; the `FROM` and the rest follow.
-fn select(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "SELECT s.code, s.profile, \
-             (SELECT json_group_array(json_array(m.position, m.name, m.category, m.department)) \
-              FROM major m WHERE m.school_id = s.id) AS majors, \
-             (SELECT json_group_array(json_array(f.year, f.element, f.major, printf('%!.17g', f.value))) \
-              FROM fact f WHERE f.school_id = s.id) AS facts, \
-             (SELECT json_group_array(json_array(n.year, n.element, n.major, n.text)) \
-              FROM note n WHERE n.school_id = s.id) AS notes \
-             FROM school s"
-        }
-        Backend::Postgres => {
-            "SELECT s.code, s.profile, \
-             (SELECT COALESCE(json_agg(json_build_array(m.position, m.name, m.category, m.department)), '[]')::text \
-              FROM major m WHERE m.school_id = s.id) AS majors, \
-             (SELECT COALESCE(json_agg(json_build_array(f.year, f.element, f.major, f.value::text)), '[]')::text \
-              FROM fact f WHERE f.school_id = s.id) AS facts, \
-             (SELECT COALESCE(json_agg(json_build_array(n.year, n.element, n.major, n.text)), '[]')::text \
-              FROM note n WHERE n.school_id = s.id) AS notes \
-             FROM school s"
-        }
-    }
-}
-
-/// A major as aggregated: position, name, 专业大类, department.
-#[derive(Deserialize)]
-struct MajorCell(i64, String, String, String);
-
-/// A fact as aggregated: year, element, major ("" for the school), value as text.
-#[derive(Deserialize)]
-struct FactCell<'a>(i64, String, String, #[serde(borrow)] Cow<'a, str>);
-
-/// A note as aggregated: year, element, major, text.
-#[derive(Deserialize)]
-struct NoteCell(i64, String, String, String);
 
 fn corrupt(code: &str, what: &str, why: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("学校「{code}」的{what}：{why}"))
 }
 
-fn key(code: &str, year: i64, element: String, major: String) -> Result<FactKey, StoreError> {
+/// The rows of one query with `binds` (text) on a SQLite connection, as they arrive.
+fn sqlite_rows<'c>(
+    conn: &'c mut sqlx::SqliteConnection,
+    sql: &'c str,
+    binds: &'c [&'c str],
+) -> BoxStream<'c, Result<sqlx::sqlite::SqliteRow, sqlx::Error>> {
+    let mut query = sqlx::query(sql);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    query.fetch(conn)
+}
+
+/// The rows of one query with `binds` (text) on a PostgreSQL connection, as they arrive.
+fn postgres_rows<'c>(
+    conn: &'c mut sqlx::PgConnection,
+    sql: &'c str,
+    binds: &'c [&'c str],
+) -> BoxStream<'c, Result<sqlx::postgres::PgRow, sqlx::Error>> {
+    let mut query = sqlx::query(sql);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    query.fetch(conn)
+}
+
+/// Runs one query on a [`Bulk`] connection with `binds` (text) and runs `$body` for each
+/// row as it arrives; the row is a `SqliteRow` or a `PgRow`, read by column position.
+macro_rules! each_row {
+    ($bulk:expr, $sql:expr, $binds:expr, |$row:ident| $body:block) => {
+        match $bulk {
+            Bulk::Sqlite(conn) => {
+                let mut rows = sqlite_rows(conn, $sql, $binds);
+                while let Some($row) = rows.try_next().await? $body
+            }
+            Bulk::Postgres(conn) => {
+                let mut rows = postgres_rows(conn, $sql, $binds);
+                while let Some($row) = rows.try_next().await? $body
+            }
+        }
+    };
+}
+
+/// The schools of one chunk as they are being read.
+struct Chunk {
+    /// A school's row id → its place in `datasets`.
+    place: HashMap<i64, usize>,
+    datasets: Vec<Dataset>,
+    /// Per school, its majors with their positions, ordered when the chunk is complete.
+    majors: Vec<Vec<(i64, Major)>>,
+}
+
+impl Chunk {
+    /// The dataset of the school with row id `id`, and its code.
+    fn school(&mut self, id: i64) -> Result<&mut Dataset, StoreError> {
+        let place = *self.place.get(&id).ok_or_else(|| {
+            StoreError::Corrupt(format!("编号为 {id} 的学校在读取过程中出现又消失"))
+        })?;
+        Ok(&mut self.datasets[place])
+    }
+}
+
+/// A fact's or note's key from its stored parts.
+fn key(code: &str, year: i64, element: &str, major: &str) -> Result<FactKey, StoreError> {
     let year = Year::new(year).map_err(|e| corrupt(code, "数据年份", e))?;
     Ok(FactKey {
         year,
-        element,
-        major: (!major.is_empty()).then_some(major),
+        element: element.to_string(),
+        major: (!major.is_empty()).then(|| major.to_string()),
     })
 }
 
-/// One school's dataset from its aggregated row (registers and points not yet laid in).
-fn dataset_of(row: &AnyRow) -> Result<Dataset, StoreError> {
-    let code: String = row.try_get("code")?;
-    let profile: String = row.try_get("profile")?;
-    let school: School =
-        serde_json::from_str(&profile).map_err(|e| corrupt(&code, "学校信息", e))?;
-    let mut data = Dataset::new(school);
+/// Reads one chunk of schools: those whose code is in `codes` (in code order), or else the
+/// next [`CHUNK`] schools after `after`. An empty chunk means there are no more.
+async fn read_chunk(
+    bulk: &mut Bulk,
+    codes: Option<&[&str]>,
+    after: &str,
+) -> Result<Vec<Dataset>, StoreError> {
+    let marks = |n: usize| -> String {
+        (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let schools_sql = match codes {
+        Some(codes) => format!(
+            "SELECT id, code, profile FROM school WHERE code IN ({}) ORDER BY code",
+            marks(codes.len())
+        ),
+        None => format!(
+            "SELECT id, code, profile FROM school WHERE code > $1 ORDER BY code LIMIT {CHUNK}"
+        ),
+    };
+    let asked: Vec<&str> = match codes {
+        Some(codes) => codes.to_vec(),
+        None => vec![after],
+    };
+    let mut chunk = Chunk {
+        place: HashMap::new(),
+        datasets: Vec::new(),
+        majors: Vec::new(),
+    };
+    each_row!(bulk, &schools_sql, &asked, |row| {
+        let id: i64 = row.try_get(0)?;
+        let code: &str = row.try_get(1)?;
+        let profile: &str = row.try_get(2)?;
+        let school: School =
+            serde_json::from_str(profile).map_err(|e| corrupt(code, "学校信息", e))?;
+        chunk.place.insert(id, chunk.datasets.len());
+        chunk.datasets.push(Dataset::new(school));
+        chunk.majors.push(Vec::new());
+    });
+    let (Some(first), Some(last)) = (chunk.datasets.first(), chunk.datasets.last()) else {
+        return Ok(Vec::new());
+    };
+    // The chunk's rows of the other tables: by the codes asked for, or by the range of
+    // codes the chunk covers.
+    let (filter, binds): (String, Vec<&str>) = match codes {
+        Some(codes) => (
+            format!("s.code IN ({})", marks(codes.len())),
+            codes.to_vec(),
+        ),
+        None => (
+            "s.code >= $1 AND s.code <= $2".to_string(),
+            vec![first.school.code.as_str(), last.school.code.as_str()],
+        ),
+    };
+    let binds: Vec<String> = binds.into_iter().map(str::to_string).collect();
+    let binds: Vec<&str> = binds.iter().map(String::as_str).collect();
 
-    let majors: String = row.try_get("majors")?;
-    let mut majors: Vec<MajorCell> =
-        serde_json::from_str(&majors).map_err(|e| corrupt(&code, "专业", e))?;
-    majors.sort_by_key(|m| m.0);
-    data.majors = majors
-        .into_iter()
-        .map(|MajorCell(_, name, category, department)| Major {
-            name,
-            category,
-            department,
-        })
-        .collect();
-
-    let facts: String = row.try_get("facts")?;
-    let facts: Vec<FactCell> =
-        serde_json::from_str(&facts).map_err(|e| corrupt(&code, "数据项", e))?;
-    for FactCell(year, element, major, text) in facts {
-        let value: f64 = text.parse().map_err(|_| {
-            corrupt(
-                &code,
-                "数据项",
-                format!("{year} 年度 {element} 的值「{text}」不是数字"),
-            )
+    let sql = format!(
+        "SELECT m.school_id, m.position, m.name, m.category, m.department \
+         FROM major m JOIN school s ON s.id = m.school_id WHERE {filter}"
+    );
+    each_row!(bulk, &sql, &binds, |row| {
+        let id: i64 = row.try_get(0)?;
+        let place = *chunk.place.get(&id).ok_or_else(|| {
+            StoreError::Corrupt(format!("编号为 {id} 的学校在读取过程中出现又消失"))
         })?;
-        data.facts.insert(key(&code, year, element, major)?, value);
-    }
+        chunk.majors[place].push((
+            row.try_get(1)?,
+            Major {
+                name: row.try_get(2)?,
+                category: row.try_get(3)?,
+                department: row.try_get(4)?,
+            },
+        ));
+    });
 
-    let notes: String = row.try_get("notes")?;
-    let notes: Vec<NoteCell> =
-        serde_json::from_str(&notes).map_err(|e| corrupt(&code, "数据说明", e))?;
-    for NoteCell(year, element, major, text) in notes {
-        data.notes.insert(key(&code, year, element, major)?, text);
+    let sql = format!(
+        "SELECT f.school_id, f.year, f.element, f.major, f.value \
+         FROM fact f JOIN school s ON s.id = f.school_id WHERE {filter}"
+    );
+    each_row!(bulk, &sql, &binds, |row| {
+        let data = chunk.school(row.try_get(0)?)?;
+        let key = key(
+            &data.school.code,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        )?;
+        data.facts.insert(key, row.try_get::<f64, _>(4)?);
+    });
+
+    let sql = format!(
+        "SELECT n.school_id, n.year, n.element, n.major, n.text \
+         FROM note n JOIN school s ON s.id = n.school_id WHERE {filter}"
+    );
+    each_row!(bulk, &sql, &binds, |row| {
+        let data = chunk.school(row.try_get(0)?)?;
+        let key = key(
+            &data.school.code,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        )?;
+        data.notes.insert(key, row.try_get::<String, _>(4)?);
+    });
+
+    for (data, mut majors) in chunk.datasets.iter_mut().zip(chunk.majors) {
+        majors.sort_by_key(|(position, _)| *position);
+        data.majors = majors.into_iter().map(|(_, m)| m).collect();
     }
-    Ok(data)
+    Ok(chunk.datasets)
 }
 
 impl Store {
     /// Reads the dataset of every school in the store (of `codes` only, when given), in
-    /// code order, and hands each to `each` as soon as it is read: one query per
-    /// [`CHUNK`] schools, each school one row. The registers' and the points ledger's
-    /// figures are laid in as for one school ([`Store::load_dataset_with_registers`]).
-    /// Returns how many schools were read.
+    /// code order, and hands each to `each` as soon as it is read: one round of queries
+    /// per [`CHUNK`] schools, all in one read transaction. The registers' and the points
+    /// ledger's figures are laid in as for one school
+    /// ([`Store::load_dataset_with_registers`]). Returns how many schools were read.
     pub async fn each_dataset(
         &self,
         codes: Option<&BTreeSet<String>>,
@@ -151,42 +246,27 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             )
         };
-        let select = select(self.backend);
+        let mut bulk = self.db.bulk().await?;
+        bulk.begin().await?;
         let mut read = 0;
-        let mut after: Option<String> = None;
-        let wanted: Option<Vec<&String>> = codes.map(|c| c.iter().collect());
+        let mut after = String::new();
+        let wanted: Option<Vec<&str>> = codes.map(|c| c.iter().map(String::as_str).collect());
         let mut chunks = wanted.as_ref().map(|w| w.chunks(CHUNK));
         loop {
-            let rows = match chunks.as_mut() {
-                // The schools asked for, CHUNK codes a query.
+            let datasets = match chunks.as_mut() {
                 Some(chunks) => {
                     let Some(chunk) = chunks.next() else { break };
-                    let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let sql = format!(
-                        "{select} WHERE s.code IN ({}) ORDER BY s.code",
-                        marks.join(", ")
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for code in chunk {
-                        query = query.bind(code.as_str());
-                    }
-                    query.fetch_all(self.db.reader()).await?
+                    read_chunk(&mut bulk, Some(chunk), "").await?
                 }
-                // Every school, the next CHUNK after the last one read.
                 None => {
-                    let sql = format!("{select} WHERE s.code > $1 ORDER BY s.code LIMIT {CHUNK}");
-                    let rows = sqlx::query(&sql)
-                        .bind(after.as_deref().unwrap_or(""))
-                        .fetch_all(self.db.reader())
-                        .await?;
-                    if rows.is_empty() {
+                    let datasets = read_chunk(&mut bulk, None, &after).await?;
+                    if datasets.is_empty() {
                         break;
                     }
-                    rows
+                    datasets
                 }
             };
-            for row in &rows {
-                let mut data = dataset_of(row)?;
+            for mut data in datasets {
                 let code = data.school.code.clone();
                 if let Some(vocabulary) = &vocabulary
                     && with_registers.contains(&code)
@@ -199,11 +279,12 @@ impl Store {
                         .await
                         .map_err(|e| StoreError::Points(Box::new(e)))?;
                 }
-                after = Some(code);
+                after = code;
                 each(data);
                 read += 1;
             }
         }
+        bulk.end().await?;
         Ok(read)
     }
 
@@ -228,4 +309,12 @@ impl Store {
             .map(|r| r.try_get(0).map_err(StoreError::from))
             .collect()
     }
+}
+
+/// Checked when compiling: the read's future can move between threads, as the web
+/// server's handlers need.
+#[allow(dead_code)]
+fn each_dataset_is_send(store: &Store, definitions: &Definitions) {
+    fn send<T: Send>(_: T) {}
+    send(store.each_dataset(None, definitions, |_| {}));
 }
