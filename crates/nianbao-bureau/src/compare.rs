@@ -48,11 +48,55 @@ impl SchoolResult {
     /// The value of an indicator in the report year.
     pub fn value(&self, indicator: &str) -> Option<f64> {
         let line = self.indicators.iter().find(|l| l.id == indicator)?;
+        self.value_of(line)
+    }
+
+    /// As [`SchoolResult::value`] for the indicator at `index` in the definitions' order
+    /// (where [`evaluate_school`] puts it), looked for by id only if it is not there.
+    pub fn value_at(&self, index: usize, indicator: &str) -> Option<f64> {
+        match self.indicators.get(index) {
+            Some(line) if line.id == indicator => self.value_of(line),
+            _ => self.value(indicator),
+        }
+    }
+
+    fn value_of(&self, line: &IndicatorLine) -> Option<f64> {
         line.values
             .iter()
             .find(|(y, _)| *y == self.year)
             .and_then(|(_, v)| *v)
     }
+}
+
+/// Orders schools by one indicator's value in the report year, schools without a value
+/// last, ascending or (`descending`) the reverse; schools with equal values keep their
+/// order. Each school's value is looked up once, not at every comparison.
+pub fn sort_by_indicator<'a>(
+    schools: &mut Vec<&'a SchoolResult>,
+    definitions: &Definitions,
+    indicator: &str,
+    descending: bool,
+) {
+    let index = definitions
+        .indicators
+        .iter()
+        .position(|i| i.id == indicator)
+        .unwrap_or(usize::MAX);
+    let mut keyed: Vec<(Option<f64>, &'a SchoolResult)> = schools
+        .iter()
+        .map(|s| (s.value_at(index, indicator), *s))
+        .collect();
+    keyed.sort_by(|(x, _), (y, _)| {
+        let order = match (x, y) {
+            (Some(x), Some(y)) => x.total_cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        if descending { order.reverse() } else { order }
+    });
+    schools.clear();
+    schools.extend(keyed.into_iter().map(|(_, s)| s));
 }
 
 /// Runs the checks and indicators of one school, computing each indicator once for both.
@@ -427,6 +471,63 @@ mod tests {
             with_errors += usize::from(once.errors > 0);
         }
         assert!(with_errors > 10, "{with_errors} schools with errors");
+    }
+
+    #[test]
+    fn sorting_by_an_indicator_orders_as_comparing_values_at_each_step() {
+        let definitions = Definitions::builtin().unwrap();
+        let area = synth::area(SynthConfig {
+            count: 150,
+            seed: 5,
+            fault_share: 0.3,
+            year: Year::new(2025).unwrap(),
+        });
+        let inputs = (0..area.tree.schools.len()).map(|i| {
+            (
+                area.tree.schools[i].clone(),
+                synth::dataset(&area, i).unwrap(),
+            )
+        });
+        let mut results = evaluate_many(&definitions, inputs, 2);
+        // A school whose indicator lines are not in the definitions' order is still sorted
+        // by its own value.
+        results[3].indicators.reverse();
+        for indicator in &definitions.indicators {
+            for descending in [false, true] {
+                let mut expected: Vec<&SchoolResult> = results.iter().collect();
+                expected.sort_by(|a, b| {
+                    let order = match (a.value(&indicator.id), b.value(&indicator.id)) {
+                        (Some(x), Some(y)) => x.total_cmp(&y),
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    };
+                    if descending { order.reverse() } else { order }
+                });
+                let mut sorted: Vec<&SchoolResult> = results.iter().collect();
+                sort_by_indicator(&mut sorted, &definitions, &indicator.id, descending);
+                let codes = |v: &[&SchoolResult]| -> Vec<String> {
+                    v.iter().map(|r| r.code.clone()).collect()
+                };
+                assert_eq!(
+                    codes(&sorted),
+                    codes(&expected),
+                    "{} {descending}",
+                    indicator.id
+                );
+                // Without a value comes last, whichever way.
+                let first_none = sorted.iter().position(|r| r.value(&indicator.id).is_none());
+                if let Some(n) = first_none {
+                    assert!(sorted[n..].iter().all(|r| r.value(&indicator.id).is_none()));
+                }
+            }
+        }
+        let ratio = "student_teacher_ratio";
+        let mut sorted: Vec<&SchoolResult> = results.iter().collect();
+        sort_by_indicator(&mut sorted, &definitions, ratio, false);
+        let values: Vec<f64> = sorted.iter().filter_map(|r| r.value(ratio)).collect();
+        assert!(values.len() > 100, "{}", values.len());
+        assert!(values.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]

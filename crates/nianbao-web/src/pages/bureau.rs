@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_bureau::areas::{AreaTree, format_date};
-use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
+use nianbao_bureau::compare::{
+    Comparison, Evaluator, SchoolResult, evaluate_many, sort_by_indicator,
+};
 use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::{
     Action, Actor, ActorRole, AreaSchool, ReturnItem, ReturnTarget, SubmissionState,
@@ -780,16 +782,7 @@ pub async fn compare(
     let desc = query.desc.is_some();
     let mut schools: Vec<&SchoolResult> = comparison.schools.iter().collect();
     if let Some((id, _, _)) = columns.iter().find(|(id, _, _)| *id == sort) {
-        schools.sort_by(|a, b| {
-            let (x, y) = (a.value(id), b.value(id));
-            let order = match (x, y) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            };
-            if desc { order.reverse() } else { order }
-        });
+        sort_by_indicator(&mut schools, state.definitions(), id, desc);
     }
     let pages = schools.len().div_ceil(COMPARE_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
