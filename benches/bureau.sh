@@ -26,7 +26,22 @@ COUNTS=("$@")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-python3 -c 'import pandas' 2>/dev/null || { echo "需要 pandas：pip install pandas" >&2; exit 1; }
+# The peer needs pandas: installed when missing (apt as root, else pip for this user); when
+# it cannot be installed the peer and its ratio are skipped, saying so.
+has_pandas() { python3 -c 'import pandas' 2>/dev/null; }
+if ! has_pandas; then
+    echo "== 未找到 pandas，尝试安装" >&2
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y python3-pandas >&2 || true
+    fi
+    has_pandas || python3 -m pip install --user pandas >&2 ||
+        python3 -m pip install --user --break-system-packages pandas >&2 || true
+fi
+PEER=1
+has_pandas || {
+    PEER=0
+    echo "!! pandas 无法安装：跳过 pandas 对照及比值（apt-get install python3-pandas 或 pip install pandas 后重跑）" >&2
+}
 echo "== 构建（release）" >&2
 cargo build --release -p nianbao --manifest-path "$ROOT/Cargo.toml" >&2
 BIN="$CARGO_TARGET_DIR/release/nianbao"
@@ -135,14 +150,18 @@ for count in "${COUNTS[@]}"; do
     echo "$result" | head -n -1
     read -r check_s ind_s < <(echo "$result" | tail -1)
 
-    sqlite3 -csv "$db" "SELECT s.code, f.year, f.element, f.major, f.value FROM fact f JOIN school s ON s.id = f.school_id" >"$WORK/facts.csv"
-    printf 'CSV 导出：%s 行\n' "$(wc -l <"$WORK/facts.csv")"
-    python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data"
-    read -r peer_s peer_kb peer_cpu < <(measure python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
-    printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB  CPU %6.2f s  负载 %s\n' \
-        "$count" "$peer_s" "$peer_kb" "$peer_cpu" "$(load)"
-    printf '比值：pandas / (check --all) = %.2f；pandas / (indicators --all) = %.2f\n' \
-        "$(echo "$peer_s / $check_s" | bc -l)" "$(echo "$peer_s / $ind_s" | bc -l)"
+    if [ "$PEER" = 1 ]; then
+        sqlite3 -csv "$db" "SELECT s.code, f.year, f.element, f.major, f.value FROM fact f JOIN school s ON s.id = f.school_id" >"$WORK/facts.csv"
+        printf 'CSV 导出：%s 行\n' "$(wc -l <"$WORK/facts.csv")"
+        python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data"
+        read -r peer_s peer_kb peer_cpu < <(measure python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
+        printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB  CPU %6.2f s  负载 %s\n' \
+            "$count" "$peer_s" "$peer_kb" "$peer_cpu" "$(load)"
+        printf '比值：pandas / (check --all) = %.2f；pandas / (indicators --all) = %.2f\n' \
+            "$(echo "$peer_s / $check_s" | bc -l)" "$(echo "$peer_s / $ind_s" | bc -l)"
+    else
+        echo "pandas      $count 所  已跳过（未安装 pandas），无比值"
+    fi
     compare_page "$db" "$count"
 
     if [ "${SKIP_PG:-0}" != 1 ]; then
