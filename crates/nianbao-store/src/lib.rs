@@ -64,6 +64,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0016_user_scope.sql"),
     include_str!("../migrations/sqlite/0017_school_keys.sql"),
     include_str!("../migrations/sqlite/0018_audit_batches.sql"),
+    include_str!("../migrations/sqlite/0019_points_exports.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -81,6 +82,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0016_user_scope.sql"),
     include_str!("../migrations/postgres/0017_school_keys.sql"),
     include_str!("../migrations/postgres/0018_audit_batches.sql"),
+    include_str!("../migrations/postgres/0019_points_exports.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at

@@ -139,6 +139,16 @@ pub struct ReadEntry {
     pub read_at: String,
 }
 
+/// One export of a list of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExportEntry {
+    pub exported_by: String,
+    pub what: String,
+    pub rows: i64,
+    /// When, in UTC as stored (`nianbao_core::clock::beijing_time` shows it).
+    pub exported_at: String,
+}
+
 /// One event as shown in a student's history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EventRecord {
@@ -1219,6 +1229,57 @@ impl PointsStore {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Logs that `who` exported `what` (a ranking, an award list) with `rows` rows, and
+    /// returns the time logged (UTC, as stored), which the exported file shows too.
+    pub async fn log_export(
+        &self,
+        sl: &SchoolLedger,
+        who: &str,
+        what: &str,
+        rows: usize,
+    ) -> Result<String, PointsError> {
+        let at = nianbao_core::clock::stored_time(time::OffsetDateTime::now_utc());
+        let mut tx = self.db.write().await?;
+        sqlx::query(
+            "INSERT INTO points_export (school_id, exported_by, what, rows, exported_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(sl.school_id)
+        .bind(who)
+        .bind(what)
+        .bind(rows as i64)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(at)
+    }
+
+    /// The newest `limit` exports of the school's lists, newest first.
+    pub async fn exports(
+        &self,
+        sl: &SchoolLedger,
+        limit: i64,
+    ) -> Result<Vec<ExportEntry>, PointsError> {
+        let rows = sqlx::query(
+            "SELECT exported_by, what, rows, exported_at FROM points_export \
+             WHERE school_id = $1 ORDER BY exported_at DESC, what LIMIT $2",
+        )
+        .bind(sl.school_id)
+        .bind(limit)
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExportEntry {
+                    exported_by: r.try_get(0)?,
+                    what: r.try_get(1)?,
+                    rows: r.try_get(2)?,
+                    exported_at: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// The newest `limit` reads of students' records, newest first; of one student when

@@ -199,10 +199,59 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
         for name in ["红匠之星", "职教高考班推荐", "3+4 本科班推荐"] {
             assert!(lists.body.contains(name), "{name}: {}", lists.body);
         }
-        for path in ["rankings", "awards"] {
+        for path in [
+            "rankings",
+            "awards",
+            "rankings?format=csv",
+            "awards?format=csv",
+        ] {
             let r = head.get(&format!("/schools/{code}/points/{path}")).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
         }
+        // Exports name who exported and when, in the file and in the log.
+        let sl = points.open_ledger(&code).await.unwrap();
+        assert!(points.exports(&sl, 10).await.unwrap().is_empty());
+        let ranking = quality
+            .get(&format!(
+                "/schools/{code}/points/rankings?by=major&format=csv"
+            ))
+            .await;
+        assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.body);
+        let exporter = &h.users["quality"];
+        let first = ranking.body.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with(&format!(
+                "\u{feff}导出人,{exporter},导出时间（北京时间）,20"
+            )),
+            "{}",
+            ranking.body
+        );
+        assert!(ranking.body.contains("名次,专业,人数"), "{}", ranking.body);
+        assert!(ranking.body.contains("汽车运用与维修"), "{}", ranking.body);
+        assert!(ranking.saved_name().ends_with(".csv"));
+        let lists_csv = quality
+            .get(&format!("/schools/{code}/points/awards?format=csv"))
+            .await;
+        assert_eq!(lists_csv.status, StatusCode::OK, "{}", lists_csv.body);
+        assert!(
+            lists_csv.body.contains(&format!("导出人,{exporter}"))
+                && lists_csv.body.contains("红匠之星"),
+            "{}",
+            lists_csv.body
+        );
+        let log = points.exports(&sl, 10).await.unwrap();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log.iter().all(|e| &e.exported_by == exporter));
+        let whats: Vec<&str> = log.iter().map(|e| e.what.as_str()).collect();
+        assert!(
+            whats.contains(&"专业排名") && whats.contains(&"评优与推荐名单"),
+            "{whats:?}"
+        );
+        let shown = nianbao_core::clock::beijing_time(&log[0].exported_at);
+        assert!(
+            ranking.body.contains(&shown) || lists_csv.body.contains(&shown),
+            "{shown}"
+        );
 
         // The roster from the browser: a refused file names its row and column and changes
         // nothing; a good one adds and updates.

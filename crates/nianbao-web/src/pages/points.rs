@@ -956,6 +956,74 @@ pub async fn reverse(
 #[derive(Deserialize, Default)]
 pub struct RankingQuery {
     by: Option<String>,
+    /// `csv` downloads the table instead of showing it.
+    format: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    /// `csv` downloads the lists instead of showing them.
+    format: Option<String>,
+}
+
+/// A CSV download of a list of the ledger, opening with who exported it and when (Beijing
+/// time), the school and the span; the export is logged with the same person and time.
+/// The file starts with a byte-order mark so that Excel reads it as UTF-8.
+async fn csv_export(
+    opened: &Opened,
+    session: &Session,
+    what: &str,
+    span: &str,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, WebError> {
+    let at = opened
+        .store
+        .log_export(&opened.sl, &session.user.name, what, rows.len())
+        .await
+        .map_err(failed)?;
+    let shown = nianbao_core::clock::beijing_time(&at);
+    let mut out = String::from("\u{feff}");
+    let mut line = |cells: &[&str]| {
+        let cells: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    };
+    line(&["导出人", &session.user.name, "导出时间（北京时间）", &shown]);
+    line(&["学校", &opened.sl.name, "时段", span]);
+    line(&[]);
+    line(header);
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&cells);
+    }
+    let file = format!(
+        "{}-{what}-{}.csv",
+        opened.sl.code,
+        shown.replace([' ', ':'], "")
+    );
+    Ok(crate::download::attachment(
+        &file,
+        "text/csv; charset=utf-8",
+        out.into_bytes(),
+    ))
+}
+
+/// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`,
+/// `-` or `@` is kept from being read as a formula by a leading apostrophe.
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '@'])
+        || (text.starts_with('-') && text.parse::<f64>().is_err())
+    {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 /// `GET /schools/{code}/points/rankings`: the quality office's ranking of classes, majors
@@ -1012,6 +1080,47 @@ pub async fn rankings(
             })
         })
         .collect();
+    if query.format.as_deref() == Some("csv") {
+        let rows = shown
+            .iter()
+            .map(|r| {
+                [
+                    "rank",
+                    "group",
+                    "students",
+                    "events",
+                    "total",
+                    "average",
+                    "percentile",
+                ]
+                .iter()
+                .map(|k| match &r[*k] {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                })
+                .collect()
+            })
+            .collect();
+        let what = format!("{}排名", group.label());
+        let group_label = group.label();
+        return csv_export(
+            &opened,
+            &session,
+            &what,
+            &span_name,
+            &[
+                "名次",
+                group_label,
+                "人数",
+                "记录",
+                "总分",
+                "人均",
+                "百分位（%）",
+            ],
+            rows,
+        )
+        .await;
+    }
     let mut context = points_frame(&session, &opened, &code);
     context.insert("by".into(), json!(query.by.as_deref().unwrap_or("class")));
     context.insert("group".into(), json!(group.label()));
@@ -1031,6 +1140,7 @@ pub async fn award_lists(
     State(state): State<AppState>,
     session: Session,
     Path(code): Path<String>,
+    Query(query): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     let opened = open(&state, &session, &code).await?;
     if !access::can_run_points(&session.user) {
@@ -1038,6 +1148,59 @@ pub async fn award_lists(
     }
     let ledger = &opened.sl.ledger;
     let (span, span_name, year) = school_year_span(ledger, now_local().day);
+    if query.format.as_deref() == Some("csv") {
+        let mut rows = Vec::new();
+        if let Some(year) = year {
+            for rule in &RulesFile::sample().rules {
+                let list = awards::evaluate(ledger, rule, &span, year, &span_name);
+                if list.listed.is_empty() {
+                    rows.push(vec![
+                        list.name.clone(),
+                        list.kind.clone(),
+                        String::new(),
+                        list.considered.to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        "无人入选".into(),
+                    ]);
+                }
+                for l in &list.listed {
+                    rows.push(vec![
+                        list.name.clone(),
+                        list.kind.clone(),
+                        l.rank.to_string(),
+                        l.of.to_string(),
+                        l.number.clone(),
+                        l.name.clone(),
+                        l.class.clone(),
+                        l.score.to_string(),
+                        l.reasons.join("；"),
+                    ]);
+                }
+            }
+        }
+        return csv_export(
+            &opened,
+            &session,
+            "评优与推荐名单",
+            &span_name,
+            &[
+                "名单",
+                "类别",
+                "名次",
+                "参评人数",
+                "学号",
+                "姓名",
+                "班级",
+                "积分",
+                "理由",
+            ],
+            rows,
+        )
+        .await;
+    }
     let lists: Vec<Value> = match year {
         None => Vec::new(),
         Some(year) => RulesFile::sample()
