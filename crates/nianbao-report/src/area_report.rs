@@ -15,8 +15,8 @@ use nianbao_bureau::compare::Comparison;
 use nianbao_core::{Dataset, Definitions, Year, number};
 
 use crate::model::{
-    Align, Block, Cover, DRAFT_COVER, Document, Gap, GapKind, Heading, Inline, ListKind, Paragraph,
-    Status,
+    Align, Block, Cover, DRAFT_COVER, Document, FinalMark, Gap, GapKind, Heading, Inline, ListKind,
+    Paragraph, Status,
 };
 use crate::tables::{Cell, HeaderCell, Table};
 
@@ -424,6 +424,34 @@ pub fn compile(input: &AreaReportInput<'_>) -> Result<Document, CompileError> {
         status: Status::Draft,
         gaps,
     })
+}
+
+/// Why an area report cannot be made final: the parts still unwritten, or no school in it.
+pub fn final_blockers(document: &Document, included: usize) -> Vec<String> {
+    let mut blockers: Vec<String> = document
+        .gaps
+        .iter()
+        .map(|g| format!("「{}」{}", g.part, g.message))
+        .collect();
+    if included == 0 {
+        blockers.push("尚无审核通过的学校".into());
+    }
+    blockers
+}
+
+/// The draft made final under `mark`: the cover no longer says 征求意见稿, no page carries
+/// 草稿, and the report ends with the final's number and the hash of the draft's content.
+pub fn make_final(mut document: Document, mark: FinalMark) -> Document {
+    document.cover.status = String::new();
+    document.blocks.push(Block::Paragraph(Paragraph {
+        runs: vec![Inline::plain(format!(
+            "定稿编号：第 {} 号；内容摘要（SHA-256）：{}",
+            mark.snapshot, mark.hash
+        ))],
+        align: Align::Left,
+    }));
+    document.status = Status::Final(mark);
+    document
 }
 
 #[cfg(test)]

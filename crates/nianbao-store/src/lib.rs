@@ -6,6 +6,7 @@
 //! (one set per backend, under `migrations/`) and a timestamp expression differ.
 
 mod accounts;
+mod area_finals;
 mod areas;
 mod audit_batches;
 mod authoring;
@@ -25,6 +26,7 @@ use std::path::Path;
 
 pub use accounts::Account;
 pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
+pub use area_finals::AreaFinal;
 pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
 pub use audit_batches::{AuditBatch, BatchState, ConfirmedGrade};
 pub use authoring::{
@@ -65,6 +67,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0017_school_keys.sql"),
     include_str!("../migrations/sqlite/0018_audit_batches.sql"),
     include_str!("../migrations/sqlite/0019_points_exports.sql"),
+    include_str!("../migrations/sqlite/0020_area_finals.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -83,6 +86,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0017_school_keys.sql"),
     include_str!("../migrations/postgres/0018_audit_batches.sql"),
     include_str!("../migrations/postgres/0019_points_exports.sql"),
+    include_str!("../migrations/postgres/0020_area_finals.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at

@@ -37,6 +37,8 @@ const REFERENCE: &[&str] = &[
     // A bureau's batch audits of hand-written reports and the grades confirmed, by area.
     "audit_batch",
     "audit_grade",
+    // An area report's finals.
+    "area_final",
 ];
 
 /// The columns that name a school.

@@ -350,6 +350,14 @@ pub fn router(state: AppState) -> Router {
             "/areas/{area}/report",
             get(pages::bureau::report_page).post(pages::bureau::save_text),
         )
+        .route(
+            "/areas/{area}/report/final",
+            post(pages::bureau::make_final),
+        )
+        .route(
+            "/areas/{area}/finals/{id}/{file}",
+            get(pages::bureau::final_file),
+        )
         .route("/areas/{area}/report.html", get(pages::bureau::report_html))
         .route("/areas/{area}/report.docx", get(pages::bureau::report_docx))
         .route(

@@ -193,6 +193,16 @@ const CASES: &[Case] = &[
         expect: "SDDDDDDDADDD",
     },
     Case {
+        pattern: "/areas/{area}/report/final",
+        method: "POST",
+        expect: "SDDDDDDDADDD",
+    },
+    Case {
+        pattern: "/areas/{area}/finals/{id}/{file}",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
         pattern: "/areas/{area}/report.html",
         method: "GET",
         expect: "SDDDADDDADDD",
@@ -808,6 +818,16 @@ async fn every_route_checks_role_and_school() {
             .finish_audit_batch(batch, Ok(r#"{"reports":[{"file":"a.txt"}],"skipped":[]}"#))
             .await
             .unwrap();
+        // A final of the district's report.
+        let (area_final, _) = h
+            .store
+            .begin_area_final(&h.district, 2025, "setup", "0")
+            .await
+            .unwrap();
+        h.store
+            .complete_area_final(area_final, Some((b"<p>final</p>", b"PK")))
+            .await
+            .unwrap();
         let reports_zip = {
             use std::io::Write;
             let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -1213,6 +1233,22 @@ async fn every_route_checks_role_and_school() {
                             );
                         }
                         r
+                    }
+                    ("GET", "/areas/{area}/finals/{id}/{file}") => {
+                        client
+                            .get(&format!(
+                                "/areas/{}/finals/{area_final}/report.html",
+                                h.district
+                            ))
+                            .await
+                    }
+                    ("POST", "/areas/{area}/report/final") => {
+                        client
+                            .post(
+                                &format!("/areas/{}/report/final", h.district),
+                                &[("csrf", &csrf), ("year", "2025")],
+                            )
+                            .await
                     }
                     ("GET", "/areas/{area}/audit/{id}") => {
                         client

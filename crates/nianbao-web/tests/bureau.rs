@@ -431,3 +431,125 @@ async fn a_school_s_indicators_over_the_years_are_shown_beside_the_area_s_median
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
+    use nianbao_bureau::{Action, Actor, ActorRole};
+    for h in Harness::all().await {
+        let year = Year::new(2025).unwrap();
+        let enrolled = make_clean(&h).await;
+        for (action, role) in [
+            (Action::Submit, ActorRole::School),
+            (Action::Approve, ActorRole::District),
+        ] {
+            let actor = Actor {
+                role,
+                name: "setup".into(),
+            };
+            h.store
+                .act_on_submission(&h.code, year, action, &actor, &[], &h.definitions)
+                .await
+                .unwrap();
+        }
+        let mut district = h.signed_in("district").await;
+        let report = format!("/areas/{}/report?year=2025", h.district);
+        let csrf = district.csrf(&report).await;
+        let make_final = format!("/areas/{}/report/final", h.district);
+        // Refused while the bureau's texts are unwritten, naming them.
+        let r = district
+            .post(&make_final, &[("csrf", &csrf), ("year", "2025")])
+            .await;
+        let refused = district.get(r.location()).await;
+        assert!(
+            refused.body.contains("尚不能定稿") && refused.body.contains("前言"),
+            "{}: {}",
+            h.label,
+            refused.body
+        );
+        assert!(
+            h.store
+                .area_finals(&h.district, 2025)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            h.label
+        );
+        for part in ["preface", "overview", "challenges"] {
+            let r = district
+                .post(
+                    &format!("/areas/{}/report", h.district),
+                    &[
+                        ("csrf", &csrf),
+                        ("year", "2025"),
+                        ("part", part),
+                        ("body", "本区职业教育稳步发展。"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", h.label);
+        }
+        let r = district
+            .post(&make_final, &[("csrf", &csrf), ("year", "2025")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
+        let finals = h.store.area_finals(&h.district, 2025).await.unwrap();
+        assert_eq!(finals.len(), 1, "{}", h.label);
+        let id = finals[0].id;
+        let page = district.get(&report).await;
+        assert!(
+            page.body.contains(&format!("第 {id} 号定稿"))
+                && page.body.contains(&h.users["district"]),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        let html_path = format!("/areas/{}/finals/{id}/report.html", h.district);
+        let kept = district.get(&html_path).await;
+        assert_eq!(kept.status, StatusCode::OK, "{}", h.label);
+        let total = nianbao_core::number::grouped(enrolled, 0);
+        assert!(kept.body.contains(&total), "{}: {total}", h.label);
+        assert!(
+            kept.body.contains(&format!("定稿编号：第 {id} 号")),
+            "{}",
+            h.label
+        );
+        assert!(kept.body.contains("已纳入的学校（1 所）"), "{}", h.label);
+        assert!(kept.body.contains("尚未纳入的学校（0 所）"), "{}", h.label);
+        assert!(!kept.body.contains("征求意见稿"), "{}", h.label);
+        let docx = district
+            .get(&format!("/areas/{}/finals/{id}/report.docx", h.district))
+            .await;
+        assert_eq!(docx.status, StatusCode::OK, "{}", h.label);
+        assert!(docx.bytes.starts_with(b"PK"), "{}", h.label);
+        // A later text changes the draft, not the final.
+        district
+            .post(
+                &format!("/areas/{}/report", h.district),
+                &[
+                    ("csrf", &csrf),
+                    ("year", "2025"),
+                    ("part", "preface"),
+                    ("body", "定稿之后改写的前言。"),
+                ],
+            )
+            .await;
+        let draft = district
+            .get(&format!("/areas/{}/report.html?year=2025", h.district))
+            .await;
+        assert!(draft.body.contains("定稿之后改写的前言"), "{}", h.label);
+        let again = district.get(&html_path).await;
+        assert_eq!(again.bytes, kept.bytes, "{}", h.label);
+        // Another district neither makes nor reads this district's finals.
+        let mut other = h.signed_in("district_other").await;
+        let csrf = other
+            .csrf(&format!("/areas/{}", h.district.replace("-d", "-e")))
+            .await;
+        let r = other.get(&html_path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+        let r = other
+            .post(&make_final, &[("csrf", &csrf), ("year", "2025")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+    }
+}

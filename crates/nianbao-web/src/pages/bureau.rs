@@ -1140,6 +1140,19 @@ pub async fn report_page(
     );
     context.insert("year".into(), json!(year.get()));
     context.insert("parts".into(), Value::Array(parts));
+    let finals: Vec<Value> = state
+        .store()
+        .area_finals(&area, i64::from(year.get()))
+        .await?
+        .into_iter()
+        .map(|f| {
+            json!({
+                "id": f.id, "by": f.made_by, "at": clock::beijing_time(&f.made_at),
+                "hash": f.hash.chars().take(12).collect::<String>(),
+            })
+        })
+        .collect();
+    context.insert("finals".into(), Value::Array(finals));
     context.insert(
         "can_write".into(),
         json!(matches!(&standing, Standing::Bureau(own) if *own == area)),
@@ -1216,6 +1229,129 @@ pub async fn report_docx(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         bytes,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct FinalForm {
+    csrf: String,
+    year: i64,
+}
+
+/// `POST /areas/{area}/report/final`: makes the area's compiled report final — refused
+/// (back on the report page, naming what is missing) while a text part is unwritten or no school is approved — and
+/// keeps its web page and Word file as they were made.
+pub async fn make_final(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Form(form): Form<FinalForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&form.csrf)?;
+    let standing = standing(&state, &session).await?;
+    if !matches!(&standing, Standing::Bureau(own) if *own == area) {
+        return Err(WebError::Forbidden);
+    }
+    let year = year_of(Some(form.year))?;
+    let draft = area_document(&state, &session, &area, year).await?;
+    let tree = state.store().area_tree().await?;
+    let states = state.store().submissions(year).await?;
+    let included = tree
+        .schools_in(&area)
+        .iter()
+        .filter(|s| states.get(&s.code).is_some_and(|x| x.state.approved()))
+        .count();
+    let blockers = nianbao_report::area_report::final_blockers(&draft, included);
+    if !blockers.is_empty() {
+        return Ok(Redirect::to(&format!(
+            "/areas/{area}/report?year={year}&done={}",
+            encode(&format!("尚不能定稿：{}", blockers.join("；")))
+        ))
+        .into_response());
+    }
+    let hash = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(nianbao_report::html::render(&draft).as_bytes());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let (id, made_at) = state
+        .store()
+        .begin_area_final(&area, i64::from(year.get()), &session.user.name, &hash)
+        .await?;
+    let mark = nianbao_report::FinalMark {
+        snapshot: id,
+        hash,
+        created_at: made_at,
+    };
+    let document = nianbao_report::area_report::make_final(draft, mark);
+    let rendered = tokio::task::spawn_blocking(move || {
+        let html = nianbao_report::html::render(&document);
+        nianbao_report::docx::render(&document).map(|docx| (html, docx))
+    })
+    .await;
+    match rendered {
+        Ok(Ok((html, docx))) => {
+            state
+                .store()
+                .complete_area_final(id, Some((html.as_bytes(), &docx)))
+                .await?;
+        }
+        failed => {
+            state.store().complete_area_final(id, None).await?;
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                Err(e) => e.to_string(),
+                Ok(Ok(_)) => String::new(),
+            };
+            return Err(WebError::Internal(why));
+        }
+    }
+    Ok(Redirect::to(&format!(
+        "/areas/{area}/report?year={year}&done={}",
+        encode(&format!("已定稿：第 {id} 号"))
+    ))
+    .into_response())
+}
+
+/// `/areas/{area}/finals/{id}/{file}`: a final's `report.html` or `report.docx`, byte for
+/// byte as it was made.
+pub async fn final_file(
+    State(state): State<AppState>,
+    session: Session,
+    Path((area, id, file)): Path<(String, i64, String)>,
+) -> Result<Response, WebError> {
+    let standing = standing(&state, &session).await?;
+    let tree = state.store().area_tree().await?;
+    if !can_see_area(&standing, &tree, &area) {
+        return Err(WebError::Forbidden);
+    }
+    let docx = match file.as_str() {
+        "report.html" => false,
+        "report.docx" => true,
+        _ => return Err(WebError::NotFound),
+    };
+    let (kept, bytes) = state
+        .store()
+        .area_final_file(id, docx)
+        .await?
+        .filter(|(f, _)| f.area == area)
+        .ok_or(WebError::NotFound)?;
+    if docx {
+        let name = tree.area(&area).map_or(area.clone(), |a| a.name.clone());
+        Ok(crate::download::attachment(
+            &format!(
+                "{name}{}年度质量年度报告（定稿第{}号）.docx",
+                kept.year, kept.id
+            ),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            bytes,
+        ))
+    } else {
+        let html = String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))?;
+        Ok(Html(html).into_response())
+    }
 }
 
 #[cfg(test)]
