@@ -17,6 +17,7 @@
 #                     (default postgres://postgres@127.0.0.1:5432/postgres; SKIP_PG=1 skips it)
 #   DURATION          seconds every writer and reader keeps going (default 60)
 #   POINTS_CHUNK      events per points CSV (default 200)
+#   POINTS_FILES      points CSVs made (default DURATION × 20, more than are imported in time)
 #   KEEP_WORK=1       keep the working folder (stores, logs) for a look afterwards
 set -euo pipefail
 
@@ -57,9 +58,10 @@ cp -r "$WORK/demo/sample" "$WORK/dsA"
 cp -r "$WORK/demo/sample" "$WORK/dsB"
 sed -i 's/^land_area = .*/land_area = 330000/' "$WORK/dsB/years/2025.toml"
 
-# More points events than the points writer can import in DURATION seconds, cut into CSVs of
-# POINTS_CHUNK events each (the header row in every one), imported in order.
-POINTS_EVENTS=$((DURATION * 20 * POINTS_CHUNK))
+# More points events than the points writer can import in DURATION seconds (at the default
+# POINTS_CHUNK), cut into CSVs of POINTS_CHUNK events each (the header row in every one),
+# imported in order.
+POINTS_EVENTS=$((${POINTS_FILES:-$((DURATION * 20))} * POINTS_CHUNK))
 "$BIN" --db "$WORK/points-seed.db" points --school "$POINTS_SCHOOL" synth --students 600 \
     --events "$POINTS_EVENTS" --seed 11 --csv "$WORK/events.csv" >/dev/null
 mkdir -p "$WORK/chunks"
