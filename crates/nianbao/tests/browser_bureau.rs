@@ -13,8 +13,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use common::browser::{
-    both_widths, browser_available, cli, click_and_wait, open_browser, page_text, screenshot,
-    sign_in, sign_out, start_chromedriver, start_server, wait_for, wait_until_text,
+    both_widths, browser_available, cli, click_and_wait, mark_leaving, new_page, open_browser,
+    page_text, screenshot, sign_in, sign_out, start_chromedriver, start_server, wait_for,
+    wait_until_text,
 };
 use fantoccini::{Client, Locator};
 
@@ -265,6 +266,38 @@ async fn walk(browser: &Client, base: &str, enrolled: f64, reports: &Path) -> Re
     ensure!(report.contains("本区各校年度数据按时报送"), "the preface");
     ensure!(report.contains("已纳入的学校（1 所）"), "the data notes");
     screenshot(browser, "bureau-compiled-report").await?;
+    // Made final while texts are unwritten: refused, naming them; once written, final.
+    browser
+        .goto(&format!("{base}/areas/synth-d0000/report?year=2025"))
+        .await?;
+    click_and_wait(browser, "#final-form button[type=submit]").await?;
+    wait_until_text(browser, ".notice", "尚不能定稿").await?;
+    for (i, text) in ["各校办学条件持续改善。", "部分学校师资仍显不足。"]
+        .iter()
+        .enumerate()
+    {
+        let area = browser
+            .find_all(Locator::Css("form.stack textarea[name=body]"))
+            .await?;
+        area[i + 1].clear().await?;
+        area[i + 1].send_keys(text).await?;
+        let buttons = browser
+            .find_all(Locator::Css("form.stack button[type=submit]"))
+            .await?;
+        mark_leaving(browser).await?;
+        buttons[i + 1].click().await?;
+        new_page(browser).await?;
+    }
+    click_and_wait(browser, "#final-form button[type=submit]").await?;
+    wait_until_text(browser, "#finals", "号定稿").await?;
+    both_widths(browser, "bureau-area-final").await?;
+    click_and_wait(browser, "#finals a[href$='report.html']").await?;
+    let kept = page_text(browser).await?;
+    ensure!(kept.contains("定稿编号"), "the final carries its number");
+    ensure!(
+        kept.contains(&format!("在校生数合计 {total} 人")),
+        "the final carries the school's 在校生数"
+    );
     browser.goto(&format!("{base}/areas/synth-d0000")).await?;
     wait_for(browser, "#schools").await?;
 
