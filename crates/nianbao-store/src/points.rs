@@ -968,6 +968,12 @@ impl PointsStore {
             .bind(school)
             .execute(&mut *tx)
             .await?;
+        // The statistics of the school's partitions do not know of the rows this transaction
+        // adds: a partition that held few rows before would be read whole for each batch's
+        // reversal targets. The index is always the way here.
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
         let batch: i64 = sqlx::query(&format!(
             "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
              SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {}, 0 FROM points_batch WHERE school_id = $1 \
@@ -1023,7 +1029,17 @@ impl PointsStore {
         }
         let mut writing = BatchIds::default();
         let mut copy: Option<Vec<u8>> = None;
+        // Rows written when the school's partitions were last analyzed.
+        let mut analyzed = 0usize;
         loop {
+            if summary.events >= 2 * analyzed.max(COPY_ROWS) {
+                // Statistics that count this transaction's rows, each time they double, so
+                // that the reversal targets are looked up by the event-id index.
+                sqlx::query(&format!("ANALYZE points_event_s{school}"))
+                    .execute(&mut *tx)
+                    .await?;
+                analyzed = summary.events;
+            }
             let rows = match next.take() {
                 Some((rows, _)) => {
                     let mut existing = HashMap::new();
