@@ -600,6 +600,7 @@ pub async fn compile_area(
     year: i64,
     out: &Path,
     format: ReportFormat,
+    make_final: bool,
 ) -> Result<ExitCode> {
     let store = open_store(db).await?;
     let year = Year::new(year)?;
@@ -659,9 +660,64 @@ pub async fn compile_area(
         approved.len(),
         states.len()
     );
+    if make_final {
+        return write_final(&store, document, area, year, approved.len(), out).await;
+    }
     for path in write_report(&document, out, &format.formats())? {
         println!("已生成 {}", path.display());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes the compiled draft final, as the web app's report page does: refused (exit 1) with
+/// what is missing; otherwise the final's web page and Word file are kept in the store and
+/// written to `out` from what was kept.
+async fn write_final(
+    store: &Store,
+    draft: nianbao_report::Document,
+    area: &str,
+    year: Year,
+    included: usize,
+    out: &Path,
+) -> Result<ExitCode> {
+    let blockers = nianbao_report::area_report::final_blockers(&draft, included);
+    if !blockers.is_empty() {
+        eprintln!("尚不能定稿：");
+        for b in &blockers {
+            eprintln!("  {b}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let hash = nianbao_report::snapshot::hash(nianbao_report::html::render(&draft).as_bytes());
+    let (id, made_at) = store
+        .begin_area_final(area, i64::from(year.get()), &actor(), &hash)
+        .await?;
+    let document = nianbao_report::area_report::make_final(
+        draft,
+        nianbao_report::FinalMark {
+            snapshot: id,
+            hash,
+            created_at: made_at,
+        },
+    );
+    let html = nianbao_report::html::render(&document);
+    let docx = match nianbao_report::docx::render(&document) {
+        Ok(docx) => docx,
+        Err(e) => {
+            store.complete_area_final(id, None).await?;
+            return Err(e.into());
+        }
+    };
+    store
+        .complete_area_final(id, Some((html.as_bytes(), &docx)))
+        .await?;
+    std::fs::create_dir_all(out).with_context(|| format!("无法创建 {}", out.display()))?;
+    for (name, bytes) in [("report.html", html.as_bytes()), ("report.docx", &docx)] {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display()))?;
+        println!("已生成 {}", path.display());
+    }
+    println!("已定稿：第 {id} 号");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -224,6 +224,9 @@ enum Command {
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = ReportFormat::All)]
         format: ReportFormat,
+        /// 定稿：各部分文字齐全且有已审核学校时，保存定稿（网页与 Word）并写出；否则列出缺少的内容并以 1 退出。
+        #[arg(long = "final")]
+        make_final: bool,
     },
     /// 从文件保存区域报告的文字（前言、总体情况、面临挑战）。
     AreaText {
@@ -594,7 +597,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             year,
             out,
             format,
-        } => bureau::compile_area(db, &definitions, &area, year, &out, format).await,
+            make_final,
+        } => bureau::compile_area(db, &definitions, &area, year, &out, format, make_final).await,
         Command::AreaText {
             area,
             year,

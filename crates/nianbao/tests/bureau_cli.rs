@@ -153,6 +153,59 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("已纳入的学校（1 所）"), "one approved school");
     assert!(html.contains("尚未纳入的学校（49 所）"));
+    assert!(html.contains("征求意见稿"), "the draft says so on its cover");
+
+    // A final is refused while the bureau's texts are unwritten, naming them…
+    let final_dir = dir.path().join("final");
+    let compile_final = [
+        "compile",
+        "--area",
+        "synth-d0000",
+        "--year",
+        "2025",
+        "--final",
+        "--out",
+        final_dir.to_str().unwrap(),
+    ];
+    let out = run(&db, &compile_final);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("尚不能定稿") && text(&out).contains("前言"),
+        "{}",
+        text(&out)
+    );
+    assert!(!final_dir.join("report.html").exists());
+    // …and made once they are written: no draft marks, its number, the data notes.
+    for part in ["preface", "overview", "challenges"] {
+        let file = dir.path().join(format!("{part}.md"));
+        std::fs::write(&file, "本区职业教育稳步发展。").unwrap();
+        let out = run(
+            &db,
+            &[
+                "area-text",
+                "--area",
+                "synth-d0000",
+                "--year",
+                "2025",
+                "--part",
+                part,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = run(&db, &compile_final);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("已定稿：第 1 号"), "{}", text(&out));
+    let kept = std::fs::read_to_string(final_dir.join("report.html")).unwrap();
+    assert!(kept.contains("定稿编号：第 1 号"));
+    assert!(!kept.contains("征求意见稿"));
+    assert!(kept.contains("已纳入的学校（1 所）") && kept.contains("尚未纳入的学校（49 所）"));
+    assert!(
+        std::fs::read(final_dir.join("report.docx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
 }
 
 #[test]

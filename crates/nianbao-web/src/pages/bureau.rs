@@ -1268,14 +1268,7 @@ pub async fn make_final(
         ))
         .into_response());
     }
-    let hash = {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(nianbao_report::html::render(&draft).as_bytes());
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    let hash = nianbao_report::snapshot::hash(nianbao_report::html::render(&draft).as_bytes());
     let (id, made_at) = state
         .store()
         .begin_area_final(&area, i64::from(year.get()), &session.user.name, &hash)
