@@ -861,13 +861,13 @@ impl PointsStore {
             reversals: 0,
         };
         let full_sql = insert_values_sql(VALUES_ROWS);
-        let mut rebuild_index = None;
+        let mut rebuild_indexes = Vec::new();
         let mut next = source.next().await?;
         if let Some((rows, expected)) = &next
             && self.backend == Backend::Sqlite
         {
             let expected = (*expected).max(rows.len());
-            rebuild_index = defer_student_index(&mut tx, expected, self.rebuild_index_from).await?;
+            rebuild_indexes = defer_indexes(&mut tx, expected, self.rebuild_index_from).await?;
         }
         if let Some((rows, expected)) = &next {
             // Grown once to the file's estimated size (and a sixteenth, as the estimate comes
@@ -926,12 +926,18 @@ impl PointsStore {
                 next = source.next().await?;
             }
         }
-        if let Some(create) = rebuild_index {
-            // The sort spills to temporary files, not to memory (the store's setting).
+        if !rebuild_indexes.is_empty() {
+            // The sorts spill to temporary files, not to memory (the store's setting).
             sqlx::query("PRAGMA temp_store = FILE")
                 .execute(&mut *tx)
                 .await?;
-            let built = sqlx::query(&create).execute(&mut *tx).await;
+            let mut built = Ok(());
+            for create in &rebuild_indexes {
+                built = sqlx::query(create).execute(&mut *tx).await.map(|_| ());
+                if built.is_err() {
+                    break;
+                }
+            }
             sqlx::query("PRAGMA temp_store = MEMORY")
                 .execute(&mut *tx)
                 .await?;
@@ -1498,26 +1504,27 @@ async fn write_insert(
     Ok(())
 }
 
-/// Events expected in one append from which the per-student index of `points_event` is
-/// dropped inside the transaction and built again once at its end, when the append also
+/// Events expected in one append from which the per-student and per-recorder indexes of
+/// `points_event` are dropped inside the transaction and built again once at its end, when the append also
 /// brings at least as many events as the table holds: one sort then costs less than a
 /// B-tree insert at a random place for every event.
 const REBUILD_INDEX_FROM: usize = 100_000;
 
-/// The index whose upkeep a bulk append defers (SQLite).
-const STUDENT_INDEX: &str = "points_event_student";
+/// The indexes whose upkeep a bulk append defers (SQLite): by student and by recorder, whose
+/// keys arrive in no order (the primary key and the event-id index grow at their end).
+const DEFERRED_INDEXES: [&str; 2] = ["points_event_student", "points_event_recorder"];
 
-/// On SQLite, drops the per-student index of `points_event` when an append of `expected`
-/// events (at least `from`) is worth rebuilding it for, and returns the statement that builds it again (as the
-/// schema defines it). Both happen in the append's transaction: a failed or killed import
-/// leaves the index as it was.
-async fn defer_student_index(
+/// On SQLite, drops the per-student and per-recorder indexes of `points_event` when an
+/// append of `expected` events (at least `from`) is worth rebuilding them for, and returns
+/// the statements that build them again (as the schema defines them). Both happen in the
+/// append's transaction: a failed or killed import leaves the indexes as they were.
+async fn defer_indexes(
     tx: &mut AnyConnection,
     expected: usize,
     from: usize,
-) -> Result<Option<String>, PointsError> {
+) -> Result<Vec<String>, PointsError> {
     if expected < from {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let stored: i64 =
         sqlx::query("SELECT CAST(COALESCE(SUM(events), 0) AS BIGINT) FROM points_batch")
@@ -1525,22 +1532,26 @@ async fn defer_student_index(
             .await?
             .try_get(0)?;
     if (expected as i64) < stored {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let create: Option<String> =
-        sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1")
-            .bind(STUDENT_INDEX)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-    let Some(create) = create else {
-        return Ok(None);
-    };
-    sqlx::query(&format!("DROP INDEX {STUDENT_INDEX}"))
-        .execute(&mut *tx)
-        .await?;
-    Ok(Some(create))
+    let mut creates = Vec::new();
+    for index in DEFERRED_INDEXES {
+        let create: Option<String> =
+            sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1")
+                .bind(index)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        let Some(create) = create else {
+            continue;
+        };
+        sqlx::query(&format!("DROP INDEX {index}"))
+            .execute(&mut *tx)
+            .await?;
+        creates.push(create);
+    }
+    Ok(creates)
 }
 
 /// Rows per prepared multi-row INSERT on SQLite: 16 bound values a row stay within

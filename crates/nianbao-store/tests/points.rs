@@ -787,8 +787,7 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
 
         let mut sl = store.open_ledger(&code).await.expect("ledger");
         let id = sl.school_id;
-        let student_index =
-            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'points_event_student'";
+        let student_index = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('points_event_student', 'points_event_recorder')";
         let sqlite = store.backend() == nianbao_store::Backend::Sqlite;
 
         // A bad last row: refused whole, the index kept.
@@ -809,7 +808,7 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
                 .await
                 .expect("index")
                 .get(0);
-            assert_eq!(n, 1, "the refused import left the index in place");
+            assert_eq!(n, 2, "the refused import left the indexes in place");
         }
 
         // The reference: the same rows through the ledger's rules in memory.
@@ -885,7 +884,7 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
                 .await
                 .expect("index")
                 .get(0);
-            assert_eq!(n, 1, "the index was built again");
+            assert_eq!(n, 2, "the indexes were built again");
         }
         let fresh = store.open_ledger(&code).await.expect("ledger");
         assert_eq!(
@@ -900,6 +899,14 @@ async fn bulk_import_stores_what_the_rules_produce_in_memory() {
             .expect("history");
         let theirs = expected.iter().filter(|e| e.student == student).count();
         assert_eq!(history.len(), theirs);
+        // So does a teacher's own list (read through the rebuilt per-recorder index).
+        let recorder = &expected[0].recorder;
+        let mine = store
+            .recorded_by(&fresh, recorder, 100_000)
+            .await
+            .expect("recorded by");
+        let theirs = expected.iter().filter(|e| &e.recorder == recorder).count();
+        assert_eq!(mine.len(), theirs);
     }
 }
 
