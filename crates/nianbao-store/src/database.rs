@@ -94,6 +94,11 @@ impl Bulk {
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                 )
                 .await?;
+                // Reads here look schools' rows up by school_id. Before the tables are
+                // analysed (a store just filled, before autovacuum got to it) the planner
+                // may think a chunk's schools hold half the fact table and scan all of it,
+                // once per chunk; the key's index is always the way here.
+                Executor::execute(&mut *conn, "SET LOCAL enable_seqscan = off").await?;
             }
         }
         Ok(())

@@ -35,7 +35,8 @@ fn sqlite_rows<'c>(
     sql: &'c str,
     binds: &'c [&'c str],
 ) -> BoxStream<'c, Result<sqlx::sqlite::SqliteRow, sqlx::Error>> {
-    let mut query = sqlx::query(sql);
+    // Each chunk's query names its own schools: not worth keeping prepared.
+    let mut query = sqlx::query(sql).persistent(false);
     for bind in binds {
         query = query.bind(*bind);
     }
@@ -48,7 +49,8 @@ fn postgres_rows<'c>(
     sql: &'c str,
     binds: &'c [&'c str],
 ) -> BoxStream<'c, Result<sqlx::postgres::PgRow, sqlx::Error>> {
-    let mut query = sqlx::query(sql);
+    // Each chunk's query names its own schools: not worth keeping prepared.
+    let mut query = sqlx::query(sql).persistent(false);
     for bind in binds {
         query = query.bind(*bind);
     }
@@ -142,28 +144,18 @@ async fn read_chunk(
         chunk.datasets.push(Dataset::new(school));
         chunk.majors.push(Vec::new());
     });
-    let (Some(first), Some(last)) = (chunk.datasets.first(), chunk.datasets.last()) else {
+    if chunk.datasets.is_empty() {
         return Ok(Vec::new());
-    };
-    // The chunk's rows of the other tables: by the codes asked for, or by the range of
-    // codes the chunk covers.
-    let (filter, binds): (String, Vec<&str>) = match codes {
-        Some(codes) => (
-            format!("s.code IN ({})", marks(codes.len())),
-            codes.to_vec(),
-        ),
-        None => (
-            "s.code >= $1 AND s.code <= $2".to_string(),
-            vec![first.school.code.as_str(), last.school.code.as_str()],
-        ),
-    };
-    let binds: Vec<String> = binds.into_iter().map(str::to_string).collect();
-    let binds: Vec<&str> = binds.iter().map(String::as_str).collect();
+    }
+    // The chunk's rows of the other tables, by the schools' row ids (numbers the database
+    // gave, written into the query): each table is searched by its key's first column,
+    // school_id, on both backends.
+    let ids: Vec<String> = chunk.place.keys().map(i64::to_string).collect();
+    let filter = format!("school_id IN ({})", ids.join(", "));
+    let binds: Vec<&str> = Vec::new();
 
-    let sql = format!(
-        "SELECT m.school_id, m.position, m.name, m.category, m.department \
-         FROM major m JOIN school s ON s.id = m.school_id WHERE {filter}"
-    );
+    let sql =
+        format!("SELECT school_id, position, name, category, department FROM major WHERE {filter}");
     each_row!(bulk, &sql, &binds, |row| {
         let id: i64 = row.try_get(0)?;
         let place = *chunk.place.get(&id).ok_or_else(|| {
@@ -179,10 +171,7 @@ async fn read_chunk(
         ));
     });
 
-    let sql = format!(
-        "SELECT f.school_id, f.year, f.element, f.major, f.value \
-         FROM fact f JOIN school s ON s.id = f.school_id WHERE {filter}"
-    );
+    let sql = format!("SELECT school_id, year, element, major, value FROM fact WHERE {filter}");
     each_row!(bulk, &sql, &binds, |row| {
         let data = chunk.school(row.try_get(0)?)?;
         let key = key(
@@ -194,10 +183,7 @@ async fn read_chunk(
         data.facts.insert(key, row.try_get::<f64, _>(4)?);
     });
 
-    let sql = format!(
-        "SELECT n.school_id, n.year, n.element, n.major, n.text \
-         FROM note n JOIN school s ON s.id = n.school_id WHERE {filter}"
-    );
+    let sql = format!("SELECT school_id, year, element, major, text FROM note WHERE {filter}");
     each_row!(bulk, &sql, &binds, |row| {
         let data = chunk.school(row.try_get(0)?)?;
         let key = key(
