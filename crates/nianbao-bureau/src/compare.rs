@@ -306,7 +306,7 @@ impl Comparison {
                     Some(false) => summary.fails += 1,
                     None => {}
                 }
-                match (school.value(&indicator.id), key) {
+                match (school.value_of(line), key) {
                     (Some(v), Some(key)) => observations.push(Observation {
                         school: &school.code,
                         key: key.clone(),
@@ -346,11 +346,24 @@ impl Comparison {
         year: Year,
         schools: Vec<SchoolResult>,
     ) -> Comparison {
+        // Each district's peer area found once, not by walking the tree for every school.
+        let districts: std::collections::BTreeSet<&str> =
+            schools.iter().map(|s| s.district.as_str()).collect();
+        let peers: std::collections::HashMap<String, String> = districts
+            .into_iter()
+            .map(|d| (d.to_string(), peer_area(tree, d, level)))
+            .collect();
+        let peers = &peers;
         Comparison::build(
             definitions,
             year,
             schools,
-            |s| peer_area(tree, &s.district, level),
+            |s| {
+                peers
+                    .get(s.district.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| peer_area(tree, &s.district, level))
+            },
             PeerRule::default(),
         )
     }
@@ -568,6 +581,16 @@ mod tests {
                 Year::new(2025).unwrap(),
                 results.clone(),
             );
+            // The peer areas found once per district give what finding them for every
+            // school gives.
+            let direct = Comparison::build(
+                &definitions,
+                Year::new(2025).unwrap(),
+                results.clone(),
+                |s| peer_area(&area.tree, &s.district, level),
+                PeerRule::default(),
+            );
+            assert_eq!(comparison, direct, "{level:?}");
             for (school, list) in &comparison.outliers {
                 let district = &area.tree.school(school).unwrap().district;
                 let peers = peer_area(&area.tree, district, level);
