@@ -927,10 +927,12 @@ impl PointsStore {
             }
         }
         if !rebuild_indexes.is_empty() {
-            // The sorts spill to temporary files, not to memory (the store's setting).
+            // The sorts spill to temporary files, not to memory (the store's setting), and
+            // may use a second thread.
             sqlx::query("PRAGMA temp_store = FILE")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await?;
             let mut built = Ok(());
             for create in &rebuild_indexes {
                 built = sqlx::query(create).execute(&mut *tx).await.map(|_| ());
@@ -941,6 +943,7 @@ impl PointsStore {
             sqlx::query("PRAGMA temp_store = MEMORY")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("PRAGMA threads = 0").execute(&mut *tx).await?;
             built?;
         }
         sqlx::query("UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3")

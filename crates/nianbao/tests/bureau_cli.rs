@@ -153,7 +153,10 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("已纳入的学校（1 所）"), "one approved school");
     assert!(html.contains("尚未纳入的学校（49 所）"));
-    assert!(html.contains("征求意见稿"), "the draft says so on its cover");
+    assert!(
+        html.contains("征求意见稿"),
+        "the draft says so on its cover"
+    );
 
     // A final is refused while the bureau's texts are unwritten, naming them…
     let final_dir = dir.path().join("final");
