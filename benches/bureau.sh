@@ -28,14 +28,21 @@ trap 'rm -rf "$WORK"' EXIT
 
 # The peer needs pandas: installed when missing (apt as root, else pip for this user); when
 # it cannot be installed the peer and its ratio are skipped, saying so.
-has_pandas() { python3 -c 'import pandas' 2>/dev/null; }
+# PYTHON, else python3, else the system's /usr/bin/python3 when only it has pandas (a pyenv
+# python3 first on PATH often lacks it).
+PY=${PYTHON:-python3}
+has_pandas() { "$PY" -c 'import pandas' 2>/dev/null; }
+if ! has_pandas && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
+    PY=/usr/bin/python3
+fi
 if ! has_pandas; then
     echo "== 未找到 pandas，尝试安装" >&2
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get install -y python3-pandas >&2 || true
+        has_pandas || PY=/usr/bin/python3
     fi
-    has_pandas || python3 -m pip install --user pandas >&2 ||
-        python3 -m pip install --user --break-system-packages pandas >&2 || true
+    has_pandas || "$PY" -m pip install --user pandas >&2 ||
+        "$PY" -m pip install --user --break-system-packages pandas >&2 || true
 fi
 PEER=1
 has_pandas || {
@@ -153,8 +160,8 @@ for count in "${COUNTS[@]}"; do
     if [ "$PEER" = 1 ]; then
         sqlite3 -csv "$db" "SELECT s.code, f.year, f.element, f.major, f.value FROM fact f JOIN school s ON s.id = f.school_id" >"$WORK/facts.csv"
         printf 'CSV 导出：%s 行\n' "$(wc -l <"$WORK/facts.csv")"
-        python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data"
-        read -r peer_s peer_kb peer_cpu < <(measure python3 "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
+        "$PY" "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data"
+        read -r peer_s peer_kb peer_cpu < <(measure "$PY" "$ROOT/benches/bureau_peer.py" "$WORK/facts.csv" "$ROOT/data")
         printf 'pandas      %6d 所  规则+指标      %8.2f s  %7d KB  CPU %6.2f s  负载 %s\n' \
             "$count" "$peer_s" "$peer_kb" "$peer_cpu" "$(load)"
         printf '比值：pandas / (check --all) = %.2f；pandas / (indicators --all) = %.2f\n' \
