@@ -885,9 +885,14 @@ fn sparkline(values: &[Option<f64>], width: f64, height: f64) -> Vec<String> {
     } else {
         0.0
     };
+    // The vertical range spans at least a tenth of the values' size, centred on them, so a
+    // change in the last digit (29.54 → 29.46) stays a nearly flat line instead of filling
+    // the box.
+    let span = (high - low).max(0.1 * high.abs().max(low.abs()));
+    let bottom = (high + low) / 2.0 - span / 2.0;
     let y = |v: f64| {
-        if high > low {
-            height - (v - low) / (high - low) * height
+        if span > 0.0 {
+            height - (v - bottom) / span * height
         } else {
             height / 2.0
         }
@@ -1387,6 +1392,18 @@ mod tests {
         );
         assert_eq!(sparkline(&[Some(5.0)], 80.0, 20.0), vec!["40.0,10.0"]);
         assert!(sparkline(&[None, None], 80.0, 20.0).is_empty());
+    }
+
+    #[test]
+    fn a_sparkline_of_nearly_equal_values_stays_nearly_flat() {
+        let runs = sparkline(&[Some(29.54), Some(29.46), Some(29.5)], 80.0, 20.0);
+        assert_eq!(runs.len(), 1);
+        for point in runs[0].split(' ') {
+            let y: f64 = point.split(',').nth(1).unwrap().parse().unwrap();
+            assert!((9.0..=11.0).contains(&y), "{point} in {}", runs[0]);
+        }
+        let zeros = sparkline(&[Some(0.0), Some(0.0)], 80.0, 20.0);
+        assert_eq!(zeros, vec!["0.0,10.0 80.0,10.0"]);
     }
 
     #[test]
