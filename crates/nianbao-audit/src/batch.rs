@@ -315,6 +315,19 @@ pub struct Agreement {
     pub agrees: bool,
 }
 
+impl Agreement {
+    /// The figure named for a reader: its major if any, its year and its name
+    /// ("汽车运用与维修2025年在校生人数合计").
+    pub fn subject(&self) -> String {
+        format!(
+            "{}{}年{}",
+            self.major.as_deref().unwrap_or(""),
+            self.year,
+            self.label
+        )
+    }
+}
+
 /// What the batch audit says of one report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {

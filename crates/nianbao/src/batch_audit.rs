@@ -81,13 +81,12 @@ fn disagreement_text(a: &Assessment) -> String {
     a.differing()
         .iter()
         .map(|x| {
-            let what = match &x.major {
-                Some(major) => format!("{major}{}年{}", x.year, x.label),
-                None => format!("{}年{}", x.year, x.label),
-            };
             format!(
-                "{what}：报告 {}（第 {} 行），报送 {}",
-                x.written, x.line, x.submitted_text
+                "{}：报告 {}（第 {} 行），报送 {}",
+                x.subject(),
+                x.written,
+                x.line,
+                x.submitted_text
             )
         })
         .collect::<Vec<_>>()

@@ -287,13 +287,12 @@ fn row(report: &Report) -> Value {
             .differing()
             .iter()
             .map(|x| {
-                let what = match &x.major {
-                    Some(major) => format!("{major}{}年{}", x.year, x.label),
-                    None => format!("{}年{}", x.year, x.label),
-                };
                 format!(
-                    "{what}：报告写 {}（第 {} 行），报送数据为 {}",
-                    x.written, x.line, x.submitted_text
+                    "{}：报告写 {}（第 {} 行），报送数据为 {}",
+                    x.subject(),
+                    x.written,
+                    x.line,
+                    x.submitted_text
                 )
             })
             .collect();
