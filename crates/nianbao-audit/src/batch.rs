@@ -73,7 +73,7 @@ pub struct Entry {
 }
 
 /// An entry left out, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub name: String,
     pub reason: String,

@@ -3,6 +3,7 @@
 //! and finds every place where its numbers disagree.
 
 pub mod batch;
+pub mod batch_sheet;
 pub mod docx;
 pub mod error;
 pub mod html;

@@ -372,6 +372,10 @@ pub fn router(state: AppState) -> Router {
             post(pages::audit::confirm),
         )
         .route(
+            "/areas/{area}/audit/{id}/table.xlsx",
+            get(pages::audit::table_xlsx),
+        )
+        .route(
             "/schools/{code}/submission",
             get(pages::bureau::submission).post(pages::bureau::act),
         )

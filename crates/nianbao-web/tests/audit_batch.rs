@@ -145,6 +145,58 @@ async fn a_district_uploads_reports_and_confirms_a_grade() {
             h.label
         );
         assert!(page.body.contains("已确认 1 份"), "{}", h.label);
+
+        // The table downloads as Excel: a line per report with the pre-grade, the grade
+        // confirmed (who, when, the note) and the counts of the findings by kind.
+        assert!(page.body.contains("/table.xlsx"), "{}", h.label);
+        let file = district.get(&format!("{path}/table.xlsx")).await;
+        assert_eq!(file.status, StatusCode::OK, "{}: {}", h.label, file.body);
+        assert!(
+            file.saved_name().ends_with(".xlsx"),
+            "{}",
+            file.saved_name()
+        );
+        {
+            use calamine::{Data, Reader, Xlsx};
+            let mut book = Xlsx::new(std::io::Cursor::new(file.bytes.clone())).unwrap();
+            let sheet = book.worksheet_range("批量审核").unwrap();
+            let header: Vec<String> = sheet
+                .rows()
+                .next()
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            let at = |row: usize, name: &str| {
+                let c = header.iter().position(|h| h == name).unwrap();
+                sheet.rows().nth(row).unwrap()[c].clone()
+            };
+            assert_eq!(sheet.rows().count(), 3, "{}: {header:?}", h.label);
+            assert_eq!(at(1, "学校代码"), Data::String(h.code.clone()));
+            assert_eq!(at(1, "确认等级"), Data::String("B".into()));
+            assert_eq!(at(1, "审核意见"), Data::String("在校生人数须更正".into()));
+            assert_eq!(at(1, "确认人"), Data::String(h.users["district"].clone()));
+            assert_eq!(at(1, "与报送数据不一致"), Data::Float(1.0));
+            assert!(
+                at(1, "不一致的数字").to_string().contains("报送数据为"),
+                "{}",
+                h.label
+            );
+            assert!(matches!(at(1, "预评等级"), Data::String(g) if !g.is_empty()));
+            // The other district's report: audited, not compared, not confirmed.
+            assert_eq!(at(2, "学校代码"), Data::Empty);
+            assert_eq!(at(2, "与报送数据不一致"), Data::Empty);
+            assert_eq!(at(2, "确认等级"), Data::Empty);
+            assert!(matches!(at(2, "错误"), Data::Float(_)), "{}", h.label);
+            let left_out = book.worksheet_range("未审核的文件").unwrap();
+            assert!(
+                left_out
+                    .rows()
+                    .any(|r| r[0].to_string().ends_with("汇总表.xlsx")),
+                "{}",
+                h.label
+            );
+        }
         let r = district
             .post(
                 &confirm,
@@ -161,6 +213,8 @@ async fn a_district_uploads_reports_and_confirms_a_grade() {
         let r = other_district
             .get(&format!("/areas/{}/audit", h.district))
             .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
+        let r = other_district.get(&format!("{path}/table.xlsx")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
         let mut reader = h.signed_in("reviewer").await;
         let r = reader.get(&path).await;

@@ -233,6 +233,11 @@ const CASES: &[Case] = &[
         expect: "SDDDDDDDADDD",
     },
     Case {
+        pattern: "/areas/{area}/audit/{id}/table.xlsx",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
         pattern: "/schools/{code}/submission",
         method: "GET",
         expect: "SDAAADAAADDD",
@@ -1253,6 +1258,11 @@ async fn every_route_checks_role_and_school() {
                     ("GET", "/areas/{area}/audit/{id}") => {
                         client
                             .get(&format!("/areas/{}/audit/{batch}", h.district))
+                            .await
+                    }
+                    ("GET", "/areas/{area}/audit/{id}/table.xlsx") => {
+                        client
+                            .get(&format!("/areas/{}/audit/{batch}/table.xlsx", h.district))
                             .await
                     }
                     ("POST", "/areas/{area}/audit") => {

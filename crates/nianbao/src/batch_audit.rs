@@ -2,7 +2,8 @@
 //! its school in the store (by code or name) and, when it is there, every figure that names
 //! a submitted fact compared with the school's data as `nianbao audit FILE --against` does
 //! ([`nianbao_audit::against::compare`]); a table of schools × findings and a pre-grade from the rubric
-//! (`data/audit_rubric.toml`, or `--rubric FILE`), with a CSV for the reviewer to confirm.
+//! (`data/audit_rubric.toml`, or `--rubric FILE`), with a CSV or an Excel workbook for the
+//! reviewer to confirm.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use nianbao_audit::batch::{self, Assessment, MAX_ARCHIVE_BYTES, Progress, Report as Line, Rubric};
+use nianbao_audit::batch_sheet::{self, Confirmation, Line as TableLine};
 use nianbao_core::{Dataset, Severity};
 use serde::Serialize;
 
@@ -74,6 +76,22 @@ fn write_csv(path: &Path, lines: &[Line]) -> Result<()> {
         out.push('\n');
     }
     std::fs::write(path, out).with_context(|| format!("无法写入 {}", path.display()))
+}
+
+fn is_xlsx(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// The table as an Excel workbook, as the web page's download writes it (the 确认等级 and
+/// 审核意见 columns empty for the reviewer), with a sheet of the files left out.
+fn write_xlsx(path: &Path, lines: &[Line], skipped: &[batch::Skipped]) -> Result<()> {
+    let table: Vec<(TableLine, Option<Confirmation>)> =
+        lines.iter().map(|l| (TableLine::of(l), None)).collect();
+    let bytes = batch_sheet::workbook(&table, skipped)
+        .with_context(|| format!("无法生成 {}", path.display()))?;
+    std::fs::write(path, bytes).with_context(|| format!("无法写入 {}", path.display()))
 }
 
 /// The facts the report states otherwise than submitted, one clause each.
@@ -158,7 +176,11 @@ pub async fn run(
         Format::Text => print_table(&lines, &skipped),
     }
     if let Some(path) = &out {
-        write_csv(path, &lines)?;
+        if is_xlsx(path) {
+            write_xlsx(path, &lines, &skipped)?;
+        } else {
+            write_csv(path, &lines)?;
+        }
         println!(
             "已写出 {}：请在「确认等级」一列确认或改定每校的等级",
             path.display()

@@ -158,7 +158,7 @@ enum Command {
         /// 评分规则文件（默认为内置的 data/audit_rubric.toml）。
         #[arg(long)]
         rubric: Option<PathBuf>,
-        /// 另存为 CSV 表格，留有「确认等级」「审核意见」两列供审核人员填写。
+        /// 另存审核表，留有「确认等级」「审核意见」两列供审核人员填写：文件名以 .xlsx 结尾时写 Excel 工作簿（与网页下载的相同），否则写 CSV。
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]

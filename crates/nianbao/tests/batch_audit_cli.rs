@@ -225,6 +225,60 @@ async fn a_zip_of_reports_is_audited_compared_and_pre_graded() {
     assert!(table.contains("预评 A 1 份，B 1 份，C 1 份"), "{table}");
     assert!(table.contains("未审核 报告/汇总表.xlsx"), "{table}");
 
+    // With an .xlsx name the table is an Excel workbook: a line per school with its grade,
+    // an empty confirmed grade for the reviewer, and the counts of its findings by kind.
+    let workbook = dir.path().join("审核表.xlsx");
+    let out = run(
+        &db,
+        &[
+            "audit-batch",
+            zip_path.to_str().unwrap(),
+            "--out",
+            workbook.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("审核表.xlsx"), "{}", text(&out));
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = calamine::open_workbook(&workbook).unwrap();
+        let sheet = book.worksheet_range("批量审核").unwrap();
+        let header: Vec<String> = sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let column = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{name} in {header:?}"))
+        };
+        let rows: Vec<&[Data]> = sheet.rows().skip(1).collect();
+        assert_eq!(rows.len(), 3, "{header:?}");
+        for (row, (school, grade)) in rows.iter().zip(schools.iter().zip(["A", "B", "C"])) {
+            assert_eq!(row[column("学校代码")], Data::String(school.code.clone()));
+            assert_eq!(row[column("学校")], Data::String(school.name.clone()));
+            assert_eq!(row[column("预评等级")], Data::String(grade.into()));
+            assert_eq!(row[column("确认等级")], Data::Empty);
+        }
+        assert_eq!(rows[1][column("缺少章节")], Data::Float(2.0));
+        assert_eq!(rows[1][column("与报送数据不一致")], Data::Float(1.0));
+        assert_eq!(rows[0][column("与报送数据不一致")], Data::Float(0.0));
+        assert!(
+            matches!(rows[2][column("错误")], Data::Float(n) if n >= 1.0),
+            "{:?}",
+            rows[2]
+        );
+        let left_out = book.worksheet_range("未审核的文件").unwrap();
+        assert_eq!(
+            left_out.get_value((1, 0)),
+            Some(&Data::String("报告/汇总表.xlsx".into()))
+        );
+    }
+
     // A file that is not a zip is refused, saying what was expected.
     let not_zip = dir.path().join("reports.txt");
     std::fs::write(&not_zip, "plain text").unwrap();

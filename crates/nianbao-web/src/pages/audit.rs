@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use nianbao_audit::batch::{self, Entry, MAX_ARCHIVE_BYTES, Progress, Report, Rubric, Skipped};
-use nianbao_core::{Dataset, Severity, clock};
+use nianbao_audit::batch::{self, Entry, MAX_ARCHIVE_BYTES, Progress, Rubric, Skipped};
+use nianbao_audit::batch_sheet::{self, Confirmation, Line};
+use nianbao_core::{Dataset, clock};
 use nianbao_store::BatchState;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -267,55 +268,11 @@ async fn audit(
             &definitions,
             &progress,
         );
-        Ok::<_, WebError>(reports.iter().map(row).collect::<Vec<Value>>())
+        Ok::<_, WebError>(reports.iter().map(Line::of).collect::<Vec<Line>>())
     })
     .await
     .map_err(joined)??;
     Ok(json!({ "reports": reports, "skipped": skipped }).to_string())
-}
-
-/// One report as the batch's table shows it.
-fn row(report: &Report) -> Value {
-    let mut value = json!({
-        "file": report.file,
-        "school_code": report.school_code,
-        "school": report.school,
-        "unreadable": report.unreadable,
-    });
-    if let Some(a) = &report.assessment {
-        let differing: Vec<String> = a
-            .differing()
-            .iter()
-            .map(|x| {
-                format!(
-                    "{}：报告写 {}（第 {} 行），报送数据为 {}",
-                    x.subject(),
-                    x.written,
-                    x.line,
-                    x.submitted_text
-                )
-            })
-            .collect();
-        let errors: Vec<String> = a
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.message.clone())
-            .collect();
-        value["assessment"] = json!({
-            "errors": a.errors,
-            "warnings": a.warnings,
-            "error_messages": errors,
-            "missing_parts": a.missing_parts,
-            "missing_tables": a.missing_tables,
-            "compared": a.compared,
-            "agreeing": a.agreements.iter().filter(|x| x.agrees).count(),
-            "differing": differing,
-            "not_in_data": a.not_in_data,
-            "grade": a.grade,
-        });
-    }
-    value
 }
 
 /// `/areas/{area}/audit/{id}`: how far the batch has got, or its table with the grades.
@@ -459,4 +416,70 @@ pub async fn confirm(
         form.position
     ))
     .into_response())
+}
+
+/// What a finished batch keeps: its table and the files it left out.
+#[derive(Deserialize)]
+struct Kept {
+    reports: Vec<Line>,
+    #[serde(default)]
+    skipped: Vec<Skipped>,
+}
+
+/// `/areas/{area}/audit/{id}/table.xlsx`: a finished batch's table of schools × findings as
+/// an Excel workbook, with the grades confirmed so far (who, when, the note).
+pub async fn table_xlsx(
+    State(state): State<AppState>,
+    session: Session,
+    Path((area, id)): Path<(String, i64)>,
+) -> Result<Response, WebError> {
+    readable(&state, &session, &area).await?;
+    let batch = state
+        .store()
+        .audit_batch(id)
+        .await?
+        .filter(|b| b.area == area)
+        .ok_or(WebError::NotFound)?;
+    let Some(result) = &batch.result else {
+        return Err(WebError::BadRequest(
+            "这批报告尚未审核完成，完成后才能下载表格".into(),
+        ));
+    };
+    let kept: Kept = serde_json::from_str(result).map_err(|e| WebError::Internal(e.to_string()))?;
+    let mut confirmed: BTreeMap<usize, Confirmation> = state
+        .store()
+        .audit_grades(id)
+        .await?
+        .into_iter()
+        .map(|g| {
+            let at = clock::beijing_time(&g.at);
+            (
+                g.position,
+                Confirmation {
+                    grade: g.grade,
+                    note: g.note,
+                    by: g.by,
+                    at,
+                },
+            )
+        })
+        .collect();
+    let lines: Vec<(Line, Option<Confirmation>)> = kept
+        .reports
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| (line, confirmed.remove(&i)))
+        .collect();
+    let skipped = kept.skipped;
+    let bytes = tokio::task::spawn_blocking(move || batch_sheet::workbook(&lines, &skipped))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let tree = state.store().area_tree().await?;
+    let name = tree.area(&area).map_or(area.clone(), |a| a.name.clone());
+    Ok(crate::download::attachment(
+        &format!("{name}第{id}批报告审核.xlsx"),
+        crate::download::XLSX,
+        bytes,
+    ))
 }
