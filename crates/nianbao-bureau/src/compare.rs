@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use nianbao_core::{Dataset, Definitions, Evaluation, Severity, Year, check_and_compute};
+use nianbao_core::{Dataset, Definitions, Plan, Severity, Summary, Table, Year};
 use serde::Serialize;
 
 use crate::areas::{AreaSchool, AreaTree, SchoolType};
@@ -105,10 +105,24 @@ pub fn evaluate_school(
     school: &AreaSchool,
     data: &Dataset,
 ) -> SchoolResult {
-    let Evaluation {
+    let plan = Plan::new(definitions);
+    evaluate_school_with(&plan, &mut Table::default(), definitions, school, data)
+}
+
+/// As [`evaluate_school`], with the rules and indicators compiled once for many schools
+/// (`plan`, from `definitions`) and `table`'s buffers reused from one school to the next.
+pub fn evaluate_school_with(
+    plan: &Plan,
+    table: &mut Table,
+    definitions: &Definitions,
+    school: &AreaSchool,
+    data: &Dataset,
+) -> SchoolResult {
+    // The findings' texts are not shown here: their rules, severities and keys suffice.
+    let Summary {
         findings,
         indicators,
-    } = check_and_compute(definitions, data);
+    } = plan.summarize(definitions, data, table);
     let year = data.school.report_year;
     let mut lines: Vec<IndicatorLine> = definitions
         .indicators
@@ -139,7 +153,7 @@ pub fn evaluate_school(
         errors: errors.clone().count(),
         warnings: warnings.clone().count(),
         error_rules: errors.map(|f| f.rule.clone()).collect(),
-        warning_keys: warnings.map(|f| f.key()).collect(),
+        warning_keys: warnings.map(|f| f.key.clone()).collect(),
         indicators: lines,
     }
 }
@@ -165,6 +179,8 @@ impl Evaluator {
                 let receiver = receiver.clone();
                 let definitions = definitions.clone();
                 thread::spawn(move || {
+                    let plan = Plan::new(&definitions);
+                    let mut table = Table::default();
                     let mut mine = Vec::new();
                     loop {
                         let next = match receiver.lock() {
@@ -174,7 +190,10 @@ impl Evaluator {
                         let Ok((index, school, data)) = next else {
                             break;
                         };
-                        mine.push((index, evaluate_school(&definitions, &school, &data)));
+                        mine.push((
+                            index,
+                            evaluate_school_with(&plan, &mut table, &definitions, &school, &data),
+                        ));
                     }
                     mine
                 })

@@ -8,8 +8,9 @@ use crate::dataset::{Dataset, FactKey, Year};
 use crate::definitions::Definitions;
 use crate::expr::{CompareOp, Condition, EvalError, Expr, ParseError, Scope};
 use crate::finding::{Finding, Location, Severity};
-use crate::indicator::{IndicatorResult, IndicatorValue, evaluate_indicator, indicator_values};
+use crate::indicator::{IndicatorResult, IndicatorValue, evaluate_indicator};
 use crate::number;
+use crate::plan::{Plan, Table};
 
 /// How far apart the two sides of a rule may be and still agree.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -23,7 +24,7 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    fn allowance(&self, found: f64, expected: f64) -> f64 {
+    pub(crate) fn allowance(&self, found: f64, expected: f64) -> f64 {
         let printed = if self.printed {
             number::rounding_tolerance(found)
         } else {
@@ -146,7 +147,7 @@ pub struct RuleSet {
 
 impl Rule {
     /// Evaluates the rule in one scope; a finding when it does not hold.
-    fn check(&self, scope: Scope<'_>, catalogue: &ElementCatalogue) -> Option<Finding> {
+    pub(crate) fn check(&self, scope: Scope<'_>, catalogue: &ElementCatalogue) -> Option<Finding> {
         // Values alone first: most rules hold, and only a finding needs the facts it
         // relied on and the texts that explain it.
         let left = self.condition.left.value(scope)?;
@@ -221,39 +222,33 @@ pub struct Evaluation {
     /// As [`run_checks`] returns them.
     pub findings: Vec<Finding>,
     /// For every year of the dataset in order, each indicator's value in the order of the
-    /// definitions (as [`indicator_values`] computes them).
+    /// definitions (as [`crate::indicator_values`] computes them).
     pub indicators: Vec<(Year, Vec<IndicatorValue>)>,
 }
 
 /// Runs every check and computes every indicator of every year once: the checks of the
 /// indicators (a printed value against its recomputation, the report year against the
 /// standards) use the same values. The texts of an indicator are built only for the
-/// indicators that have a finding.
+/// indicators that have a finding. (For many datasets, compile a [`Plan`] once and use
+/// [`Plan::evaluate`], which this does for one.)
 pub fn check_and_compute(definitions: &Definitions, data: &Dataset) -> Evaluation {
-    let years = data.years();
-    let mut findings = Vec::new();
-    for rule in &definitions.rules.rules {
-        for &year in &years {
-            let scope = Scope::new(data, year);
-            if rule.per_major {
-                for major in &data.majors {
-                    findings.extend(rule.check(
-                        Scope {
-                            major: Some(&major.name),
-                            ..scope
-                        },
-                        &definitions.elements,
-                    ));
-                }
-            } else {
-                findings.extend(rule.check(scope, &definitions.elements));
-            }
-        }
-    }
+    Plan::new(definitions).evaluate(definitions, data, &mut Table::default())
+}
+
+/// The rest of [`check_and_compute`] once the rules' `findings` are known: the catalogue's
+/// editions, each year's indicators (`values` computes them, as [`crate::indicator_values`] does)
+/// and the findings about them, then every finding in order.
+pub(crate) fn finish(
+    definitions: &Definitions,
+    data: &Dataset,
+    years: &[Year],
+    mut findings: Vec<Finding>,
+    values: impl Fn(Year) -> Vec<IndicatorValue>,
+) -> Evaluation {
     findings.extend(catalogue_editions(definitions, data));
     let mut indicators = Vec::with_capacity(years.len());
-    for &year in &years {
-        let values = indicator_values(definitions, data, year);
+    for &year in years {
+        let values = values(year);
         let report_year = year == data.school.report_year;
         let explained: Vec<IndicatorResult> = definitions
             .indicators
@@ -274,11 +269,10 @@ pub fn check_and_compute(definitions: &Definitions, data: &Dataset) -> Evaluatio
         }
         indicators.push((year, values));
     }
-    findings.sort_by(|a, b| {
-        section_order(&a.section)
-            .cmp(&section_order(&b.section))
-            .then(a.severity.cmp(&b.severity))
-    });
+    // A stable sort: findings of one section and severity keep the order they were found in.
+    if findings.len() > 1 {
+        findings.sort_by_cached_key(|f| (section_order(&f.section), f.severity));
+    }
     Evaluation {
         findings,
         indicators,
@@ -286,7 +280,7 @@ pub fn check_and_compute(definitions: &Definitions, data: &Dataset) -> Evaluatio
 }
 
 /// Whether a printed indicator value is not the computed one rounded as it was printed.
-fn reported_differs(reported: f64, value: f64) -> bool {
+pub(crate) fn reported_differs(reported: f64, value: f64) -> bool {
     let decimals = number::printed_decimals(reported);
     let recomputed = number::round_to(value, decimals);
     let agrees = (recomputed - reported).abs() <= number::rounding_tolerance(reported) * 1e-6;
@@ -294,7 +288,7 @@ fn reported_differs(reported: f64, value: f64) -> bool {
 }
 
 /// Sorts "1.10" after "1.9" and sectionless findings last.
-fn section_order(section: &str) -> Vec<u32> {
+pub(crate) fn section_order(section: &str) -> Vec<u32> {
     if section.is_empty() {
         return vec![u32::MAX];
     }
@@ -305,7 +299,7 @@ fn section_order(section: &str) -> Vec<u32> {
 }
 
 /// Majors whose 专业大类 come from different editions of the catalogue.
-fn catalogue_editions(definitions: &Definitions, data: &Dataset) -> Option<Finding> {
+pub(crate) fn catalogue_editions(definitions: &Definitions, data: &Dataset) -> Option<Finding> {
     let mut by_edition: Vec<(u16, Vec<&str>)> = Vec::new();
     for category in data.categories() {
         let Some(found) = definitions.majors.category(category) else {

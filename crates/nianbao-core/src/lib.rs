@@ -18,6 +18,7 @@ pub mod expr;
 pub mod finding;
 pub mod indicator;
 pub mod number;
+pub mod plan;
 pub mod writing;
 
 pub use account::Role;
@@ -33,4 +34,5 @@ pub use indicator::{
     Indicator, IndicatorResult, IndicatorValue, Standard, StandardVerdict, Threshold,
     evaluate_indicator, evaluate_indicators, indicator_values,
 };
+pub use plan::{FindingKey, Plan, Summary, Table};
 pub use writing::WritingState;

@@ -95,55 +95,129 @@ impl Style {
     }
 }
 
+/// A number printed on the stack: long enough for any `f64` in its shortest form, which
+/// never uses an exponent (the smallest subnormal prints 326 characters), so that rounding
+/// and counting decimals allocate nothing.
+struct Printed {
+    bytes: [u8; 400],
+    len: usize,
+}
+
+impl Printed {
+    fn new() -> Printed {
+        Printed {
+            bytes: [0; 400],
+            len: 0,
+        }
+    }
+
+    /// `value` in its shortest form ("2.675", "50").
+    fn of(value: f64) -> Printed {
+        use std::fmt::Write;
+        let mut printed = Printed::new();
+        // Cannot fail: every finite or infinite f64 fits.
+        let _ = write!(printed, "{value}");
+        printed
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Printed {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.bytes.len() {
+            return Err(std::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Rounds half away from zero to `decimals` places, as printed figures are rounded.
 pub fn round_to(value: f64, decimals: u32) -> f64 {
-    if !value.is_finite() {
+    // A whole value prints without decimals: nothing to round.
+    if !value.is_finite() || value.fract() == 0.0 {
         return value;
     }
     // Round the shortest decimal form that prints this value, so 2.675 (stored as
     // 2.67499…) rounds as written and large values never gain digits they did not have.
-    let written = format!("{}", value.abs());
-    let Some((whole, fraction)) = written.split_once('.') else {
+    let written = Printed::of(value.abs());
+    let written = written.as_bytes();
+    let Some(dot) = written.iter().position(|b| *b == b'.') else {
         return value;
     };
+    let (whole, fraction) = (&written[..dot], &written[dot + 1..]);
     let keep = decimals as usize;
     if fraction.len() <= keep {
         return value;
     }
-    let mut digits: Vec<u8> = whole.bytes().chain(fraction.bytes().take(keep)).collect();
-    if fraction.as_bytes()[keep] >= b'5' {
-        carry_one(&mut digits);
+    // The kept digits, after one spare place for a carry out of the first digit.
+    let mut digits = Printed::new();
+    digits.push(b'0');
+    for &digit in whole.iter().chain(&fraction[..keep]) {
+        digits.push(digit);
     }
+    let mut first = 1;
+    if fraction[keep] >= b'5' {
+        let len = digits.len;
+        if carry_one(&mut digits.bytes[1..len]) {
+            digits.bytes[0] = b'1';
+            first = 0;
+        }
+    }
+    let digits = &digits.as_bytes()[first..];
     let split = digits.len() - keep;
-    let mut text = String::with_capacity(digits.len() + 2);
+    let mut text = Printed::new();
     if value < 0.0 {
-        text.push('-');
+        text.push(b'-');
     }
-    text.push_str(std::str::from_utf8(&digits[..split]).unwrap_or("0"));
+    for &digit in &digits[..split] {
+        text.push(digit);
+    }
     if keep > 0 {
-        text.push('.');
-        text.push_str(std::str::from_utf8(&digits[split..]).unwrap_or("0"));
+        text.push(b'.');
+        for &digit in &digits[split..] {
+            text.push(digit);
+        }
     }
-    text.parse().unwrap_or(value)
+    text.as_str().parse().unwrap_or(value)
 }
 
-/// Adds one in the last place of a string of ASCII decimal digits, growing it on overflow.
-fn carry_one(digits: &mut Vec<u8>) {
+/// Adds one in the last place of a string of ASCII decimal digits; true when it carries
+/// out of the first digit (every digit was 9 and is now 0).
+fn carry_one(digits: &mut [u8]) -> bool {
     for digit in digits.iter_mut().rev() {
         if *digit == b'9' {
             *digit = b'0';
         } else {
             *digit += 1;
-            return;
+            return false;
         }
     }
-    digits.insert(0, b'1');
+    true
 }
 
 /// How many decimals a value shows when printed in its shortest form (35.41 → 2, 50 → 0).
 pub fn printed_decimals(value: f64) -> u32 {
-    let text = format!("{value}");
-    match text.split_once('.') {
+    if value.fract() == 0.0 {
+        return 0;
+    }
+    let text = Printed::of(value);
+    match text.as_str().split_once('.') {
         Some((_, fraction)) => fraction.len() as u32,
         None => 0,
     }
@@ -198,7 +272,78 @@ fn group_thousands(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Rounding as first written, with a `String` for each step: the reference that
+    /// [`round_to`] must equal to the bit.
+    fn round_to_by_strings(value: f64, decimals: u32) -> f64 {
+        if !value.is_finite() {
+            return value;
+        }
+        let written = format!("{}", value.abs());
+        let Some((whole, fraction)) = written.split_once('.') else {
+            return value;
+        };
+        let keep = decimals as usize;
+        if fraction.len() <= keep {
+            return value;
+        }
+        let mut digits: Vec<u8> = whole.bytes().chain(fraction.bytes().take(keep)).collect();
+        if fraction.as_bytes()[keep] >= b'5' && carry_one(&mut digits) {
+            digits.insert(0, b'1');
+        }
+        let split = digits.len() - keep;
+        let mut text = String::new();
+        if value < 0.0 {
+            text.push('-');
+        }
+        text.push_str(std::str::from_utf8(&digits[..split]).unwrap());
+        if keep > 0 {
+            text.push('.');
+            text.push_str(std::str::from_utf8(&digits[split..]).unwrap());
+        }
+        text.parse().unwrap_or(value)
+    }
+
+    proptest! {
+        #[test]
+        fn rounding_on_the_stack_equals_rounding_by_strings(
+            bits in any::<u64>(),
+            scaled in -1_000_000_000i64..1_000_000_000,
+            places in 0u32..12,
+            decimals in 0u32..11,
+        ) {
+            let exact = scaled as f64 / 10f64.powi(places as i32);
+            for value in [f64::from_bits(bits), exact, exact * 1e-300, exact * 1e290] {
+                prop_assert_eq!(
+                    round_to(value, decimals).to_bits(),
+                    round_to_by_strings(value, decimals).to_bits(),
+                    "{} to {} places", value, decimals
+                );
+                prop_assert_eq!(
+                    printed_decimals(value) as usize,
+                    format!("{value}").split_once('.').map_or(0, |(_, f)| f.len())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_longest_numbers_round_and_count() {
+        let tiny = f64::from_bits(1);
+        assert_eq!(printed_decimals(tiny), 324);
+        assert_eq!(printed_decimals(-tiny), 324);
+        assert_eq!(
+            round_to(-tiny, 2).to_bits(),
+            round_to_by_strings(-tiny, 2).to_bits()
+        );
+        assert_eq!(round_to(f64::MAX, 2), f64::MAX);
+        assert_eq!(round_to(-f64::MAX, 0), -f64::MAX);
+        assert_eq!(round_to(999.996, 2), 1000.0);
+        assert_eq!(round_to(-9.5, 0), -10.0);
+    }
 
     #[test]
     fn rounds_half_away_from_zero() {
