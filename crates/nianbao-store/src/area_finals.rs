@@ -1,5 +1,6 @@
 //! An area report's finals: a final is begun (its number taken, who and when kept), its
-//! files are written once rendered, and they are read back byte for byte.
+//! files (web page, Word, and PDF when the fonts allowed one) are written once rendered, and
+//! they are read back byte for byte.
 
 use sqlx::Row;
 
@@ -16,6 +17,61 @@ pub struct AreaFinal {
     pub made_at: String,
     /// SHA-256 of the draft's content, hex.
     pub hash: String,
+    /// Whether a PDF is kept (finals made before PDFs were kept, or where the server had
+    /// no CJK font, have none).
+    pub has_pdf: bool,
+}
+
+/// A final's files as rendered.
+#[derive(Debug, Clone, Copy)]
+pub struct FinalFiles<'a> {
+    pub html: &'a [u8],
+    pub docx: &'a [u8],
+    pub pdf: Option<&'a [u8]>,
+}
+
+/// One of a final's kept files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalFile {
+    Html,
+    Docx,
+    Pdf,
+}
+
+impl FinalFile {
+    /// The file by its name in an address (`report.html`, `report.docx`, `report.pdf`).
+    pub fn from_name(name: &str) -> Option<FinalFile> {
+        match name {
+            "report.html" => Some(FinalFile::Html),
+            "report.docx" => Some(FinalFile::Docx),
+            "report.pdf" => Some(FinalFile::Pdf),
+            _ => None,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            FinalFile::Html => "html",
+            FinalFile::Docx => "docx",
+            FinalFile::Pdf => "pdf",
+        }
+    }
+}
+
+const COLUMNS: &str = "id, area_code, year, made_by, made_at, hash, \
+    CASE WHEN pdf IS NULL THEN 0 ELSE 1 END AS has_pdf";
+
+fn final_of(r: &sqlx::any::AnyRow) -> Result<AreaFinal, StoreError> {
+    let has_pdf: i32 = r.try_get(6)?;
+    Ok(AreaFinal {
+        id: r.try_get(0)?,
+        area: r.try_get(1)?,
+        year: r.try_get(2)?,
+        made_by: r.try_get(3)?,
+        made_at: r.try_get(4)?,
+        hash: r.try_get(5)?,
+        has_pdf: has_pdf != 0,
+    })
 }
 
 impl Store {
@@ -48,14 +104,15 @@ impl Store {
     pub async fn complete_area_final(
         &self,
         id: i64,
-        files: Option<(&[u8], &[u8])>,
+        files: Option<FinalFiles<'_>>,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.write().await?;
         match files {
-            Some((html, docx)) => {
-                sqlx::query("UPDATE area_final SET html = $1, docx = $2 WHERE id = $3")
-                    .bind(html)
-                    .bind(docx)
+            Some(files) => {
+                sqlx::query("UPDATE area_final SET html = $1, docx = $2, pdf = $3 WHERE id = $4")
+                    .bind(files.html)
+                    .bind(files.docx)
+                    .bind(files.pdf)
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -73,55 +130,32 @@ impl Store {
 
     /// The finished finals of an area's report for a year, newest first.
     pub async fn area_finals(&self, area: &str, year: i64) -> Result<Vec<AreaFinal>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, area_code, year, made_by, made_at, hash FROM area_final \
-             WHERE area_code = $1 AND year = $2 AND html IS NOT NULL ORDER BY id DESC",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM area_final \
+             WHERE area_code = $1 AND year = $2 AND html IS NOT NULL ORDER BY id DESC"
+        ))
         .bind(area)
         .bind(year)
         .fetch_all(self.db.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AreaFinal {
-                    id: r.try_get(0)?,
-                    area: r.try_get(1)?,
-                    year: r.try_get(2)?,
-                    made_by: r.try_get(3)?,
-                    made_at: r.try_get(4)?,
-                    hash: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(final_of).collect()
     }
 
-    /// A finished final's file (`html` or `docx`) with the final's area, as kept.
+    /// A finished final's file with the final, as kept; `None` when there is no such final
+    /// or it keeps no such file.
     pub async fn area_final_file(
         &self,
         id: i64,
-        docx: bool,
+        file: FinalFile,
     ) -> Result<Option<(AreaFinal, Vec<u8>)>, StoreError> {
-        let column = if docx { "docx" } else { "html" };
+        let column = file.column();
         let row = sqlx::query(&format!(
-            "SELECT id, area_code, year, made_by, made_at, hash, {column} FROM area_final \
-             WHERE id = $1 AND {column} IS NOT NULL"
+            "SELECT {COLUMNS}, {column} FROM area_final \
+             WHERE id = $1 AND html IS NOT NULL AND {column} IS NOT NULL"
         ))
         .bind(id)
         .fetch_optional(self.db.reader())
         .await?;
-        row.map(|r| {
-            Ok((
-                AreaFinal {
-                    id: r.try_get(0)?,
-                    area: r.try_get(1)?,
-                    year: r.try_get(2)?,
-                    made_by: r.try_get(3)?,
-                    made_at: r.try_get(4)?,
-                    hash: r.try_get(5)?,
-                },
-                r.try_get(6)?,
-            ))
-        })
-        .transpose()
+        row.map(|r| Ok((final_of(&r)?, r.try_get(7)?))).transpose()
     }
 }

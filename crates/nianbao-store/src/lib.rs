@@ -26,7 +26,7 @@ use std::path::Path;
 
 pub use accounts::Account;
 pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
-pub use area_finals::AreaFinal;
+pub use area_finals::{AreaFinal, FinalFile, FinalFiles};
 pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
 pub use audit_batches::{AuditBatch, BatchState, ConfirmedGrade};
 pub use authoring::{
@@ -68,6 +68,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0018_audit_batches.sql"),
     include_str!("../migrations/sqlite/0019_points_exports.sql"),
     include_str!("../migrations/sqlite/0020_area_finals.sql"),
+    include_str!("../migrations/sqlite/0021_area_final_pdf.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -87,6 +88,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0018_audit_batches.sql"),
     include_str!("../migrations/postgres/0019_points_exports.sql"),
     include_str!("../migrations/postgres/0020_area_finals.sql"),
+    include_str!("../migrations/postgres/0021_area_final_pdf.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at

@@ -360,6 +360,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/areas/{area}/report.html", get(pages::bureau::report_html))
         .route("/areas/{area}/report.docx", get(pages::bureau::report_docx))
+        .route("/areas/{area}/report.pdf", get(pages::bureau::report_pdf))
         .route(
             "/areas/{area}/audit",
             get(pages::audit::list)

@@ -213,6 +213,11 @@ const CASES: &[Case] = &[
         expect: "SDDDADDDADDD",
     },
     Case {
+        pattern: "/areas/{area}/report.pdf",
+        method: "GET",
+        expect: "SDDDADDDADDD",
+    },
+    Case {
         pattern: "/areas/{area}/audit",
         method: "GET",
         expect: "SDDDADDDADDD",
@@ -830,7 +835,14 @@ async fn every_route_checks_role_and_school() {
             .await
             .unwrap();
         h.store
-            .complete_area_final(area_final, Some((b"<p>final</p>", b"PK")))
+            .complete_area_final(
+                area_final,
+                Some(nianbao_store::FinalFiles {
+                    html: b"<p>final</p>",
+                    docx: b"PK",
+                    pdf: Some(b"%PDF"),
+                }),
+            )
             .await
             .unwrap();
         let reports_zip = {

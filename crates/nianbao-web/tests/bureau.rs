@@ -522,6 +522,40 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             .await;
         assert_eq!(docx.status, StatusCode::OK, "{}", h.label);
         assert!(docx.bytes.starts_with(b"PK"), "{}", h.label);
+        // The PDF was made with the final by the school report's renderer, and is listed.
+        assert!(finals[0].has_pdf, "{}: needs fonts-noto-cjk", h.label);
+        assert!(
+            page.body.contains(&format!("/finals/{id}/report.pdf")),
+            "{}",
+            h.label
+        );
+        let pdf = district
+            .get(&format!("/areas/{}/finals/{id}/report.pdf", h.district))
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", h.label);
+        assert!(
+            pdf.saved_name().ends_with(&format!("定稿第{id}号）.pdf")),
+            "{}",
+            pdf.saved_name()
+        );
+        let text = pdf_text(&pdf.bytes);
+        assert!(
+            text.contains(&format!("定稿编号：第{id}号")),
+            "{}: {text}",
+            h.label
+        );
+        assert!(text.contains(&total), "{}: {total} in the PDF", h.label);
+        assert!(
+            !text.contains("草稿"),
+            "{}: the final's PDF is no draft",
+            h.label
+        );
+        // The draft downloads as PDF too, marked as a draft.
+        let draft_pdf = district
+            .get(&format!("/areas/{}/report.pdf?year=2025", h.district))
+            .await;
+        assert_eq!(draft_pdf.status, StatusCode::OK, "{}", h.label);
+        assert!(pdf_text(&draft_pdf.bytes).contains("草稿"), "{}", h.label);
         // A later text changes the draft, not the final.
         district
             .post(
@@ -540,6 +574,10 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
         assert!(draft.body.contains("定稿之后改写的前言"), "{}", h.label);
         let again = district.get(&html_path).await;
         assert_eq!(again.bytes, kept.bytes, "{}", h.label);
+        let again = district
+            .get(&format!("/areas/{}/finals/{id}/report.pdf", h.district))
+            .await;
+        assert_eq!(again.bytes, pdf.bytes, "{}: the PDF as made", h.label);
         // Another district neither makes nor reads this district's finals.
         let mut other = h.signed_in("district_other").await;
         let csrf = other
@@ -552,4 +590,13 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
     }
+}
+
+/// The text of a PDF, spaces removed (as the auditor reads it).
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let text = nianbao_audit::extract_text(&path).unwrap();
+    text.split_whitespace().collect()
 }

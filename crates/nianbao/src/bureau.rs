@@ -670,8 +670,8 @@ pub async fn compile_area(
 }
 
 /// Makes the compiled draft final, as the web app's report page does: refused (exit 1) with
-/// what is missing; otherwise the final's web page and Word file are kept in the store and
-/// written to `out` from what was kept.
+/// what is missing; otherwise the final's web page, Word file and PDF (when the CJK fonts
+/// are installed) are kept in the store and written to `out`.
 async fn write_final(
     store: &Store,
     draft: nianbao_report::Document,
@@ -708,11 +708,35 @@ async fn write_final(
             return Err(e.into());
         }
     };
+    // The PDF by the school report's renderer; without the CJK fonts the final is kept
+    // without it, as `report` skips it when writing every format.
+    let pdf = match nianbao_report::pdf::render(&document) {
+        Ok((pdf, _pages)) => Some(pdf),
+        Err(e @ nianbao_report::ReportError::FontMissing { .. }) => {
+            eprintln!("报告：跳过 PDF。{e}");
+            None
+        }
+        Err(e) => {
+            store.complete_area_final(id, None).await?;
+            return Err(e.into());
+        }
+    };
     store
-        .complete_area_final(id, Some((html.as_bytes(), &docx)))
+        .complete_area_final(
+            id,
+            Some(nianbao_store::FinalFiles {
+                html: html.as_bytes(),
+                docx: &docx,
+                pdf: pdf.as_deref(),
+            }),
+        )
         .await?;
     std::fs::create_dir_all(out).with_context(|| format!("无法创建 {}", out.display()))?;
-    for (name, bytes) in [("report.html", html.as_bytes()), ("report.docx", &docx)] {
+    let mut files = vec![("report.html", html.as_bytes()), ("report.docx", &docx)];
+    if let Some(pdf) = &pdf {
+        files.push(("report.pdf", pdf));
+    }
+    for (name, bytes) in files {
         let path = out.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display()))?;
         println!("已生成 {}", path.display());

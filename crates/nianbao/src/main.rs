@@ -224,7 +224,7 @@ enum Command {
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = ReportFormat::All)]
         format: ReportFormat,
-        /// 定稿：各部分文字齐全且有已审核学校时，保存定稿（网页与 Word）并写出；否则列出缺少的内容并以 1 退出。
+        /// 定稿：各部分文字齐全且有已审核学校时，保存定稿（网页、Word 与 PDF）并写出；否则列出缺少的内容并以 1 退出。
         #[arg(long = "final")]
         make_final: bool,
     },

@@ -209,6 +209,15 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
             .unwrap()
             .starts_with(b"PK")
     );
+    // The PDF by the school report's renderer (fonts-noto-cjk is needed), without draft marks.
+    let pdf = final_dir.join("report.pdf");
+    assert!(pdf.exists(), "report.pdf: {}", text(&out));
+    let printed: String = nianbao_audit::extract_text(&pdf)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(printed.contains("定稿编号：第1号"), "{printed}");
+    assert!(!printed.contains("草稿"), "{printed}");
 }
 
 #[test]

@@ -1154,6 +1154,7 @@ pub async fn report_page(
             json!({
                 "id": f.id, "by": f.made_by, "at": clock::beijing_time(&f.made_at),
                 "hash": f.hash.chars().take(12).collect::<String>(),
+                "pdf": f.has_pdf,
             })
         })
         .collect();
@@ -1236,6 +1237,22 @@ pub async fn report_docx(
     ))
 }
 
+/// `/areas/{area}/report.pdf`: the compiled report as PDF, by the school report's renderer.
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    session: Session,
+    Path(area): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    let year = year_of(query.year)?;
+    let document = area_document(&state, &session, &area, year).await?;
+    let file = format!("{}（草稿）.pdf", document.title);
+    let bytes = tokio::task::spawn_blocking(move || super::report::pdf(&document))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    Ok(crate::download::attachment(&file, "application/pdf", bytes))
+}
+
 #[derive(Deserialize)]
 pub struct FinalForm {
     csrf: String,
@@ -1284,17 +1301,28 @@ pub async fn make_final(
         created_at: made_at,
     };
     let document = nianbao_report::area_report::make_final(draft, mark);
+    // The PDF is made by the school report's renderer; a server without the CJK fonts keeps
+    // the final without it and says so.
     let rendered = tokio::task::spawn_blocking(move || {
         let html = nianbao_report::html::render(&document);
-        nianbao_report::docx::render(&document).map(|docx| (html, docx))
+        let docx = nianbao_report::docx::render(&document)?;
+        let pdf = match nianbao_report::pdf::render(&document) {
+            Ok((pdf, _pages)) => Ok(pdf),
+            Err(e @ nianbao_report::ReportError::FontMissing { .. }) => Err(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        Ok((html, docx, pdf))
     })
     .await;
-    match rendered {
-        Ok(Ok((html, docx))) => {
-            state
-                .store()
-                .complete_area_final(id, Some((html.as_bytes(), &docx)))
-                .await?;
+    let without_pdf = match rendered {
+        Ok(Ok((html, docx, pdf))) => {
+            let files = nianbao_store::FinalFiles {
+                html: html.as_bytes(),
+                docx: &docx,
+                pdf: pdf.as_deref().ok(),
+            };
+            state.store().complete_area_final(id, Some(files)).await?;
+            pdf.err()
         }
         failed => {
             state.store().complete_area_final(id, None).await?;
@@ -1305,16 +1333,20 @@ pub async fn make_final(
             };
             return Err(WebError::Internal(why));
         }
-    }
+    };
+    let notice = match without_pdf {
+        None => format!("已定稿：第 {id} 号"),
+        Some(why) => format!("已定稿：第 {id} 号（未生成 PDF：{why}）"),
+    };
     Ok(Redirect::to(&format!(
         "/areas/{area}/report?year={year}&done={}",
-        encode(&format!("已定稿：第 {id} 号"))
+        encode(&notice)
     ))
     .into_response())
 }
 
-/// `/areas/{area}/finals/{id}/{file}`: a final's `report.html` or `report.docx`, byte for
-/// byte as it was made.
+/// `/areas/{area}/finals/{id}/{file}`: a final's `report.html`, `report.docx` or
+/// `report.pdf`, byte for byte as it was made.
 pub async fn final_file(
     State(state): State<AppState>,
     session: Session,
@@ -1325,30 +1357,30 @@ pub async fn final_file(
     if !can_see_area(&standing, &tree, &area) {
         return Err(WebError::Forbidden);
     }
-    let docx = match file.as_str() {
-        "report.html" => false,
-        "report.docx" => true,
-        _ => return Err(WebError::NotFound),
-    };
+    let which = nianbao_store::FinalFile::from_name(&file).ok_or(WebError::NotFound)?;
     let (kept, bytes) = state
         .store()
-        .area_final_file(id, docx)
+        .area_final_file(id, which)
         .await?
         .filter(|(f, _)| f.area == area)
         .ok_or(WebError::NotFound)?;
-    if docx {
-        let name = tree.area(&area).map_or(area.clone(), |a| a.name.clone());
-        Ok(crate::download::attachment(
-            &format!(
-                "{name}{}年度质量年度报告（定稿第{}号）.docx",
-                kept.year, kept.id
-            ),
+    let name = tree.area(&area).map_or(area.clone(), |a| a.name.clone());
+    let stem = format!("{name}{}年度质量年度报告（定稿第{}号）", kept.year, kept.id);
+    match which {
+        nianbao_store::FinalFile::Html => {
+            let html = String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok(Html(html).into_response())
+        }
+        nianbao_store::FinalFile::Docx => Ok(crate::download::attachment(
+            &format!("{stem}.docx"),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             bytes,
-        ))
-    } else {
-        let html = String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))?;
-        Ok(Html(html).into_response())
+        )),
+        nianbao_store::FinalFile::Pdf => Ok(crate::download::attachment(
+            &format!("{stem}.pdf"),
+            "application/pdf",
+            bytes,
+        )),
     }
 }
 

@@ -27,7 +27,8 @@ fn docx(doc: &Document) -> Result<Vec<u8>, WebError> {
     nianbao_report::docx::render(doc).map_err(|e| WebError::Internal(e.to_string()))
 }
 
-fn pdf(doc: &Document) -> Result<Vec<u8>, WebError> {
+/// The document as PDF; a server without the CJK fonts says so (a bad request, not a fault).
+pub(crate) fn pdf(doc: &Document) -> Result<Vec<u8>, WebError> {
     match nianbao_report::pdf::render(doc) {
         Ok((pdf, _pages)) => Ok(pdf),
         Err(e @ nianbao_report::ReportError::FontMissing { .. }) => {
