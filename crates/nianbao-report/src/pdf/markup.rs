@@ -191,7 +191,7 @@ fn blocks(
                     };
                     let _ = writeln!(
                         out,
-                        "#block(width: 100%)[#set par(first-line-indent: 0em)\n#set align({align})\n{}]\n",
+                        "#block(width: 100%)[#set par(first-line-indent: 0em, justify: false)\n#set align({align})\n{}]\n",
                         runs(&p.runs)
                     );
                 }
@@ -338,5 +338,43 @@ mod tests {
             r#""a \"b\" \\ #c [d] $e$""#
         );
         assert_eq!(text("甲\n乙"), "#\"甲\";#linebreak();#\"乙\";");
+    }
+
+    #[test]
+    fn a_paragraph_set_left_is_ragged_and_the_body_is_justified() {
+        use crate::model::{Align, Block, Paragraph};
+        // A final's seal line ends in a 64-letter hash that cannot break: justified, the
+        // line before it was spread letter by letter across the page.
+        let seal = "定稿编号：第 1 号；内容摘要（SHA-256）：a7c99683eed721043b4e455c09dc5788da1a45a0a185d613c9b090418c42459a";
+        let mut out = String::new();
+        let (mut files, mut started) = (Vec::new(), false);
+        let list = [
+            Block::Paragraph(Paragraph {
+                runs: vec![Inline::plain(seal)],
+                align: Align::Left,
+            }),
+            Block::Paragraph(Paragraph::new(vec![Inline::plain("正文。")])),
+        ];
+        let doc = Document {
+            title: String::new(),
+            cover: crate::model::Cover {
+                school: String::new(),
+                school_en: String::new(),
+                designations: Vec::new(),
+                title: String::new(),
+                status: String::new(),
+                date: String::new(),
+            },
+            blocks: Vec::new(),
+            status: crate::model::Status::Draft,
+            gaps: Vec::new(),
+        };
+        blocks(&doc, &list, &mut out, &mut files, &mut started);
+        let left = out.find("a7c99683").unwrap();
+        let body = out.find("正文").unwrap();
+        assert!(out[..left].contains("justify: false"), "{out}");
+        assert!(!out[left..body].contains("justify"), "{out}");
+        // The preamble justifies the body text.
+        assert!(preamble(&doc).contains("justify: true"));
     }
 }
