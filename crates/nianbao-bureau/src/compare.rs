@@ -403,6 +403,48 @@ impl Comparison {
     }
 }
 
+/// The area whose schools an area's schools are compared with at `level`: the area's own
+/// city or province when `level` lies above the area, else the area itself (a city's report
+/// compared within districts draws from the city).
+pub fn peer_scope(tree: &AreaTree, area: &str, level: PeerLevel) -> String {
+    tree.ancestors(area)
+        .iter()
+        .find(|a| a.level == level.level())
+        .map_or_else(|| area.to_string(), |a| a.code.clone())
+}
+
+impl Comparison {
+    /// The comparison of the schools of `area` among `results` (which may hold more: the
+    /// schools of the area's [`peer_scope`]): counts, medians and trends over the area's
+    /// schools only, while each school's outliers are judged among its peers in all of
+    /// `results`.
+    pub fn of_area(
+        definitions: &Definitions,
+        tree: &AreaTree,
+        area: &str,
+        level: PeerLevel,
+        year: Year,
+        results: Vec<SchoolResult>,
+    ) -> Comparison {
+        let own: Vec<SchoolResult> = results
+            .iter()
+            .filter(|r| tree.contains_school(area, &r.code))
+            .cloned()
+            .collect();
+        if own.len() == results.len() {
+            return Comparison::within(definitions, tree, level, year, results);
+        }
+        let mut comparison = Comparison::within(definitions, tree, level, year, own);
+        let wider = Comparison::within(definitions, tree, level, year, results);
+        comparison.outliers = wider
+            .outliers
+            .into_iter()
+            .filter(|(code, _)| tree.contains_school(area, code))
+            .collect();
+        comparison
+    }
+}
+
 /// The code of the area at `level` that holds a district (the district itself, its city or
 /// its province); empty when the tree has none.
 pub fn peer_area(tree: &AreaTree, district: &str, level: PeerLevel) -> String {
@@ -503,6 +545,81 @@ mod tests {
             with_errors += usize::from(once.errors > 0);
         }
         assert!(with_errors > 10, "{with_errors} schools with errors");
+    }
+
+    #[test]
+    fn an_area_counts_its_own_schools_and_judges_them_among_the_peers_of_its_scope() {
+        let definitions = Definitions::builtin().unwrap();
+        let year = Year::new(2025).unwrap();
+        let area = synth::area(SynthConfig {
+            count: 400,
+            seed: 11,
+            fault_share: 0.15,
+            year,
+        });
+        let tree = &area.tree;
+        let district = &tree
+            .areas
+            .iter()
+            .find(|a| a.level == crate::Level::District)
+            .unwrap()
+            .code;
+        let city = peer_scope(tree, district, PeerLevel::City);
+        assert_eq!(tree.area(&city).unwrap().level, crate::Level::City);
+        assert_eq!(peer_scope(tree, district, PeerLevel::District), *district);
+        // A city compared within districts draws from the city itself.
+        assert_eq!(peer_scope(tree, &city, PeerLevel::District), city);
+        let in_city: Vec<usize> = (0..tree.schools.len())
+            .filter(|&i| tree.contains_school(&city, &tree.schools[i].code))
+            .collect();
+        let results = evaluate_many(
+            &definitions,
+            in_city
+                .iter()
+                .map(|&i| (tree.schools[i].clone(), synth::dataset(&area, i).unwrap())),
+            2,
+        );
+        let own = tree.schools_in(district).len();
+        assert!(own < results.len(), "{own} of {}", results.len());
+        let comparison = Comparison::of_area(
+            &definitions,
+            tree,
+            district,
+            PeerLevel::City,
+            year,
+            results.clone(),
+        );
+        let wider = Comparison::within(&definitions, tree, PeerLevel::City, year, results);
+        assert_eq!(comparison.schools.len(), own);
+        let ratio = comparison
+            .indicators
+            .iter()
+            .find(|i| i.id == "student_teacher_ratio")
+            .unwrap();
+        assert_eq!(ratio.meets + ratio.fails + ratio.missing, own);
+        // Each of the district's schools is judged as in the city's comparison.
+        for school in &comparison.schools {
+            assert_eq!(
+                comparison.outliers.get(&school.code),
+                wider.outliers.get(&school.code),
+                "{}",
+                school.code
+            );
+        }
+        assert!(
+            comparison
+                .outliers
+                .keys()
+                .all(|code| tree.contains_school(district, code))
+        );
+        assert!(
+            comparison
+                .outliers
+                .values()
+                .flatten()
+                .any(|o| o.group_size > own),
+            "some group holds schools of other districts"
+        );
     }
 
     #[test]

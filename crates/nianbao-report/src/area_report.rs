@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use nianbao_bureau::SubmissionState;
 use nianbao_bureau::areas::{AreaSchool, AreaTree};
-use nianbao_bureau::compare::Comparison;
+use nianbao_bureau::compare::{Comparison, peer_scope};
+use nianbao_bureau::peers::{PeerLevel, PeerRule};
 use nianbao_core::{Dataset, Definitions, Year, number};
 
 use crate::model::{
@@ -37,8 +38,11 @@ pub struct AreaReportInput<'a> {
     pub states: &'a BTreeMap<String, SubmissionState>,
     /// The datasets of the approved schools (others are ignored even if given).
     pub datasets: &'a [Dataset],
-    /// The comparison of the approved schools.
+    /// The comparison of the approved schools, their outliers judged among the approved
+    /// schools of the area's peer scope ([`nianbao_bureau::compare::peer_scope`]).
     pub comparison: &'a Comparison,
+    /// The level of the area peers are taken from.
+    pub peers: PeerLevel,
     /// The bureau's texts by part code ("preface" …).
     pub texts: &'a BTreeMap<String, String>,
     /// The date printed on the cover ("2026-02-10").
@@ -281,6 +285,18 @@ pub fn compile(input: &AreaReportInput<'_>) -> Result<Document, CompileError> {
         ]],
         rows,
     })));
+    let scope = peer_scope(input.tree, input.area, input.peers);
+    let scope_name = input
+        .tree
+        .area(&scope)
+        .map_or(scope.as_str(), |a| a.name.as_str());
+    let rule = PeerRule::default();
+    blocks.push(paragraph(format!(
+        "以下各表的「同类学校比较」一列：同类学校取自{scope_name}（{}）已审核的学校中类型相同、在校生规模段相同者，以组内中位数和绝对中位差（MAD）计算修正 z 值，绝对值超过 {} 的列出；不足 {} 所学校的组不作比较。",
+        input.peers.label(),
+        number::fixed(rule.threshold, 1),
+        rule.min_group
+    )));
     let mut section = 0;
     for (k, indicator) in input.definitions.indicators.iter().enumerate() {
         let judged = input
@@ -507,6 +523,7 @@ mod tests {
             states: &states,
             datasets: &datasets,
             comparison: &comparison,
+            peers: PeerLevel::City,
             texts: &texts,
             date: "2026-02-10",
         })
@@ -530,6 +547,12 @@ mod tests {
         assert_eq!(document.gaps.len(), 2);
         assert!(document.status.is_draft());
         assert!(html.contains("本区职业教育稳步发展。"));
+        let city = &area.tree.areas[1];
+        assert_eq!(city.level, nianbao_bureau::Level::City);
+        assert!(
+            html.contains(&format!("同类学校取自{}（同市）", city.name)),
+            "the peers' area is named"
+        );
         assert!(document.entries(ListKind::Tables).len() >= 3);
     }
 }

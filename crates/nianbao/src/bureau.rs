@@ -593,15 +593,29 @@ pub async fn submission(
     }
 }
 
+/// What `nianbao compile` is asked for.
+pub struct CompileArgs<'a> {
+    pub area: &'a str,
+    pub year: i64,
+    pub out: &'a Path,
+    pub format: ReportFormat,
+    pub make_final: bool,
+    pub peers: PeerLevel,
+}
+
 pub async fn compile_area(
     db: &StoreLocation,
     definitions: &Definitions,
-    area: &str,
-    year: i64,
-    out: &Path,
-    format: ReportFormat,
-    make_final: bool,
+    args: CompileArgs<'_>,
 ) -> Result<ExitCode> {
+    let CompileArgs {
+        area,
+        year,
+        out,
+        format,
+        make_final,
+        peers,
+    } = args;
     let store = open_store(db).await?;
     let year = Year::new(year)?;
     let tree = store.area_tree().await?;
@@ -609,22 +623,31 @@ pub async fn compile_area(
         bail!("区域代码「{area}」不存在：请先用 nianbao area load 导入区域文件");
     }
     let stored = store.submissions(year).await?;
+    let state_of = |code: &str| {
+        stored
+            .get(code)
+            .map_or(SubmissionState::Draft, |st| st.state)
+    };
     let states: BTreeMap<String, SubmissionState> = tree
         .schools_in(area)
         .iter()
-        .map(|s| {
-            let state = stored
-                .get(&s.code)
-                .map_or(SubmissionState::Draft, |st| st.state);
-            (s.code.clone(), state)
-        })
+        .map(|s| (s.code.clone(), state_of(&s.code)))
         .collect();
     let approved: BTreeSet<String> = states
         .iter()
         .filter(|(_, s)| s.approved())
         .map(|(c, _)| c.clone())
         .collect();
-    let datasets = store.load_datasets(Some(&approved), definitions).await?;
+    // Peers are the approved schools of the area the level names (the area's city, say),
+    // which may reach beyond the area.
+    let scope = nianbao_bureau::compare::peer_scope(&tree, area, peers);
+    let compared: BTreeSet<String> = tree
+        .schools_in(&scope)
+        .iter()
+        .filter(|s| state_of(&s.code).approved())
+        .map(|s| s.code.clone())
+        .collect();
+    let datasets = store.load_datasets(Some(&compared), definitions).await?;
     let known: BTreeMap<&str, &AreaSchool> =
         tree.schools.iter().map(|s| (s.code.as_str(), s)).collect();
     let inputs: Vec<(AreaSchool, Dataset)> = datasets
@@ -637,7 +660,7 @@ pub async fn compile_area(
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let results = evaluate_many(definitions, inputs, threads);
-    let comparison = Comparison::within(definitions, &tree, PeerLevel::default(), year, results);
+    let comparison = Comparison::of_area(definitions, &tree, area, peers, year, results);
     let texts = store.area_texts(area, year).await?;
     let today = time::OffsetDateTime::now_utc()
         .to_offset(clock::beijing())
@@ -651,6 +674,7 @@ pub async fn compile_area(
         states: &states,
         datasets: &datasets,
         comparison: &comparison,
+        peers,
         texts: &texts,
         date: &date,
     })?;

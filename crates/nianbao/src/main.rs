@@ -227,6 +227,9 @@ enum Command {
         /// 定稿：各部分文字齐全且有已审核学校时，保存定稿（网页、Word 与 PDF）并写出；否则列出缺少的内容并以 1 退出。
         #[arg(long = "final")]
         make_final: bool,
+        /// 「同类学校比较」的同类学校取自哪一级区域（district 区县、city 市、province 省）的已审核学校，默认 city。
+        #[arg(long, value_parser = parse_peers, default_value = "city")]
+        peers: PeerLevel,
     },
     /// 从文件保存区域报告的文字（前言、总体情况、面临挑战）。
     AreaText {
@@ -598,7 +601,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             out,
             format,
             make_final,
-        } => bureau::compile_area(db, &definitions, &area, year, &out, format, make_final).await,
+            peers,
+        } => {
+            let args = bureau::CompileArgs {
+                area: &area,
+                year,
+                out: &out,
+                format,
+                make_final,
+                peers,
+            };
+            bureau::compile_area(db, &definitions, args).await
+        }
         Command::AreaText {
             area,
             year,

@@ -157,6 +157,42 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
         html.contains("征求意见稿"),
         "the draft says so on its cover"
     );
+    // Peers are the city's approved schools by default; --peers names another level, and
+    // the report says where they were taken from.
+    assert!(html.contains("（同市）已审核的学校"), "the default peers");
+    let out = run(
+        &db,
+        &[
+            "compile",
+            "--area",
+            "synth-d0000",
+            "--year",
+            "2025",
+            "--format",
+            "html",
+            "--peers",
+            "district",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("（同区县）已审核的学校"), "--peers district");
+    let out = run(
+        &db,
+        &[
+            "compile",
+            "--area",
+            "synth-d0000",
+            "--year",
+            "2025",
+            "--peers",
+            "planet",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("不是区域级别"), "{}", text(&out));
 
     // A final is refused while the bureau's texts are unwritten, naming them…
     let final_dir = dir.path().join("final");

@@ -704,19 +704,22 @@ pub async fn act(
     .into_response())
 }
 
-/// The comparison of an area's schools for a year (every school with data, approved or not).
-async fn comparison(
+/// The comparison of an area's approved schools for a year, each judged among the approved
+/// schools of the area's peer scope at `peers` (which may reach beyond the area), with the
+/// datasets read.
+async fn approved_comparison(
     state: &AppState,
     tree: &AreaTree,
     area: &str,
     year: Year,
-    only_approved: bool,
+    peers: PeerLevel,
 ) -> Result<(Comparison, Vec<Dataset>), WebError> {
     let states = state.store().submissions(year).await?;
+    let scope = nianbao_bureau::compare::peer_scope(tree, area, peers);
     let codes: BTreeSet<String> = tree
-        .schools_in(area)
+        .schools_in(&scope)
         .iter()
-        .filter(|s| !only_approved || states.get(&s.code).is_some_and(|x| x.state.approved()))
+        .filter(|s| states.get(&s.code).is_some_and(|x| x.state.approved()))
         .map(|s| s.code.clone())
         .collect();
     let datasets = state
@@ -735,10 +738,11 @@ async fn comparison(
         .collect();
     let definitions = state.definitions().clone();
     let tree = tree.clone();
+    let area = area.to_string();
     let built = tokio::task::spawn_blocking(move || {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let results: Vec<SchoolResult> = evaluate_many(&definitions, inputs, threads);
-        Comparison::within(&definitions, &tree, PeerLevel::default(), year, results)
+        Comparison::of_area(&definitions, &tree, &area, peers, year, results)
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -1077,12 +1081,13 @@ pub async fn compare_xlsx(
     ))
 }
 
-/// The compiled report of an area for a year.
+/// The compiled report of an area for a year, its peers taken at `peers`.
 async fn area_document(
     state: &AppState,
     session: &Session,
     area: &str,
     year: Year,
+    peers: PeerLevel,
 ) -> Result<nianbao_report::Document, WebError> {
     let standing = standing(state, session).await?;
     let tree = state.store().area_tree().await?;
@@ -1102,7 +1107,7 @@ async fn area_document(
             )
         })
         .collect();
-    let (comparison, datasets) = comparison(state, &tree, area, year, true).await?;
+    let (comparison, datasets) = approved_comparison(state, &tree, area, year, peers).await?;
     let texts = state.store().area_texts(area, year).await?;
     let date = format_date(today());
     compile(&AreaReportInput {
@@ -1113,6 +1118,7 @@ async fn area_document(
         states: &states,
         datasets: &datasets,
         comparison: &comparison,
+        peers,
         texts: &texts,
         date: &date,
     })
@@ -1212,7 +1218,7 @@ pub async fn report_html(
     Query(query): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let year = year_of(query.year)?;
-    let document = area_document(&state, &session, &area, year).await?;
+    let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
     Ok(Html(nianbao_report::html::render(&document)).into_response())
 }
 
@@ -1224,7 +1230,7 @@ pub async fn report_docx(
     Query(query): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let year = year_of(query.year)?;
-    let document = area_document(&state, &session, &area, year).await?;
+    let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
     let file = format!("{}.docx", document.title);
     let bytes = tokio::task::spawn_blocking(move || nianbao_report::docx::render(&document))
         .await
@@ -1245,7 +1251,7 @@ pub async fn report_pdf(
     Query(query): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let year = year_of(query.year)?;
-    let document = area_document(&state, &session, &area, year).await?;
+    let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
     let file = format!("{}（草稿）.pdf", document.title);
     let bytes = tokio::task::spawn_blocking(move || super::report::pdf(&document))
         .await
@@ -1274,7 +1280,7 @@ pub async fn make_final(
         return Err(WebError::Forbidden);
     }
     let year = year_of(Some(form.year))?;
-    let draft = area_document(&state, &session, &area, year).await?;
+    let draft = area_document(&state, &session, &area, year, PeerLevel::default()).await?;
     let tree = state.store().area_tree().await?;
     let states = state.store().submissions(year).await?;
     let included = tree
