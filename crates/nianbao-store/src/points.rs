@@ -535,7 +535,7 @@ impl PointsStore {
             )));
         }
         let mut tx = self.db.write().await?;
-        for p in load_periods(&mut tx, school).await? {
+        for p in tx.periods(school).await? {
             if p.code == period {
                 return Err(PointsError::Invalid(format!("学期「{period}」已存在")));
             }
@@ -574,7 +574,7 @@ impl PointsStore {
     ) -> Result<Vec<String>, PointsError> {
         let school = self.school_id(code).await?;
         let mut tx = self.db.write().await?;
-        let periods = load_periods(&mut tx, school).await?;
+        let periods = tx.periods(school).await?;
         let chosen: Vec<&Period> = periods
             .iter()
             .filter(|p| period.is_none_or(|c| p.code == c))
@@ -615,7 +615,7 @@ impl PointsStore {
     pub async fn periods(&self, code: &str) -> Result<Vec<Period>, PointsError> {
         let school = self.school_id(code).await?;
         let mut conn = self.db.reader().acquire().await?;
-        load_periods(&mut conn, school).await
+        conn.periods(school).await
     }
 
     fn cache_path(&self, school: i64) -> Option<PathBuf> {
@@ -637,7 +637,7 @@ impl PointsStore {
         let trees = self.trees(&mut conn, school).await?;
         let catalog = Catalog::new(trees);
         let roster = load_roster(&mut conn, school).await?;
-        let periods = load_periods(&mut conn, school).await?;
+        let periods = conn.periods(school).await?;
         let mut columns = Columns::default();
         if let Some(path) = self.cache_path(school)
             && let Some((header, cached)) = read_cache(&path)
@@ -648,7 +648,7 @@ impl PointsStore {
             columns = cached;
         }
         let before = columns.len();
-        catch_up(&mut conn, school, &catalog, &periods, &mut columns).await?;
+        catch_up(&mut *conn, school, &catalog, &periods, &mut columns).await?;
         let ledger = SchoolLedger {
             school_id: school,
             code: code.to_string(),
@@ -795,8 +795,20 @@ impl PointsStore {
     ) -> Result<ImportSummary, PointsError> {
         let before = sl.ledger.columns.len();
         let result = match self.backend {
-            Backend::Sqlite => self.append_in_tx(sl, file, actor, &mut source).await,
-            Backend::Postgres => self.append_by_copy(sl, file, actor, &mut source).await,
+            Backend::Sqlite => match self.db.write().await {
+                Ok(tx) => {
+                    let writer = SqliteWriter::new(tx, self.rebuild_index_from);
+                    self.import_with(writer, sl, file, actor, &mut source).await
+                }
+                Err(e) => Err(e.into()),
+            },
+            Backend::Postgres => match self.db.postgres_pool() {
+                Some(pool) => match CopyWriter::begin(pool, sl.school_id).await {
+                    Ok(writer) => self.import_with(writer, sl, file, actor, &mut source).await,
+                    Err(e) => Err(e),
+                },
+                None => Err(PointsError::Invalid("COPY 只用于 PostgreSQL".into())),
+            },
         };
         if result.is_err() {
             // Whatever was applied in memory was rolled back in the database.
@@ -806,45 +818,34 @@ impl PointsStore {
         result
     }
 
-    /// SQLite: checks and writes every batch in one write transaction on the store's
-    /// writer, each checked batch written by multi-row INSERTs while the next is checked.
-    async fn append_in_tx(
+    /// Checks and writes every batch of `source` in the one transaction of `writer`: the
+    /// import's batch row first, then the events appended since the ledger was loaded, then
+    /// each batch checked while the one before it is written. A refused row, a duplicate id
+    /// or a lost connection rolls the whole import back.
+    async fn import_with<W: EventWriter>(
         &self,
+        mut writer: W,
         sl: &mut SchoolLedger,
         file: &str,
         actor: &str,
         source: &mut Source,
     ) -> Result<ImportSummary, PointsError> {
         let school = sl.school_id;
-        let mut tx = self.db.write().await?;
         // The batch row comes first: on SQLite it takes the write lock before anything is read.
-        let sql = format!(
-            "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
-             SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {}, 0 FROM points_batch WHERE school_id = $4",
-            self.now_sql()
-        );
-        sqlx::query(&sql)
-            .bind(school)
-            .bind(file)
-            .bind(actor)
-            .bind(school)
-            .execute(&mut *tx)
+        let batch = writer
+            .conn()
+            .open_batch(school, file, actor, self.now_sql())
             .await?;
-        let batch: i64 = sqlx::query("SELECT MAX(id) FROM points_batch WHERE school_id = $1")
-            .bind(school)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
 
         // Another process may have appended or closed a term since the ledger was loaded.
-        let periods = load_periods(&mut tx, school).await?;
+        let periods = writer.conn().periods(school).await?;
         let before = sl.ledger.columns.len();
         let periods_changed = periods != sl.ledger.periods;
         if periods_changed {
             sl.ledger.periods = periods.clone();
         }
         catch_up(
-            &mut tx,
+            writer.conn(),
             school,
             &sl.ledger.catalog,
             &periods,
@@ -860,36 +861,30 @@ impl PointsStore {
             events: 0,
             reversals: 0,
         };
-        let full_sql = insert_values_sql(VALUES_ROWS);
-        let mut rebuild_indexes = Vec::new();
         let mut next = source.next().await?;
-        if let Some((rows, expected)) = &next
-            && self.backend == Backend::Sqlite
-        {
-            let expected = (*expected).max(rows.len());
-            rebuild_indexes = defer_indexes(&mut tx, expected, self.rebuild_index_from).await?;
-        }
         if let Some((rows, expected)) = &next {
+            let expected = (*expected).max(rows.len());
+            writer.expect(expected).await?;
             // Grown once to the file's estimated size (and a sixteenth, as the estimate comes
             // from the first rows) rather than doubled and copied on the way.
-            let expected = (*expected).max(rows.len());
             sl.ledger.columns.reserve(expected + expected / 16);
         }
         // The ids of the batch being written: reversals in the next batch may name them
         // before they are in the database.
         let mut writing = BatchIds::default();
-        let mut insert: Option<Insert> = None;
+        let mut encoded: Option<W::Encoded> = None;
         loop {
+            writer.before_batch(school, summary.events).await?;
             // The database has every batch before the one about to be written: reversal
             // targets are looked up there or among the ids of that batch.
             let rows = match next.take() {
                 Some((rows, _)) => {
-                    let existing = find_targets(&mut tx, school, &rows, &writing).await?;
+                    let existing = find_targets(writer.conn(), school, &rows, &writing).await?;
                     Some((rows, existing))
                 }
                 None => None,
             };
-            if rows.is_none() && insert.is_none() {
+            if rows.is_none() && encoded.is_none() {
                 break;
             }
             let ledger = &mut sl.ledger;
@@ -903,248 +898,43 @@ impl PointsStore {
                 let events = ledger.check_and_apply(file, rows, &existing)?;
                 let reversals = events.iter().filter(|e| e.reverses.is_some()).count();
                 let count = events.len();
-                let insert = Insert::new(periods, school, batch, events);
-                Ok::<_, PointsError>(Some((insert, ids, count, reversals)))
+                let encoded = W::encode(periods, school, batch, events);
+                Ok::<_, PointsError>(Some((encoded, ids, count, reversals)))
             };
-            let write = write_insert(&mut tx, &full_sql, insert.take());
+            let write = async {
+                match encoded.take() {
+                    Some(batch) => writer.write(batch).await,
+                    None => Ok(()),
+                }
+            };
             // The database writes one batch (on its own thread for SQLite, on the server
             // for PostgreSQL) while this task checks the next.
             let (written, checked) = futures_util::future::join(write, check).await;
             if let Err(error) = written {
                 let unique = matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
-                drop(tx);
+                drop(writer);
                 if unique {
                     return Err(self.duplicates(school, file, &writing).await?.into());
                 }
                 return Err(error.into());
             }
             if let Some((checked, ids, count, reversals)) = checked? {
-                insert = Some(checked);
+                encoded = Some(checked);
                 writing = ids;
                 summary.events += count;
                 summary.reversals += reversals;
                 next = source.next().await?;
             }
         }
-        if !rebuild_indexes.is_empty() {
-            // The sorts spill to temporary files, not to memory (the store's setting), and
-            // may use a second thread.
-            sqlx::query("PRAGMA temp_store = FILE")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await?;
-            let mut built = Ok(());
-            for create in &rebuild_indexes {
-                built = sqlx::query(create).execute(&mut *tx).await.map(|_| ());
-                if built.is_err() {
-                    break;
-                }
-            }
-            sqlx::query("PRAGMA temp_store = MEMORY")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("PRAGMA threads = 0").execute(&mut *tx).await?;
-            built?;
-        }
-        sqlx::query("UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3")
-            .bind(summary.events as i64)
-            .bind(school)
-            .bind(batch)
-            .execute(&mut *tx)
-            .await?;
-        crate::bump_revision(&mut tx, school).await?;
-        tx.commit().await?;
-        Ok(summary)
-    }
-
-    /// PostgreSQL: the same checks and the same one transaction as [`Self::append_in_tx`],
-    /// on a connection of PostgreSQL's own type, each checked batch written by one
-    /// `COPY … FROM STDIN` while the next batch is checked. A refused row, a duplicate id
-    /// or a lost connection rolls the whole import back.
-    async fn append_by_copy(
-        &self,
-        sl: &mut SchoolLedger,
-        file: &str,
-        actor: &str,
-        source: &mut Source,
-    ) -> Result<ImportSummary, PointsError> {
-        let school = sl.school_id;
-        let Some(pool) = self.db.postgres_pool() else {
-            return Err(PointsError::Invalid("COPY 只用于 PostgreSQL".into()));
-        };
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT CAST(pg_advisory_xact_lock(4345, CAST($1 AS INTEGER)) AS TEXT)")
-            .bind(school)
-            .execute(&mut *tx)
-            .await?;
-        // The statistics of the school's partitions do not know of the rows this transaction
-        // adds: a partition that held few rows before would be read whole for each batch's
-        // reversal targets. The index is always the way here.
-        sqlx::query("SET LOCAL enable_seqscan = off")
-            .execute(&mut *tx)
-            .await?;
-        let batch: i64 = sqlx::query(&format!(
-            "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
-             SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {}, 0 FROM points_batch WHERE school_id = $1 \
-             RETURNING id",
-            self.now_sql()
-        ))
-        .bind(school)
-        .bind(file)
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-
-        // Another process may have appended or closed a term since the ledger was loaded.
-        let periods = sqlx::query(PERIODS_SQL)
-            .bind(school)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(period_of)
-            .collect::<Result<Vec<Period>, _>>()?;
-        let before = sl.ledger.columns.len();
-        let periods_changed = periods != sl.ledger.periods;
-        if periods_changed {
-            sl.ledger.periods = periods.clone();
-        }
-        loop {
-            let text: String = sqlx::query(CATCH_UP_SQL_POSTGRES)
-                .bind(school)
-                .bind(sl.ledger.columns.len() as i64)
-                .bind(CATCH_UP_PAGE)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-            let read = append_page(&text, &sl.ledger.catalog, &periods, &mut sl.ledger.columns)?;
-            if read < CATCH_UP_PAGE as usize {
-                break;
-            }
-        }
-        if periods_changed || sl.ledger.columns.len() != before {
-            sl.ledger.invalidate();
-        }
-
-        let mut summary = ImportSummary {
-            batch,
-            events: 0,
-            reversals: 0,
-        };
-        let mut next = source.next().await?;
-        if let Some((rows, expected)) = &next {
-            let expected = (*expected).max(rows.len());
-            sl.ledger.columns.reserve(expected + expected / 16);
-        }
-        let mut writing = BatchIds::default();
-        let mut copy: Option<Vec<u8>> = None;
-        // Rows written when the school's partitions were last analyzed.
-        let mut analyzed = 0usize;
-        loop {
-            if summary.events >= 2 * analyzed.max(COPY_ROWS) {
-                // Statistics that count this transaction's rows, each time they double, so
-                // that the reversal targets are looked up by the event-id index.
-                sqlx::query(&format!("ANALYZE points_event_s{school}"))
-                    .execute(&mut *tx)
-                    .await?;
-                analyzed = summary.events;
-            }
-            let rows = match next.take() {
-                Some((rows, _)) => {
-                    let mut existing = HashMap::new();
-                    let mut wanted: Vec<&str> = Vec::new();
-                    for id in rows
-                        .iter()
-                        .filter_map(|r| r.reverses.as_deref().map(str::trim))
-                    {
-                        match writing.seq(id) {
-                            Some(seq) => {
-                                existing.insert(id.to_string(), Target { seq });
-                            }
-                            None => wanted.push(id),
-                        }
-                    }
-                    wanted.sort_unstable();
-                    wanted.dedup();
-                    if !wanted.is_empty() {
-                        let found = sqlx::query(
-                            "SELECT event_id, seq FROM points_event WHERE school_id = $1 AND event_id = ANY($2)",
-                        )
-                        .bind(school)
-                        .bind(&wanted)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        for r in found {
-                            let seq: i64 = r.try_get(1)?;
-                            existing.insert(
-                                r.try_get(0)?,
-                                Target {
-                                    seq: int(seq, "序号")?,
-                                },
-                            );
-                        }
-                    }
-                    Some((rows, existing))
-                }
-                None => None,
-            };
-            if rows.is_none() && copy.is_none() {
-                break;
-            }
-            let ledger = &mut sl.ledger;
-            let periods = &periods;
-            let check = async move {
-                let Some((rows, existing)) = rows else {
-                    return Ok(None);
-                };
-                let mut ids = BatchIds::of(&rows);
-                ids.first_seq = ledger.columns.len() as u32 + 1;
-                let events = ledger.check_and_apply(file, rows, &existing)?;
-                let reversals = events.iter().filter(|e| e.reverses.is_some()).count();
-                let count = events.len();
-                let data = copy_text(periods, school, batch, &events);
-                Ok::<_, PointsError>(Some((data, ids, count, reversals)))
-            };
-            let write = async {
-                let Some(data) = copy.take() else {
-                    return Ok(());
-                };
-                let mut sink = tx.copy_in_raw(COPY_EVENTS_SQL).await?;
-                if let Err(e) = sink.send(data).await {
-                    let _ = sink.abort("导入中止").await;
-                    return Err(e);
-                }
-                sink.finish().await.map(|_| ())
-            };
-            // The server writes one batch while this task checks the next.
-            let (written, checked) = futures_util::future::join(write, check).await;
-            if let Err(error) = written {
-                let unique = matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
-                drop(tx);
-                if unique {
-                    return Err(self.duplicates(school, file, &writing).await?.into());
-                }
-                return Err(error.into());
-            }
-            if let Some((data, ids, count, reversals)) = checked? {
-                copy = Some(data);
-                writing = ids;
-                summary.events += count;
-                summary.reversals += reversals;
-                next = source.next().await?;
-            }
-        }
-        sqlx::query("UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3")
-            .bind(summary.events as i64)
-            .bind(school)
-            .bind(batch)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(crate::BUMP_REVISION_SQL)
-            .bind(school)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        writer.complete().await?;
+        let conn = writer.conn();
+        conn.run(
+            "UPDATE points_batch SET events = $1 WHERE school_id = $2 AND id = $3",
+            &[summary.events as i64, school, batch],
+        )
+        .await?;
+        conn.run(crate::BUMP_REVISION_SQL, &[school]).await?;
+        writer.commit().await?;
         Ok(summary)
     }
 
@@ -1486,25 +1276,342 @@ impl Insert {
     }
 }
 
-/// Runs the statements of a checked batch (nothing without one).
-async fn write_insert(
-    tx: &mut AnyConnection,
-    full_sql: &str,
-    insert: Option<Insert>,
-) -> Result<(), sqlx::Error> {
-    for (rows, args) in insert.map(|i| i.0).unwrap_or_default() {
-        if rows == VALUES_ROWS {
-            // Prepared once per connection and reused.
-            sqlx::query_with(full_sql, args).execute(&mut *tx).await?;
+/// The queries the ledger runs on a connection of either kind: the `Any` connections of the
+/// store's pools, or one of PostgreSQL's own type (an import by COPY).
+trait LedgerConn: Send {
+    /// The query of [`LedgerConn::events_page`] on this connection's database.
+    fn catch_up_sql(&self) -> &'static str;
+
+    /// One page of a school's events numbered after `after` ([`CATCH_UP_PAGE`] at most), as
+    /// one JSON text.
+    async fn events_page(&mut self, school: i64, after: i64) -> Result<String, PointsError>;
+
+    /// Sequence numbers of the school's events with these ids.
+    async fn find_events(
+        &mut self,
+        school: i64,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Target>, PointsError>;
+
+    /// The school's terms, in the order they were defined.
+    async fn periods(&mut self, school: i64) -> Result<Vec<Period>, PointsError>;
+
+    /// Runs one statement whose arguments are whole numbers.
+    async fn run(&mut self, sql: &str, values: &[i64]) -> Result<(), PointsError>;
+
+    /// Adds an import's row to `points_batch` (its events counted at its end) and returns
+    /// its number. `now_sql` is the backend's expression for the current time.
+    async fn open_batch(
+        &mut self,
+        school: i64,
+        file: &str,
+        actor: &str,
+        now_sql: &str,
+    ) -> Result<i64, PointsError>;
+}
+
+/// The methods of [`LedgerConn`] whose text is the same for both kinds of connection.
+macro_rules! same_on_both {
+    () => {
+        async fn events_page(&mut self, school: i64, after: i64) -> Result<String, PointsError> {
+            Ok(sqlx::query(self.catch_up_sql())
+                .bind(school)
+                .bind(after)
+                .bind(CATCH_UP_PAGE)
+                .fetch_one(&mut *self)
+                .await?
+                .try_get(0)?)
+        }
+
+        async fn periods(&mut self, school: i64) -> Result<Vec<Period>, PointsError> {
+            sqlx::query(PERIODS_SQL)
+                .bind(school)
+                .fetch_all(&mut *self)
+                .await?
+                .iter()
+                .map(period_of)
+                .collect()
+        }
+
+        async fn run(&mut self, sql: &str, values: &[i64]) -> Result<(), PointsError> {
+            let mut query = sqlx::query(sql);
+            for v in values {
+                query = query.bind(*v);
+            }
+            query.execute(&mut *self).await?;
+            Ok(())
+        }
+
+        async fn open_batch(
+            &mut self,
+            school: i64,
+            file: &str,
+            actor: &str,
+            now_sql: &str,
+        ) -> Result<i64, PointsError> {
+            let sql = format!(
+                "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
+                 SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {now_sql}, 0 FROM points_batch WHERE school_id = $4 \
+                 RETURNING id"
+            );
+            Ok(sqlx::query(&sql)
+                .bind(school)
+                .bind(file)
+                .bind(actor)
+                .bind(school)
+                .fetch_one(&mut *self)
+                .await?
+                .try_get(0)?)
+        }
+    };
+}
+
+impl LedgerConn for AnyConnection {
+    same_on_both!();
+
+    fn catch_up_sql(&self) -> &'static str {
+        if backend_of(self) == Backend::Postgres {
+            CATCH_UP_SQL_POSTGRES
         } else {
-            let sql = insert_values_sql(rows);
-            sqlx::query_with(&sql, args)
-                .persistent(false)
-                .execute(&mut *tx)
-                .await?;
+            CATCH_UP_SQL_SQLITE
         }
     }
-    Ok(())
+
+    async fn find_events(
+        &mut self,
+        school: i64,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Target>, PointsError> {
+        find_events(self, school, ids).await
+    }
+}
+
+impl LedgerConn for sqlx::PgConnection {
+    same_on_both!();
+
+    fn catch_up_sql(&self) -> &'static str {
+        CATCH_UP_SQL_POSTGRES
+    }
+
+    /// One query with the ids as an array.
+    async fn find_events(
+        &mut self,
+        school: i64,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Target>, PointsError> {
+        let mut found = HashMap::new();
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        let rows = sqlx::query(
+            "SELECT event_id, seq FROM points_event WHERE school_id = $1 AND event_id = ANY($2)",
+        )
+        .bind(school)
+        .bind(ids)
+        .fetch_all(&mut *self)
+        .await?;
+        for r in rows {
+            let seq: i64 = r.try_get(1)?;
+            found.insert(
+                r.try_get(0)?,
+                Target {
+                    seq: int(seq, "序号")?,
+                },
+            );
+        }
+        Ok(found)
+    }
+}
+
+/// One backend's side of an import, which [`PointsStore::import_with`] drives: the
+/// transaction everything happens in, and how a checked batch is encoded for the database
+/// (while the batch before it is written) and then written.
+trait EventWriter {
+    /// The transaction's connection.
+    type Conn: LedgerConn;
+    /// A checked batch, ready to be written.
+    type Encoded;
+
+    /// The connection of the import's transaction, for the reads the checks need.
+    fn conn(&mut self) -> &mut Self::Conn;
+
+    /// Told, before anything is written, how many events the import is expected to bring.
+    async fn expect(&mut self, _expected: usize) -> Result<(), PointsError> {
+        Ok(())
+    }
+
+    /// Called before each batch's reversal targets are looked up, with the events checked
+    /// so far.
+    async fn before_batch(&mut self, _school: i64, _checked: usize) -> Result<(), PointsError> {
+        Ok(())
+    }
+
+    /// The checked `events` of one batch encoded for [`EventWriter::write`].
+    fn encode(periods: &[Period], school: i64, batch: i64, events: Vec<Event>) -> Self::Encoded;
+
+    /// Writes one encoded batch.
+    async fn write(&mut self, encoded: Self::Encoded) -> Result<(), sqlx::Error>;
+
+    /// Called after the last batch is written, before the import's count is recorded.
+    async fn complete(&mut self) -> Result<(), PointsError> {
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), PointsError>;
+}
+
+/// SQLite: the import in one write transaction on the store's writer (`BEGIN IMMEDIATE`),
+/// each checked batch written by multi-row INSERTs; a large import into a table that holds
+/// fewer events defers the per-student and per-recorder indexes and builds them at its end.
+struct SqliteWriter {
+    tx: crate::WriteTx,
+    /// The INSERT of a full [`VALUES_ROWS`] chunk, prepared once.
+    full_sql: String,
+    /// Events an import must expect for the indexes to be deferred.
+    rebuild_from: usize,
+    /// The statements that build the deferred indexes again.
+    rebuild: Vec<String>,
+}
+
+impl SqliteWriter {
+    fn new(tx: crate::WriteTx, rebuild_from: usize) -> SqliteWriter {
+        SqliteWriter {
+            tx,
+            full_sql: insert_values_sql(VALUES_ROWS),
+            rebuild_from,
+            rebuild: Vec::new(),
+        }
+    }
+}
+
+impl EventWriter for SqliteWriter {
+    type Conn = AnyConnection;
+    type Encoded = Insert;
+
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    async fn expect(&mut self, expected: usize) -> Result<(), PointsError> {
+        self.rebuild = defer_indexes(&mut self.tx, expected, self.rebuild_from).await?;
+        Ok(())
+    }
+
+    fn encode(periods: &[Period], school: i64, batch: i64, events: Vec<Event>) -> Insert {
+        Insert::new(periods, school, batch, events)
+    }
+
+    async fn write(&mut self, insert: Insert) -> Result<(), sqlx::Error> {
+        for (rows, args) in insert.0 {
+            if rows == VALUES_ROWS {
+                // Prepared once per connection and reused.
+                sqlx::query_with(&self.full_sql, args)
+                    .execute(&mut *self.tx)
+                    .await?;
+            } else {
+                let sql = insert_values_sql(rows);
+                sqlx::query_with(&sql, args)
+                    .persistent(false)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the deferred indexes again.
+    async fn complete(&mut self) -> Result<(), PointsError> {
+        if self.rebuild.is_empty() {
+            return Ok(());
+        }
+        let tx = &mut *self.tx;
+        // The sorts spill to temporary files, not to memory (the store's setting), and
+        // may use a second thread.
+        sqlx::query("PRAGMA temp_store = FILE")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("PRAGMA threads = 2").execute(&mut *tx).await?;
+        let mut built = Ok(());
+        for create in &self.rebuild {
+            built = sqlx::query(create).execute(&mut *tx).await.map(|_| ());
+            if built.is_err() {
+                break;
+            }
+        }
+        sqlx::query("PRAGMA temp_store = MEMORY")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("PRAGMA threads = 0").execute(&mut *tx).await?;
+        Ok(built?)
+    }
+
+    async fn commit(self) -> Result<(), PointsError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// PostgreSQL: the import in one transaction on a connection of PostgreSQL's own type,
+/// each checked batch written by one `COPY … FROM STDIN`.
+struct CopyWriter {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    /// Events checked when the school's partitions were last analyzed.
+    analyzed: usize,
+}
+
+impl CopyWriter {
+    /// Begins the import's transaction, holding the school's import lock.
+    async fn begin(pool: &sqlx::PgPool, school: i64) -> Result<CopyWriter, PointsError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT CAST(pg_advisory_xact_lock(4345, CAST($1 AS INTEGER)) AS TEXT)")
+            .bind(school)
+            .execute(&mut *tx)
+            .await?;
+        // The statistics of the school's partitions do not know of the rows this transaction
+        // adds: a partition that held few rows before would be read whole for each batch's
+        // reversal targets. The index is always the way here.
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(CopyWriter { tx, analyzed: 0 })
+    }
+}
+
+impl EventWriter for CopyWriter {
+    type Conn = sqlx::PgConnection;
+    type Encoded = Vec<u8>;
+
+    fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+
+    /// Statistics that count this transaction's rows, each time they double, so that the
+    /// reversal targets are looked up by the event-id index.
+    async fn before_batch(&mut self, school: i64, checked: usize) -> Result<(), PointsError> {
+        if checked >= 2 * self.analyzed.max(COPY_ROWS) {
+            sqlx::query(&format!("ANALYZE points_event_s{school}"))
+                .execute(&mut *self.tx)
+                .await?;
+            self.analyzed = checked;
+        }
+        Ok(())
+    }
+
+    fn encode(periods: &[Period], school: i64, batch: i64, events: Vec<Event>) -> Vec<u8> {
+        copy_text(periods, school, batch, &events)
+    }
+
+    async fn write(&mut self, data: Vec<u8>) -> Result<(), sqlx::Error> {
+        let mut sink = self.tx.copy_in_raw(COPY_EVENTS_SQL).await?;
+        if let Err(e) = sink.send(data).await {
+            let _ = sink.abort("导入中止").await;
+            return Err(e);
+        }
+        sink.finish().await.map(|_| ())
+    }
+
+    async fn commit(self) -> Result<(), PointsError> {
+        Ok(self.tx.commit().await?)
+    }
 }
 
 /// Events expected in one append from which the per-student and per-recorder indexes of
@@ -1628,8 +1735,8 @@ fn values(
 
 /// The events that the reversals among `rows` name, found in the batch being written or
 /// in the database (the batch's own rows are found by the checks).
-async fn find_targets(
-    conn: &mut AnyConnection,
+async fn find_targets<C: LedgerConn>(
+    conn: &mut C,
     school: i64,
     rows: &[NewEvent],
     writing: &BatchIds,
@@ -1649,7 +1756,7 @@ async fn find_targets(
     }
     wanted.sort_unstable();
     wanted.dedup();
-    found.extend(find_events(conn, school, &wanted).await?);
+    found.extend(conn.find_events(school, &wanted).await?);
     Ok(found)
 }
 
@@ -1698,26 +1805,15 @@ const CATCH_UP_SQL_SQLITE: &str = "SELECT COALESCE(json_group_array(json_array(s
      FROM (SELECT * FROM points_event WHERE school_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)";
 
 /// Appends to `columns` the events numbered after it, reading them in pages.
-async fn catch_up(
-    conn: &mut AnyConnection,
+async fn catch_up<C: LedgerConn>(
+    conn: &mut C,
     school: i64,
     catalog: &Catalog,
     periods: &[Period],
     columns: &mut Columns,
 ) -> Result<(), PointsError> {
-    let sql = if backend_of(conn) == Backend::Postgres {
-        CATCH_UP_SQL_POSTGRES
-    } else {
-        CATCH_UP_SQL_SQLITE
-    };
     loop {
-        let text: String = sqlx::query(sql)
-            .bind(school)
-            .bind(columns.len() as i64)
-            .bind(CATCH_UP_PAGE)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+        let text = conn.events_page(school, columns.len() as i64).await?;
         if append_page(&text, catalog, periods, columns)? < CATCH_UP_PAGE as usize {
             return Ok(());
         }
@@ -1871,14 +1967,6 @@ fn backend_of(conn: &AnyConnection) -> Backend {
 
 /// A school's terms, in the order they were defined.
 const PERIODS_SQL: &str = "SELECT id, code, school_year, starts, ends, closed_at FROM points_period WHERE school_id = $1 ORDER BY id";
-
-async fn load_periods(conn: &mut AnyConnection, school: i64) -> Result<Vec<Period>, PointsError> {
-    let rows = sqlx::query(PERIODS_SQL)
-        .bind(school)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(period_of).collect()
-}
 
 /// One row of [`PERIODS_SQL`], from either backend's connection type.
 fn period_of<R: Row>(r: &R) -> Result<Period, PointsError>
