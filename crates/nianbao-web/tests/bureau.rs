@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::Harness;
+use common::{Client, Harness, Response};
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_core::{Severity, Year, run_checks};
 
@@ -34,6 +34,71 @@ async fn make_clean(h: &Harness) -> f64 {
             .unwrap();
     }
     data.value(year, "students.enrolled_total").unwrap()
+}
+
+/// Posts an action on the school's 2025 submission as `client`: the fields after the
+/// CSRF token and the year.
+async fn act(client: &mut Client, h: &Harness, csrf: &str, fields: &[(&str, &str)]) -> Response {
+    let mut form = vec![("csrf", csrf), ("year", "2025")];
+    form.extend_from_slice(fields);
+    client
+        .post(&format!("/schools/{}/submission", h.code), &form)
+        .await
+}
+
+/// Posts the approval of the school's district for 2025 as `client`.
+async fn approve_area(client: &mut Client, h: &Harness, csrf: &str) -> Response {
+    client
+        .post(
+            &format!("/areas/{}/approve", h.district),
+            &[("csrf", csrf), ("year", "2025"), ("what", "area")],
+        )
+        .await
+}
+
+/// Saves one of the district's report texts for 2025 as `client`.
+async fn write_part(
+    client: &mut Client,
+    h: &Harness,
+    csrf: &str,
+    part: &str,
+    body: &str,
+) -> Response {
+    client
+        .post(
+            &format!("/areas/{}/report", h.district),
+            &[
+                ("csrf", csrf),
+                ("year", "2025"),
+                ("part", part),
+                ("body", body),
+            ],
+        )
+        .await
+}
+
+/// Downloads an Office file (a workbook, a Word file) as `client`: answered, and a zip
+/// file as those are.
+async fn download(client: &mut Client, h: &Harness, path: &str) -> Response {
+    let r = client.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{}: {path}", h.label);
+    assert!(r.bytes.starts_with(b"PK"), "{}: {path}", h.label);
+    r
+}
+
+/// The 生师比 of `data` in `year` as the indicators compute it, and as pages show it.
+fn student_teacher_ratio(h: &Harness, data: &nianbao_core::Dataset, year: Year) -> (f64, String) {
+    let ratio = nianbao_core::evaluate_indicators(&h.definitions, data, year)
+        .into_iter()
+        .find(|r| r.id == "student_teacher_ratio")
+        .and_then(|r| r.value)
+        .unwrap();
+    let decimals = h
+        .definitions
+        .indicator("student_teacher_ratio")
+        .unwrap()
+        .decimals;
+    (ratio, nianbao_core::number::grouped(ratio, decimals))
 }
 
 #[tokio::test]
@@ -90,12 +155,7 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             .await;
         assert!(page.body.contains("待提交"), "{}", h.label);
         let csrf = page.csrf();
-        let r = quality
-            .post(
-                &format!("/schools/{}/submission", h.code),
-                &[("csrf", &csrf), ("year", "2025"), ("action", "submit")],
-            )
-            .await;
+        let r = act(&mut quality, &h, &csrf, &[("action", "submit")]).await;
         let page = quality.get(r.location()).await;
         assert!(page.body.contains("已提交"), "{}: {}", h.label, page.body);
 
@@ -129,15 +189,10 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
         );
 
         // The district cannot approve itself while the school only submitted…
-        let mut district = h.signed_in("district").await;
-        let page = district.get(&format!("/areas/{}", h.district)).await;
-        let csrf = page.csrf();
-        let r = district
-            .post(
-                &format!("/areas/{}/approve", h.district),
-                &[("csrf", &csrf), ("year", "2025"), ("what", "area")],
-            )
+        let (mut district, csrf) = h
+            .signed_in_at("district", &format!("/areas/{}", h.district))
             .await;
+        let r = approve_area(&mut district, &h, &csrf).await;
         let page = district.get(r.location()).await;
         assert!(
             page.body.contains("未能审核") && page.body.contains("本校"),
@@ -146,22 +201,21 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             page.body
         );
         // …returns it with a reason on one fact, which unlocks it…
-        let r = district
-            .post(
-                &format!("/schools/{}/submission", h.code),
-                &[
-                    ("csrf", &csrf),
-                    ("year", "2025"),
-                    ("action", "return"),
-                    ("target", "fact:staff.total"),
-                    ("reason", "教职工总数请与人事报表核对"),
-                    ("target", "section:1.4"),
-                    ("reason", "请补充专任教师的学历结构"),
-                    ("target", ""),
-                    ("reason", ""),
-                ],
-            )
-            .await;
+        let r = act(
+            &mut district,
+            &h,
+            &csrf,
+            &[
+                ("action", "return"),
+                ("target", "fact:staff.total"),
+                ("reason", "教职工总数请与人事报表核对"),
+                ("target", "section:1.4"),
+                ("reason", "请补充专任教师的学历结构"),
+                ("target", ""),
+                ("reason", ""),
+            ],
+        )
+        .await;
         let page = district.get(r.location()).await;
         assert!(page.body.contains("已退回"), "{}", h.label);
         for reason in ["教职工总数请与人事报表核对", "请补充专任教师的学历结构"]
@@ -189,24 +243,9 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
         assert!(!form.body.contains("id=\"locked\""), "{}", h.label);
         // …and, resubmitted, approves it; then the district as a whole.
         let csrf_q = form.csrf();
-        quality
-            .post(
-                &format!("/schools/{}/submission", h.code),
-                &[("csrf", &csrf_q), ("year", "2025"), ("action", "submit")],
-            )
-            .await;
-        district
-            .post(
-                &format!("/schools/{}/submission", h.code),
-                &[("csrf", &csrf), ("year", "2025"), ("action", "approve")],
-            )
-            .await;
-        let r = district
-            .post(
-                &format!("/areas/{}/approve", h.district),
-                &[("csrf", &csrf), ("year", "2025"), ("what", "area")],
-            )
-            .await;
+        act(&mut quality, &h, &csrf_q, &[("action", "submit")]).await;
+        act(&mut district, &h, &csrf, &[("action", "approve")]).await;
+        let r = approve_area(&mut district, &h, &csrf).await;
         let page = district.get(r.location()).await;
         assert!(
             page.body.contains("id=\"area-approval\""),
@@ -228,11 +267,12 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
         );
         assert!(report.body.contains("已纳入的学校（1 所）"), "{}", h.label);
         // The comparison exports to Excel.
-        let xlsx = district
-            .get(&format!("/areas/{}/compare.xlsx?year=2025", h.district))
-            .await;
-        assert_eq!(xlsx.status, StatusCode::OK);
-        assert!(xlsx.bytes.starts_with(b"PK"), "{}", h.label);
+        let xlsx = download(
+            &mut district,
+            &h,
+            &format!("/areas/{}/compare.xlsx?year=2025", h.district),
+        )
+        .await;
         assert_eq!(
             xlsx.saved_name(),
             "黔江区2025年度学校比较.xlsx",
@@ -240,11 +280,12 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             h.label
         );
         // The compiled report downloads under the report's Chinese title.
-        let docx = district
-            .get(&format!("/areas/{}/report.docx?year=2025", h.district))
-            .await;
-        assert_eq!(docx.status, StatusCode::OK);
-        assert!(docx.bytes.starts_with(b"PK"), "{}", h.label);
+        let docx = download(
+            &mut district,
+            &h,
+            &format!("/areas/{}/report.docx?year=2025", h.district),
+        )
+        .await;
         assert_eq!(
             docx.saved_name(),
             "黔江区2025 年度职业教育质量年度报告.docx",
@@ -299,20 +340,8 @@ async fn the_comparison_pages_its_schools_and_follows_changed_data() {
         enrolled * 10.0,
     );
     h.store.save_dataset(&data, "setup").await.unwrap();
-    let ratio = nianbao_core::evaluate_indicators(
-        &h.definitions,
-        &h.store.load_dataset(&data.school.code).await.unwrap(),
-        year,
-    )
-    .into_iter()
-    .find(|r| r.id == "student_teacher_ratio")
-    .and_then(|r| r.value)
-    .unwrap();
-    let decimals = h
-        .definitions
-        .indicator("student_teacher_ratio")
-        .unwrap()
-        .decimals;
+    let stored = h.store.load_dataset(&data.school.code).await.unwrap();
+    let (ratio, shown) = student_teacher_ratio(&h, &stored, year);
     let sorted = format!("/areas/{province}/compare?year=2025&sort=student_teacher_ratio&desc=1");
     let page = reader.get(&sorted).await;
     assert_eq!(
@@ -338,10 +367,7 @@ async fn the_comparison_pages_its_schools_and_follows_changed_data() {
     let first = page.body.find("<tr id=\"row-").unwrap();
     let row = &page.body[first..first + page.body[first..].find("</tr>").unwrap()];
     assert!(row.contains(&data.school.code), "{row}");
-    assert!(
-        row.contains(&nianbao_core::number::grouped(ratio, decimals)),
-        "{ratio} in {row}"
-    );
+    assert!(row.contains(&shown), "{ratio} in {row}");
     // The order survives paging.
     assert!(
         page.body
@@ -409,17 +435,7 @@ async fn a_school_s_indicators_over_the_years_are_shown_beside_the_area_s_median
         assert!(page.body.contains(&format!("<th>{y}</th>")), "{y}");
     }
     for y in &years {
-        let ratio = nianbao_core::evaluate_indicators(&h.definitions, &data, *y)
-            .into_iter()
-            .find(|r| r.id == "student_teacher_ratio")
-            .and_then(|r| r.value)
-            .unwrap();
-        let decimals = h
-            .definitions
-            .indicator("student_teacher_ratio")
-            .unwrap()
-            .decimals;
-        let shown = nianbao_core::number::grouped(ratio, decimals);
+        let (_, shown) = student_teacher_ratio(&h, &data, *y);
         let row_start = page.body.find("生师比").unwrap();
         let row = &page.body[row_start..row_start + page.body[row_start..].find("</tr>").unwrap()];
         assert!(row.contains(&shown), "{y}: {shown} in {row}");
@@ -451,9 +467,8 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
                 .await
                 .unwrap();
         }
-        let mut district = h.signed_in("district").await;
         let report = format!("/areas/{}/report?year=2025", h.district);
-        let csrf = district.csrf(&report).await;
+        let (mut district, csrf) = h.signed_in_at("district", &report).await;
         let make_final = format!("/areas/{}/report/final", h.district);
         // Refused while the bureau's texts are unwritten, naming them.
         let r = district
@@ -476,17 +491,7 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             h.label
         );
         for part in ["preface", "overview", "challenges"] {
-            let r = district
-                .post(
-                    &format!("/areas/{}/report", h.district),
-                    &[
-                        ("csrf", &csrf),
-                        ("year", "2025"),
-                        ("part", part),
-                        ("body", "本区职业教育稳步发展。"),
-                    ],
-                )
-                .await;
+            let r = write_part(&mut district, &h, &csrf, part, "本区职业教育稳步发展。").await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", h.label);
         }
         let r = district
@@ -517,11 +522,12 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
         assert!(kept.body.contains("已纳入的学校（1 所）"), "{}", h.label);
         assert!(kept.body.contains("尚未纳入的学校（0 所）"), "{}", h.label);
         assert!(!kept.body.contains("征求意见稿"), "{}", h.label);
-        let docx = district
-            .get(&format!("/areas/{}/finals/{id}/report.docx", h.district))
-            .await;
-        assert_eq!(docx.status, StatusCode::OK, "{}", h.label);
-        assert!(docx.bytes.starts_with(b"PK"), "{}", h.label);
+        download(
+            &mut district,
+            &h,
+            &format!("/areas/{}/finals/{id}/report.docx", h.district),
+        )
+        .await;
         // The PDF was made with the final by the school report's renderer, and is listed.
         assert!(finals[0].has_pdf, "{}: needs fonts-noto-cjk", h.label);
         assert!(
@@ -557,17 +563,7 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
         assert_eq!(draft_pdf.status, StatusCode::OK, "{}", h.label);
         assert!(pdf_text(&draft_pdf.bytes).contains("草稿"), "{}", h.label);
         // A later text changes the draft, not the final.
-        district
-            .post(
-                &format!("/areas/{}/report", h.district),
-                &[
-                    ("csrf", &csrf),
-                    ("year", "2025"),
-                    ("part", "preface"),
-                    ("body", "定稿之后改写的前言。"),
-                ],
-            )
-            .await;
+        write_part(&mut district, &h, &csrf, "preface", "定稿之后改写的前言。").await;
         let draft = district
             .get(&format!("/areas/{}/report.html?year=2025", h.district))
             .await;
@@ -579,10 +575,8 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             .await;
         assert_eq!(again.bytes, pdf.bytes, "{}: the PDF as made", h.label);
         // Another district neither makes nor reads this district's finals.
-        let mut other = h.signed_in("district_other").await;
-        let csrf = other
-            .csrf(&format!("/areas/{}", h.district.replace("-d", "-e")))
-            .await;
+        let other_area = format!("/areas/{}", h.district.replace("-d", "-e"));
+        let (mut other, csrf) = h.signed_in_at("district_other", &other_area).await;
         let r = other.get(&html_path).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
         let r = other

@@ -5,15 +5,42 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::Harness;
+use common::{Client, Harness, Response};
+
+/// Posts a roster file to the school's roster upload as `client`: as an Excel workbook
+/// named `name`, or (without a name) as [`Client::upload`] posts a file.
+async fn upload_roster(
+    client: &mut Client,
+    code: &str,
+    csrf: &str,
+    name: Option<&str>,
+    file: &[u8],
+) -> Response {
+    let path = format!("/schools/{code}/points/roster");
+    let fields = [("csrf", csrf)];
+    match name {
+        Some(name) => {
+            let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            client.upload_as(&path, &fields, name, xlsx, file).await
+        }
+        None => client.upload(&path, &fields, file).await,
+    }
+}
+
+/// Posts the closing of the term `term` as `client`.
+async fn close_term(client: &mut Client, code: &str, csrf: &str, term: &str) -> Response {
+    let path = format!("/schools/{code}/points/terms/{}/close", common::enc(term));
+    client.post(&path, &[("csrf", csrf)]).await
+}
 
 #[tokio::test]
 async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
     for mut h in Harness::all().await {
         let pf = h.with_points().await;
         let code = h.code.clone();
-        let mut head = h.signed_in("head_teacher").await;
-        let csrf = head.csrf(&format!("/schools/{code}/points/record")).await;
+        let (mut head, csrf) = h
+            .signed_in_at("head_teacher", &format!("/schools/{code}/points/record"))
+            .await;
         let record = |students: Vec<&str>, observation: &str| {
             let mut fields = vec![
                 ("csrf".to_string(), csrf.clone()),
@@ -146,31 +173,18 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
 
         // Reads: the 班主任's read of a profile is logged, the student's own is not; the
         // 任课教师 reads no profile.
-        let student_page = head
-            .get(&format!(
-                "/schools/{code}/points/students/{}",
-                pf.other_student
-            ))
-            .await;
+        let profile = |student: &str| format!("/schools/{code}/points/students/{student}");
+        let student_page = head.get(&profile(&pf.other_student)).await;
         assert_eq!(student_page.status, StatusCode::OK);
         let mut own = h.signed_in("student").await;
-        let mine = own
-            .get(&format!("/schools/{code}/points/students/{}", pf.student))
-            .await;
+        let mine = own.get(&profile(&pf.student)).await;
         assert_eq!(mine.status, StatusCode::OK);
         assert!(mine.body.contains("<svg"), "the radar is drawn");
-        let other = own
-            .get(&format!(
-                "/schools/{code}/points/students/{}",
-                pf.other_student
-            ))
-            .await;
+        let other = own.get(&profile(&pf.other_student)).await;
         assert_eq!(other.status, StatusCode::FORBIDDEN);
         assert!(!other.body.contains("李小红"));
         let mut teacher = h.signed_in("teacher").await;
-        let r = teacher
-            .get(&format!("/schools/{code}/points/students/{}", pf.student))
-            .await;
+        let r = teacher.get(&profile(&pf.student)).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         // The quality office ranks classes, majors and departments and draws up the lists;
         // no one else does.
@@ -257,13 +271,14 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
         // nothing; a good one adds and updates.
         let csrf_q = quality.csrf(&format!("/schools/{code}/points")).await;
         let before = points.open_ledger(&code).await.unwrap().ledger.roster.len();
-        let refused = quality
-            .upload(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2609002,,汽修2601,汽车运用与维修,汽车技术部,二〇二六\n".as_bytes(),
-            )
-            .await;
+        let refused = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            None,
+            "学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2609002,,汽修2601,汽车运用与维修,汽车技术部,二〇二六\n".as_bytes(),
+        )
+        .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             refused.body.contains("第 3 行「入学年份」列")
@@ -271,37 +286,40 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             "{}",
             refused.body
         );
-        let id_card = quality
-            .upload(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "学号,姓名,班级,专业,专业部,入学年份,身份证号\n".as_bytes(),
-            )
-            .await;
+        let id_card = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            None,
+            "学号,姓名,班级,专业,专业部,入学年份,身份证号\n".as_bytes(),
+        )
+        .await;
         assert!(
             id_card.body.contains("系统不保存此类个人信息"),
             "{}",
             id_card.body
         );
-        let gbk = quality
-            .upload(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                &[0xD1, 0xA7, 0xBA, 0xC5, b'\n'],
-            )
-            .await;
+        let gbk = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            None,
+            &[0xD1, 0xA7, 0xBA, 0xC5, b'\n'],
+        )
+        .await;
         assert!(gbk.body.contains("CSV UTF-8"), "{}", gbk.body);
         assert_eq!(
             points.open_ledger(&code).await.unwrap().ledger.roster.len(),
             before
         );
-        let imported = quality
-            .upload(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "\u{feff}学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2601004,陈小燕,汽修2602,汽车运用与维修,汽车技术部,2026\n".as_bytes(),
-            )
-            .await;
+        let imported = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            None,
+            "\u{feff}学号,姓名,班级,专业,专业部,入学年份\nS2609001,新同学,汽修2601,汽车运用与维修,汽车技术部,2026\nS2601004,陈小燕,汽修2602,汽车运用与维修,汽车技术部,2026\n".as_bytes(),
+        )
+        .await;
         assert_eq!(
             imported.location(),
             format!("/schools/{code}/points?added=1&updated=1")
@@ -341,36 +359,35 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             }
             book.save_to_buffer().unwrap()
         };
-        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-        let refused = quality
-            .upload_as(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "新生名册.xlsx",
-                xlsx,
-                &workbook(
-                    &[
-                        [
-                            "S2609101",
-                            "林一",
-                            "汽修2601",
-                            "汽车运用与维修",
-                            "汽车技术部",
-                            "2026",
-                        ],
-                        [
-                            "S2609102",
-                            "林二",
-                            "汽修2601",
-                            "汽车运用与维修",
-                            "汽车技术部",
-                            "明年",
-                        ],
+        let lin_yi = [
+            "S2609101",
+            "林一",
+            "汽修2601",
+            "汽车运用与维修",
+            "汽车技术部",
+            "2026",
+        ];
+        let refused = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            Some("新生名册.xlsx"),
+            &workbook(
+                &[
+                    lin_yi,
+                    [
+                        "S2609102",
+                        "林二",
+                        "汽修2601",
+                        "汽车运用与维修",
+                        "汽车技术部",
+                        "明年",
                     ],
-                    true,
-                ),
-            )
-            .await;
+                ],
+                true,
+            ),
+        )
+        .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             refused.body.contains("新生名册.xlsx「名册」工作表")
@@ -379,19 +396,12 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             "{}",
             refused.body
         );
-        let headerless = quality
-            .upload_as(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "新生名册.xlsx",
-                xlsx,
-                &{
-                    let mut book = rust_xlsxwriter::Workbook::new();
-                    book.add_worksheet().write_string(0, 0, "学号").unwrap();
-                    book.save_to_buffer().unwrap()
-                },
-            )
-            .await;
+        let headerless = upload_roster(&mut quality, &code, &csrf_q, Some("新生名册.xlsx"), &{
+            let mut book = rust_xlsxwriter::Workbook::new();
+            book.add_worksheet().write_string(0, 0, "学号").unwrap();
+            book.save_to_buffer().unwrap()
+        })
+        .await;
         assert!(
             headerless.body.contains("第 1 行「姓名」列：表头缺少此列"),
             "{}",
@@ -401,25 +411,14 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             points.open_ledger(&code).await.unwrap().ledger.roster.len(),
             before + 1
         );
-        let imported = quality
-            .upload_as(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf_q)],
-                "新生名册.xlsx",
-                xlsx,
-                &workbook(
-                    &[[
-                        "S2609101",
-                        "林一",
-                        "汽修2601",
-                        "汽车运用与维修",
-                        "汽车技术部",
-                        "2026",
-                    ]],
-                    true,
-                ),
-            )
-            .await;
+        let imported = upload_roster(
+            &mut quality,
+            &code,
+            &csrf_q,
+            Some("新生名册.xlsx"),
+            &workbook(&[lin_yi], true),
+        )
+        .await;
         assert_eq!(
             imported.location(),
             format!("/schools/{code}/points?added=1&updated=0"),
@@ -433,54 +432,23 @@ async fn recording_and_reversing_are_limited_to_ones_own_classes_and_events() {
             .unwrap();
         assert_eq!((new.name.as_str(), new.entry_year), ("林一", 2026));
 
-        let r = head
-            .upload(
-                &format!("/schools/{code}/points/roster"),
-                &[("csrf", &csrf)],
-                b"x",
-            )
-            .await;
+        let r = upload_roster(&mut head, &code, &csrf, None, b"x").await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // Closing the current term: nothing more is recorded or reversed in it.
-        let close = quality
-            .post(
-                &format!(
-                    "/schools/{code}/points/terms/{}/close",
-                    common::enc("本学期")
-                ),
-                &[("csrf", &csrf_q)],
-            )
-            .await;
+        let close = close_term(&mut quality, &code, &csrf_q, "本学期").await;
         assert_eq!(close.status, StatusCode::SEE_OTHER, "{}", close.body);
-        let again = quality
-            .post(
-                &format!(
-                    "/schools/{code}/points/terms/{}/close",
-                    common::enc("本学期")
-                ),
-                &[("csrf", &csrf_q)],
-            )
-            .await;
+        let again = close_term(&mut quality, &code, &csrf_q, "本学期").await;
         assert!(again.body.contains("已经结账"), "{}", again.body);
         let late = post(&mut head, record(vec!["S2601003"], "C01.1.1")).await;
         assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(late.body.contains("已结账"), "{}", late.body);
-        let r = head
-            .post(
-                &format!(
-                    "/schools/{code}/points/terms/{}/close",
-                    common::enc("上学期")
-                ),
-                &[("csrf", &csrf)],
-            )
-            .await;
+        let r = close_term(&mut head, &code, &csrf, "上学期").await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
 
         // The web administrator does not make teachers' or students' accounts: they need
         // their classes or 学号, given on the command line.
-        let mut admin = h.signed_in("admin").await;
-        let csrf_a = admin.csrf("/admin/users").await;
+        let (mut admin, csrf_a) = h.signed_in_at("admin", "/admin/users").await;
         for role in ["head_teacher", "teacher", "student"] {
             let name = common::unique("web-made-");
             let r = admin

@@ -226,6 +226,14 @@ impl Harness {
         client
     }
 
+    /// A client signed in as the user of that role, and its session's CSRF token as the
+    /// page at `path` carries it.
+    pub async fn signed_in_at(&self, role: &str, path: &str) -> (Client, String) {
+        let mut client = self.signed_in(role).await;
+        let csrf = client.csrf(path).await;
+        (client, csrf)
+    }
+
     /// A client of a new app on the same store (nothing computed or kept yet), signed in
     /// as the user of that role.
     pub async fn signed_in_to_new_app(&self, role: &str) -> Client {
