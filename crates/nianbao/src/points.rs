@@ -100,6 +100,11 @@ pub enum PointsCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// 排名与评优名单的导出记录（谁、何时、导出了什么、多少行），最新在前。
+    Exports {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// 按规则评出奖项与推荐名单，并写明每人的理由。
     Awards {
         #[arg(long)]
@@ -530,8 +535,12 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
                     Dimension::ALL.map(|d| d.name()).join("、")
                 ),
             };
-            let mut ranked = aggregate::rank(&sl.ledger, scope.into(), &scores);
+            let group: aggregate::Group = scope.into();
+            let mut ranked = aggregate::rank(&sl.ledger, group, &scores);
             ranked.retain(|r| r.rank <= top);
+            // Printed lists leave the system as the web's downloads do: logged with who.
+            let what = format!("学生排名（{}，{by}）", group.label());
+            store.log_export(&sl, &actor(), &what, ranked.len()).await?;
             match format {
                 Format::Json => print_json(&ranked)?,
                 Format::Text => {
@@ -651,6 +660,10 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
                 .filter(|r| rule.as_ref().is_none_or(|c| &r.code == c))
                 .map(|r| awards::evaluate(&sl.ledger, r, &span, year, &label))
                 .collect();
+            let rows = lists.iter().map(|l| l.listed.len()).sum();
+            store
+                .log_export(&sl, &actor(), "评优与推荐名单", rows)
+                .await?;
             match format {
                 Format::Json => print_json(&lists)?,
                 Format::Text => {
@@ -733,6 +746,23 @@ async fn command(store: &PointsStore, args: PointsArgs) -> Result<ExitCode> {
                     r.student,
                     name,
                     r.what
+                );
+            }
+        }
+        PointsCommand::Exports { limit } => {
+            let code = school(store, &args.school).await?;
+            let sl = store.open_ledger(&code).await?;
+            let exports = store.exports(&sl, limit.clamp(1, 10_000)).await?;
+            if exports.is_empty() {
+                println!("没有导出记录");
+            }
+            for e in exports {
+                println!(
+                    "{}\t{}\t{}\t{} 行",
+                    nianbao_core::clock::beijing_time(&e.exported_at),
+                    e.exported_by,
+                    e.what,
+                    e.rows
                 );
             }
         }

@@ -1,6 +1,7 @@
 //! End-to-end test of `nianbao points` on a real SQLite file: a school is set up (tree,
 //! roster, terms), events are imported from CSV, a bad file is refused whole with its row,
-//! and profile (with SVG), awards, figures and history read the ledger back.
+//! and profile (with SVG), awards, figures and history read the ledger back; reads of a
+//! student's records and printed rankings and award lists are logged with who.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -147,4 +148,27 @@ fn points_commands_end_to_end() {
     let one = ok(dir, &["reads", "2025002"]);
     assert_eq!(one.lines().count(), 1, "{one}");
     assert!(one.contains("积分流水"), "{one}");
+
+    // Printed rankings and award lists are logged as the web's downloads are: who, what,
+    // how many rows.
+    let ranked = ok(dir, &["rank", "--scope", "class"]);
+    assert_eq!(ranked.lines().count(), 2, "{ranked}");
+    let exports = ok(dir, &["exports"]);
+    let lines: Vec<&str> = exports.lines().collect();
+    assert_eq!(lines.len(), 2, "{exports}");
+    assert!(
+        lines[0].contains("\t学生排名（班级，总分）\t2 行")
+            || lines[1].contains("\t学生排名（班级，总分）\t2 行"),
+        "{exports}"
+    );
+    let listed = awards.lines().filter(|l| l.starts_with("  ")).count();
+    assert!(
+        exports.contains(&format!("\t评优与推荐名单\t{listed} 行")),
+        "{exports}"
+    );
+    let user = std::env::var("USER").map_or("cli".to_string(), |u| format!("cli:{u}"));
+    assert!(
+        lines.iter().all(|l| l.contains(&format!("\t{user}\t"))),
+        "{exports}"
+    );
 }
