@@ -826,6 +826,7 @@ pub fn read_events_csv(path: &std::path::Path) -> Result<Vec<NewEvent>, Rejected
 /// memory one batch at a time.
 pub struct EventReader {
     file: String,
+    path: std::path::PathBuf,
     reader: csv::Reader<std::fs::File>,
     columns: usize,
     index: [usize; 10],
@@ -878,6 +879,7 @@ impl EventReader {
         }
         Ok(EventReader {
             file,
+            path: path.to_path_buf(),
             reader,
             columns: headers.len(),
             index,
@@ -890,6 +892,11 @@ impl EventReader {
     /// The file's name as errors show it.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// The file's path, to read it again.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
     }
 
     /// The number of data rows the whole file holds, estimated from its length and the

@@ -3,7 +3,7 @@
 //! kept in the same database (readers and one writer) and migrations as the datasets, keyed by the
 //! `school` table; plus the columnar cache file that keeps aggregation fast.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sqlx::{AnyConnection, Row};
@@ -774,7 +774,8 @@ impl PointsStore {
     ) -> Result<ImportSummary, PointsError> {
         let file = reader.file().to_string();
         let batch = batch.clamp(1, self.rows_per_insert());
-        let source = Source::Reader(spawn_reader(reader, batch));
+        let path = reader.path().to_path_buf();
+        let source = Source::Reader(spawn_reader(reader, batch), path);
         self.append_from(sl, &file, actor, source).await
     }
 
@@ -914,7 +915,12 @@ impl PointsStore {
                 let unique = matches!(&error, sqlx::Error::Database(d) if d.is_unique_violation());
                 drop(writer);
                 if unique {
-                    return Err(self.duplicates(school, file, &writing).await?.into());
+                    let rejected = self
+                        .duplicates(school, file, &writing, source.path())
+                        .await?;
+                    if !rejected.errors.is_empty() {
+                        return Err(rejected.into());
+                    }
                 }
                 return Err(error.into());
             }
@@ -938,25 +944,49 @@ impl PointsStore {
         Ok(summary)
     }
 
-    /// The rows of a refused batch whose event ids were recorded before.
+    /// The rows of a batch the database refused for a repeated event id: those whose id was
+    /// recorded before, and (when the rows come from the file at `path`) those whose id an
+    /// earlier row of the file holds, which the checks, one batch at a time, do not see.
     async fn duplicates(
         &self,
         school: i64,
         file: &str,
         batch: &BatchIds,
+        path: Option<&Path>,
     ) -> Result<Rejected, PointsError> {
         let mut conn = self.db.reader().acquire().await?;
         let ids: Vec<&str> = batch.iter().map(|(_, id)| id).collect();
-        let found = find_events(&mut conn, school, &ids).await?;
+        let recorded = find_events(&mut conn, school, &ids).await?;
+        let unseen: HashSet<String> = batch
+            .iter()
+            .filter(|(_, id)| !recorded.contains_key(*id))
+            .map(|(_, id)| id.to_string())
+            .collect();
+        let earlier = match (path, batch.iter().next()) {
+            (Some(path), Some((first, _))) if !unseen.is_empty() => {
+                let path = path.to_path_buf();
+                tokio::task::spawn_blocking(move || earlier_rows(&path, first, unseen))
+                    .await
+                    .unwrap_or_default()
+            }
+            _ => HashMap::new(),
+        };
         let errors = batch
             .iter()
-            .filter(|(_, id)| found.contains_key(*id))
-            .take(nianbao_points::ledger::MAX_ERRORS)
-            .map(|(row, id)| RowError {
-                row,
-                column: Some("事件编号".into()),
-                message: format!("「{id}」已经记录过"),
+            .filter_map(|(row, id)| {
+                let message = if recorded.contains_key(id) {
+                    format!("「{id}」已经记录过")
+                } else {
+                    let earlier = earlier.get(id)?;
+                    format!("「{id}」在本批中重复出现（第 {earlier} 行已有）")
+                };
+                Some(RowError {
+                    row,
+                    column: Some("事件编号".into()),
+                    message,
+                })
             })
+            .take(nianbao_points::ledger::MAX_ERRORS)
             .collect();
         Ok(Rejected {
             file: file.to_string(),
@@ -1172,10 +1202,22 @@ const COPY_ROWS: usize = 10_000;
 /// of its own.
 enum Source {
     Rows(Option<Vec<NewEvent>>),
-    Reader(tokio::sync::mpsc::Receiver<Result<(Vec<NewEvent>, usize), Rejected>>),
+    /// Batches read ahead from the file at the path.
+    Reader(
+        tokio::sync::mpsc::Receiver<Result<(Vec<NewEvent>, usize), Rejected>>,
+        PathBuf,
+    ),
 }
 
 impl Source {
+    /// The file the rows are read from, if they are.
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Rows(_) => None,
+            Source::Reader(_, path) => Some(path),
+        }
+    }
+
     /// The next batch and the number of rows the whole append is expected to bring.
     async fn next(&mut self) -> Result<Option<(Vec<NewEvent>, usize)>, Rejected> {
         match self {
@@ -1183,7 +1225,7 @@ impl Source {
                 let n = rows.len();
                 (rows, n)
             })),
-            Source::Reader(batches) => batches.recv().await.transpose(),
+            Source::Reader(batches, _) => batches.recv().await.transpose(),
         }
     }
 }
@@ -1216,6 +1258,31 @@ fn spawn_reader(
         }
     });
     receive
+}
+
+/// The row of the events file at `path` where each of `ids` first stands, among the rows
+/// before `before` (rows counted as the file's reader counts them); an id on none of them
+/// is left out.
+fn earlier_rows(path: &Path, before: usize, mut ids: HashSet<String>) -> HashMap<String, usize> {
+    let mut found = HashMap::new();
+    let Ok(mut reader) = EventReader::open(path) else {
+        return found;
+    };
+    // The first data row is row 2. Only the rows before `before` are read: a later one may
+    // not parse, which would refuse the batch it is read in.
+    let mut left = before.saturating_sub(2);
+    while left > 0 && !ids.is_empty() {
+        let Ok(Some(rows)) = reader.next_batch(left.min(10_000)) else {
+            break;
+        };
+        left = left.saturating_sub(rows.len());
+        for r in rows {
+            if let Some(id) = ids.take(r.event_id.trim()) {
+                found.insert(id, r.row);
+            }
+        }
+    }
+    found
 }
 
 /// The row numbers and event ids of one checked batch, kept in one text.

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use nianbao_points::Tree;
 use nianbao_points::aggregate::{self, Span};
 use nianbao_points::awards::{RulesFile, annual_figures, evaluate};
-use nianbao_points::ledger::{days_from_civil, read_events_csv};
+use nianbao_points::ledger::{EventReader, days_from_civil, read_events_csv};
 use nianbao_points::roster::read_roster_csv;
 use nianbao_points::synth::{self, SynthConfig};
-use nianbao_store::points::{PointsError, PointsStore};
+use nianbao_store::points::{PointsError, PointsStore, SchoolLedger};
 
 /// The report year of the schools the tests create.
 fn year() -> nianbao_core::Year {
@@ -626,12 +626,34 @@ async fn synthetic_school_passes_checks_and_yields_awards() {
     }
 }
 
+/// Imports a CSV text (with header) from a file read two rows at a time, as one import.
+async fn streamed(
+    store: &PointsStore,
+    sl: &mut SchoolLedger,
+    dir: &Path,
+    name: &str,
+    body: &str,
+) -> Result<nianbao_store::points::ImportSummary, PointsError> {
+    let reader = EventReader::open(&write(dir, name, &format!("{HEADER}{body}")))?;
+    store.import_events(sl, reader, 2, "test").await
+}
+
+/// The rejected batch of an import that must have been refused.
+fn rejection(
+    result: Result<nianbao_store::points::ImportSummary, PointsError>,
+) -> nianbao_points::Rejected {
+    match result {
+        Err(PointsError::Rejected(rejected)) => rejected,
+        Err(e) => panic!("expected a rejected batch, got {e}"),
+        Ok(summary) => panic!("expected a rejected batch, got {summary:?}"),
+    }
+}
+
 /// A file read two rows at a time is checked across its batches (a reversal of an event of
 /// an earlier batch, a daily limit counted over batches) and recorded in one transaction:
 /// a bad row in the last batch leaves nothing of the earlier ones, in the store or in memory.
 #[tokio::test]
 async fn streamed_import_is_one_transaction_across_batches() {
-    use nianbao_points::ledger::EventReader;
     let dir = tempfile::tempdir().expect("tempdir");
     for store in stores(dir.path()).await {
         let code = school(&store, dir.path(), "stream").await;
@@ -639,28 +661,15 @@ async fn streamed_import_is_one_transaction_across_batches() {
         let mut sl = store.open_ledger(&code).await.expect("ledger");
 
         // The last row reverses E3 a second time: refused, and E1…E5 with it.
-        let bad = write(
-            dir.path(),
-            "stream-bad.csv",
-            &format!("{HEADER}{GOOD}E7,2025002,,,T01,班主任,2025-09-11 08:00,再次冲销,,E3\n"),
-        );
-        let reader = EventReader::open(&bad).expect("open");
-        let err = store
-            .import_events(&mut sl, reader, 2, "test")
-            .await
-            .expect_err("refused");
-        let PointsError::Rejected(rejected) = &err else {
-            panic!("expected a rejected batch, got {err}");
-        };
-        assert_eq!(rejected.errors[0].row, 8, "{err}");
+        let bad = format!("{GOOD}E7,2025002,,,T01,班主任,2025-09-11 08:00,再次冲销,,E3\n");
+        let rejected =
+            rejection(streamed(&store, &mut sl, dir.path(), "stream-bad.csv", &bad).await);
+        assert_eq!(rejected.errors[0].row, 8, "{rejected}");
         assert_eq!(rejected.errors[0].column.as_deref(), Some("冲销事件"));
         assert_eq!(store.count_events(id).await.expect("count"), 0);
         assert_eq!(sl.ledger.len(), 0, "the ledger in memory was rolled back");
 
-        let good = write(dir.path(), "stream.csv", &format!("{HEADER}{GOOD}"));
-        let reader = EventReader::open(&good).expect("open");
-        let summary = store
-            .import_events(&mut sl, reader, 2, "test")
+        let summary = streamed(&store, &mut sl, dir.path(), "stream.csv", GOOD)
             .await
             .expect("import");
         assert_eq!((summary.events, summary.reversals), (6, 1));
@@ -675,6 +684,50 @@ async fn streamed_import_is_one_transaction_across_batches() {
             vec![16, 0, 4, 1],
             "the ledger in memory equals the stored one"
         );
+    }
+}
+
+/// An event id that a file repeats in a later batch than its first (the checks see one
+/// batch at a time, the database refuses the second) is named with both rows, and nothing
+/// is recorded; one recorded by an earlier import is named as such.
+#[tokio::test]
+async fn an_id_repeated_in_a_later_batch_of_the_file_is_named_with_its_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for store in stores(dir.path()).await {
+        let code = school(&store, dir.path(), "dup-batches").await;
+        let id = store.school_id(&code).await.expect("id");
+        let mut sl = store.open_ledger(&code).await.expect("ledger");
+        // Rows 2–3, 4–5, 6–7, 8–9: E2 (row 3) comes again in the last batch (row 9).
+        let repeated = format!(
+            "{GOOD}E7,2025003,C01.1.1,,T01,班主任,2025-09-22 07:50,升旗,,\nE2,2025003,C01.1.1,,T01,班主任,2025-09-23 07:50,升旗,,\n"
+        );
+        let rejected =
+            rejection(streamed(&store, &mut sl, dir.path(), "repeated.csv", &repeated).await);
+        assert!(rejected.file.ends_with("repeated.csv"), "{rejected}");
+        assert_eq!(rejected.errors.len(), 1, "{rejected}");
+        let error = &rejected.errors[0];
+        assert_eq!(error.row, 9, "{rejected}");
+        assert_eq!(error.column.as_deref(), Some("事件编号"), "{rejected}");
+        assert!(
+            error.message.contains("「E2」") && error.message.contains("第 3 行"),
+            "{rejected}"
+        );
+        assert_eq!(store.count_events(id).await.expect("count"), 0);
+        assert_eq!(sl.ledger.len(), 0, "the ledger in memory was rolled back");
+
+        // Once E1…E6 are recorded, an id of theirs is named as recorded before.
+        streamed(&store, &mut sl, dir.path(), "good.csv", GOOD)
+            .await
+            .expect("import");
+        let again = "E8,2025003,C01.1.1,,T01,班主任,2025-09-22 07:50,升旗,,\nE9,2025003,C01.1.1,,T01,班主任,2025-09-23 07:50,升旗,,\nE4,2025003,C01.1.1,,T01,班主任,2025-09-24 07:50,升旗,,\n";
+        let rejected = rejection(streamed(&store, &mut sl, dir.path(), "again.csv", again).await);
+        assert_eq!(rejected.errors.len(), 1, "{rejected}");
+        assert_eq!(rejected.errors[0].row, 4, "{rejected}");
+        assert!(
+            rejected.errors[0].message.contains("「E4」已经记录过"),
+            "{rejected}"
+        );
+        assert_eq!(store.count_events(id).await.expect("count"), 6);
     }
 }
 
@@ -761,7 +814,7 @@ async fn the_report_dataset_carries_the_ledger_figures() {
 async fn bulk_import_stores_what_the_rules_produce_in_memory() {
     use nianbao_points::Ledger;
     use nianbao_points::columns::Columns;
-    use nianbao_points::ledger::{EventReader, EventWriter};
+    use nianbao_points::ledger::EventWriter;
     use sqlx::Row;
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -955,7 +1008,6 @@ async fn copy_on_postgres_stores_what_sqlite_stores() {
         eprintln!("skipped: NIANBAO_TEST_DATABASE_URL is not set (PostgreSQL)");
         return;
     };
-    use nianbao_points::ledger::EventReader;
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = PointsStore::open_sqlite(&dir.path().join("points.db"))
         .await
