@@ -3,6 +3,8 @@
 //! other lists with page numbers, fonts embedded. Body text is set in Noto Serif CJK SC,
 //! headings in Noto Sans CJK SC (Debian: fonts-noto-cjk).
 
+mod cut;
+mod face_cache;
 pub mod markup;
 pub mod world;
 

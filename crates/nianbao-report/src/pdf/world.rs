@@ -4,17 +4,19 @@
 //! typst's API is kept in this module.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use resvg::usvg::fontdb;
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook, FontInfo};
+use typst::text::{Font, FontBook, FontInfo, FontStretch, FontStyle, FontVariant, FontWeight};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
 use typst_kit::fonts::{FontPath, FontSource, FontStore};
 
+use super::face_cache;
 use super::markup::{BODY_FONT, HEADING_FONT};
 
 /// The fonts the PDF may be set in: the system's (and `NIANBAO_FONT_DIR`'s) faces, except
@@ -33,15 +35,26 @@ impl Fonts {
         static FONTS: OnceLock<Fonts> = OnceLock::new();
         FONTS.get_or_init(|| {
             let db = crate::fonts::system();
-            let faces: Vec<_> = db
-                .faces()
-                .filter(|face| wanted(&face.families))
-                .map(|face| face.id)
-                .collect();
-            let read = |ids: &[fontdb::ID]| -> Vec<Option<(Face, FontInfo)>> {
-                ids.iter().map(|&id| read_face(&db, id)).collect()
+            let cache = face_cache::folder();
+            // The report's faces cut to common characters come first, so that selecting
+            // the family finds them; the whole faces follow for every other character.
+            let mut jobs: Vec<Job> = Vec::new();
+            if let Some(folder) = &cache {
+                jobs.extend(
+                    db.faces()
+                        .filter(|face| report_family(&face.families))
+                        .map(|face| Job::Cut(face.id, folder)),
+                );
+            }
+            jobs.extend(
+                db.faces()
+                    .filter(|face| wanted(&face.families))
+                    .map(|face| Job::Whole(face.id)),
+            );
+            let read = |jobs: &[Job]| -> Vec<Option<(Face, FontInfo)>> {
+                jobs.iter().map(|job| job.run(&db)).collect()
             };
-            let (first, second) = faces.split_at(faces.len() / 2);
+            let (first, second) = jobs.split_at(jobs.len() / 2);
             let entries = std::thread::scope(|scope| {
                 let later = scope.spawn(|| read(second));
                 let mut entries = read(first);
@@ -59,16 +72,21 @@ impl Fonts {
         })
     }
 
-    /// Loads every face of the report's two families and computes the hashes typst keeps
-    /// for them and for the font book, on two threads. typst identifies a font by a hash of
-    /// its whole file (20–27 MB for each Noto CJK collection), computed once per process
-    /// on first use; done beforehand, a PDF compiled afterwards finds them ready.
+    /// Loads the faces the report's text is set in (the body and heading families, regular
+    /// and bold, as the book selects them) and computes the hashes typst keeps for them and
+    /// for the font book, on two threads. typst identifies a font by a hash of its whole
+    /// file, computed once per process on first use; done beforehand, a PDF compiled
+    /// afterwards finds them ready.
     pub fn prepare(&self) {
         let book = self.store.book();
         let mut faces = Vec::new();
         for family in [BODY_FONT, HEADING_FONT] {
-            faces.extend(book.select_family(&family.to_lowercase()));
+            for weight in [FontWeight::REGULAR, FontWeight::BOLD] {
+                let variant = FontVariant::new(FontStyle::Normal, weight, FontStretch::NORMAL);
+                faces.extend(book.select(&family.to_lowercase(), variant));
+            }
         }
+        faces.dedup();
         let ready = |indices: Vec<usize>| {
             for index in indices {
                 if let Some(font) = self.store.font(index) {
@@ -117,6 +135,7 @@ fn read_face(db: &fontdb::Database, id: fontdb::ID) -> Option<(Face, FontInfo)> 
 enum Face {
     Mapped(MappedFace),
     File(FontPath),
+    Cut(Bytes),
 }
 
 impl FontSource for Face {
@@ -124,19 +143,45 @@ impl FontSource for Face {
         match self {
             Face::Mapped(face) => face.load(),
             Face::File(path) => path.load(),
+            Face::Cut(data) => Font::new(data.clone(), 0),
         }
     }
 }
 
-/// Whether a face goes into the book: one of the report's two families, or not CJK at all.
-fn wanted(families: &[(String, fontdb::Language)]) -> bool {
-    let named = |name: &str| {
+/// A face to read into the book: a system face as it is, or one cut to common characters
+/// (kept in the given folder).
+enum Job<'a> {
+    Whole(fontdb::ID),
+    Cut(fontdb::ID, &'a PathBuf),
+}
+
+impl Job<'_> {
+    fn run(&self, db: &fontdb::Database) -> Option<(Face, FontInfo)> {
+        match *self {
+            Job::Whole(id) => read_face(db, id),
+            Job::Cut(id, folder) => {
+                let (fontdb::Source::SharedFile(path, data), index) = db.face_source(id)? else {
+                    return None;
+                };
+                let (data, info) = face_cache::cut_face(folder, &path, (*data).as_ref(), index)?;
+                Some((Face::Cut(Bytes::new(data)), info))
+            }
+        }
+    }
+}
+
+/// Whether a face is one of the report's two families.
+fn report_family(families: &[(String, fontdb::Language)]) -> bool {
+    families.iter().any(|(name, _)| {
         [BODY_FONT, HEADING_FONT]
             .iter()
             .any(|family| family.eq_ignore_ascii_case(name))
-    };
-    families.iter().any(|(name, _)| named(name))
-        || !families.iter().any(|(name, _)| name.contains("CJK"))
+    })
+}
+
+/// Whether a face goes into the book: one of the report's two families, or not CJK at all.
+fn wanted(families: &[(String, fontdb::Language)]) -> bool {
+    report_family(families) || !families.iter().any(|(name, _)| name.contains("CJK"))
 }
 
 /// One face of a font file the font database has mapped into memory.
@@ -249,5 +294,66 @@ impl World for ReportWorld {
 
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use typst::layout::{Frame, FrameItem};
+
+    /// Every text run of a frame: its text, its font and its glyph ids.
+    fn runs(frame: &Frame, out: &mut Vec<(String, Font, Vec<u16>)>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => runs(&group.frame, out),
+                FrameItem::Text(text) => out.push((
+                    text.text.to_string(),
+                    text.font.font().clone(),
+                    text.glyphs.iter().map(|g| g.id).collect(),
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn common_characters_come_from_the_cut_face_and_a_rare_one_from_the_whole_face() {
+        let fonts = super::super::fonts().expect("fonts-noto-cjk is installed");
+        let markup = format!(
+            "#set text(font: (\"{BODY_FONT}\", \"{HEADING_FONT}\"), lang: \"zh\", region: \"cn\")\n\
+             质量年报龘龘\n\n#text(font: (\"{HEADING_FONT}\", \"{BODY_FONT}\"), weight: \"bold\")[学校]\n"
+        );
+        let world = ReportWorld::new(markup, Vec::new(), fonts);
+        let document = typst::compile::<typst_layout::PagedDocument>(&world)
+            .output
+            .expect("compiles");
+        let mut found = Vec::new();
+        for page in document.pages() {
+            runs(&page.frame, &mut found);
+        }
+        let run = |text: &str| {
+            found
+                .iter()
+                .find(|(t, ..)| t == text)
+                .unwrap_or_else(|| panic!("{text} in {found:?}"))
+        };
+        let whole = |font: &Font| font.data().len() > 15_000_000;
+        let (_, common, glyphs) = run("质量年报");
+        assert_eq!(common.info().family, BODY_FONT);
+        assert!(
+            !whole(common),
+            "a cut face of {} bytes",
+            common.data().len()
+        );
+        assert!(glyphs.iter().all(|&g| g != 0));
+        let (_, rare, glyphs) = run("龘龘");
+        assert_eq!(rare.info().family, BODY_FONT);
+        assert!(whole(rare), "the whole face, {} bytes", rare.data().len());
+        assert!(glyphs.iter().all(|&g| g != 0));
+        let (_, bold, _) = run("学校");
+        assert_eq!(bold.info().family, HEADING_FONT);
+        assert!(!whole(bold));
+        assert_eq!(bold.info().variant.weight, FontWeight::BOLD);
     }
 }
