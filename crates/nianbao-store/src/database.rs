@@ -16,6 +16,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
+use crate::raw_sqlite::RawSqlite;
 use crate::{Backend, StoreError};
 
 /// How long a write waits for its turn (in the process, then for other processes) before it
@@ -71,53 +72,38 @@ impl std::fmt::Debug for Url {
     }
 }
 
-/// A connection of the database's own driver, outside the pools, for reads of many rows:
-/// sqlx's `Any` driver converts every value of every row once more, which over millions of
-/// facts costs more than the database's reading them.
+/// A connection outside the pools, for reads of many rows: on SQLite one driven through
+/// SQLite's C interface (see [`RawSqlite`]), on PostgreSQL one of sqlx's own PostgreSQL driver
+/// (sqlx's `Any` driver converts every value of every row once more, which over millions of
+/// facts costs more than the database's reading them).
 pub(crate) enum Bulk {
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(RawSqlite),
     Postgres(sqlx::PgConnection),
 }
 
-impl Bulk {
-    /// Starts a read transaction: every query after it sees one state of the database.
-    pub(crate) async fn begin(&mut self) -> Result<(), StoreError> {
-        match self {
-            // Through the executor's own (boxed) future: a future generic over the executor
-            // would keep the callers' futures from being `Send`.
-            Bulk::Sqlite(conn) => {
-                Executor::execute(&mut *conn, "BEGIN").await?;
-            }
-            Bulk::Postgres(conn) => {
-                Executor::execute(
-                    &mut *conn,
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                )
-                .await?;
-                // Reads here look schools' rows up by school_id. Before the tables are
-                // analysed (a store just filled, before autovacuum got to it) the planner
-                // may think a chunk's schools hold half the fact table and scan all of it,
-                // once per chunk; the key's index is always the way here.
-                Executor::execute(&mut *conn, "SET LOCAL enable_seqscan = off").await?;
-            }
-        }
-        Ok(())
-    }
+/// Starts a read transaction on a PostgreSQL bulk connection: every query after it sees one
+/// state of the database.
+pub(crate) async fn begin_postgres_read(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    // Through the executor's own (boxed) future: a future generic over the executor would
+    // keep the callers' futures from being `Send`.
+    Executor::execute(
+        &mut *conn,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    )
+    .await?;
+    // Reads here look schools' rows up by school_id. Before the tables are analysed (a store
+    // just filled, before autovacuum got to it) the planner may think a chunk's schools hold
+    // half the fact table and scan all of it, once per chunk; the key's index is always the
+    // way here.
+    Executor::execute(&mut *conn, "SET LOCAL enable_seqscan = off").await?;
+    Ok(())
+}
 
-    /// Ends the read transaction and closes the connection.
-    pub(crate) async fn end(self) -> Result<(), StoreError> {
-        match self {
-            Bulk::Sqlite(mut conn) => {
-                Executor::execute(&mut conn, "COMMIT").await?;
-                conn.close().await?;
-            }
-            Bulk::Postgres(mut conn) => {
-                Executor::execute(&mut conn, "COMMIT").await?;
-                conn.close().await?;
-            }
-        }
-        Ok(())
-    }
+/// Ends the read transaction of [`begin_postgres_read`] and closes the connection.
+pub(crate) async fn end_postgres_read(mut conn: sqlx::PgConnection) -> Result<(), StoreError> {
+    Executor::execute(&mut conn, "COMMIT").await?;
+    conn.close().await?;
+    Ok(())
 }
 
 /// Connections of the typed PostgreSQL pool.
@@ -195,21 +181,16 @@ impl Database {
         &self.readers
     }
 
-    /// A new connection of the database's own driver for reading many rows (see [`Bulk`]);
-    /// on SQLite it waits for locks as the pool's connections do.
+    /// A new connection for reading many rows (see [`Bulk`]); on SQLite it waits for locks
+    /// as the pool's connections do.
     pub(crate) async fn bulk(&self) -> Result<Bulk, StoreError> {
         match self.backend {
             Backend::Sqlite => {
                 let options: sqlx::sqlite::SqliteConnectOptions = self.url.0.parse()?;
-                // Rows come from the driver's worker thread through a channel; a deep one
-                // lets the worker run ahead instead of waking this task row by row.
-                let options = options
-                    .create_if_missing(false)
-                    .busy_timeout(self.busy_timeout)
-                    .row_buffer_size(16_384);
-                Ok(Bulk::Sqlite(
-                    sqlx::SqliteConnection::connect_with(&options).await?,
-                ))
+                Ok(Bulk::Sqlite(RawSqlite::open(
+                    options.get_filename(),
+                    self.busy_timeout,
+                )?))
             }
             Backend::Postgres => Ok(Bulk::Postgres(
                 sqlx::PgConnection::connect(&self.url.0).await?,

@@ -16,6 +16,7 @@ mod edits;
 mod many;
 pub mod points;
 mod postgres_backup;
+mod raw_sqlite;
 mod registers;
 mod school;
 mod sessions;
@@ -104,6 +105,9 @@ pub fn migrations(backend: Backend) -> &'static [&'static str] {
 pub enum StoreError {
     #[error("数据库错误：{0}")]
     Database(#[source] sqlx::Error),
+    /// An error of SQLite itself on a connection driven without sqlx (bulk reads).
+    #[error("数据库错误：{0}")]
+    Sqlite(String),
     #[error(
         "数据库正忙：其他用户或程序正在保存数据，等待后仍未轮到本次写入。本次操作没有保存任何内容，请稍后重试"
     )]

@@ -621,3 +621,60 @@ async fn every_school_is_read_once_in_code_order_across_chunks() {
         assert_eq!(everyone, sorted, "each school once, in code order");
     }
 }
+
+/// On SQLite only: a store of its own, since the broken school would break every other
+/// test's read of a shared PostgreSQL database meanwhile.
+#[tokio::test]
+async fn a_school_whose_stored_profile_cannot_be_read_is_named_and_the_read_stops() {
+    let definitions = Definitions::builtin().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("broken.db"))
+        .await
+        .unwrap();
+    {
+        let p = unique();
+        let area = synth::area(SynthConfig {
+            count: 40,
+            seed: 3,
+            fault_share: 0.0,
+            year: year(2025),
+        });
+        let datasets: Vec<nianbao_core::Dataset> = (0..40)
+            .map(|i| {
+                let mut data = synth::dataset(&area, i).unwrap();
+                data.school.code = format!("{p}-{i:03}");
+                data
+            })
+            .collect();
+        store.save_datasets(&datasets, "t").await.unwrap();
+        let broken = format!("{p}-017");
+        let mut tx = store.database().write().await.unwrap();
+        sqlx::query("UPDATE school SET profile = $1 WHERE code = $2")
+            .bind("{不是 JSON")
+            .bind(&broken)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let codes: std::collections::BTreeSet<String> =
+            datasets.iter().map(|d| d.school.code.clone()).collect();
+
+        for asked in [Some(&codes), None] {
+            let mut handed = Vec::new();
+            let error = store
+                .each_dataset(asked, &definitions, |d| handed.push(d.school.code))
+                .await
+                .unwrap_err();
+            assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+            assert!(error.to_string().contains(&broken), "{error}");
+            assert!(
+                handed
+                    .iter()
+                    .filter(|c| c.starts_with(&p))
+                    .all(|c| *c < broken),
+                "nothing after the broken school is handed over: {handed:?}"
+            );
+            assert!(handed.contains(&format!("{p}-016")), "{handed:?}");
+        }
+    }
+}
