@@ -86,6 +86,17 @@ impl Level {
         }
     }
 
+    /// What the bureau of this level does with its schools' years, as its users' pages name
+    /// their role: a district approves (审核), a city receives (接收), a province reads and
+    /// may return (审阅).
+    pub fn duty(self) -> &'static str {
+        match self {
+            Level::Province => "审阅",
+            Level::City => "接收",
+            Level::District => "审核",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.code() == code)
     }
@@ -139,6 +150,17 @@ pub struct Area {
     pub level: Level,
     /// The area above it; `None` for a province.
     pub parent: Option<String>,
+}
+
+impl Area {
+    /// The name of the area's bureau: 「南宁区教育局」, 「平山市教育局」, 「合成省教育厅」.
+    pub fn bureau_name(&self) -> String {
+        let suffix = match self.level {
+            Level::Province => "教育厅",
+            Level::City | Level::District => "教育局",
+        };
+        format!("{}{suffix}", self.name)
+    }
 }
 
 /// A school as the bureau knows it: which district it belongs to and what kind it is.

@@ -429,7 +429,7 @@ pub fn compile(input: &AreaReportInput<'_>) -> Result<Document, CompileError> {
     Ok(Document {
         title: format!("{}{title}", area.name),
         cover: Cover {
-            school: format!("{}{}", area.name, area.level.bureau()),
+            school: area.bureau_name(),
             school_en: String::new(),
             designations: Vec::new(),
             title,

@@ -215,6 +215,29 @@ impl Store {
         Ok(())
     }
 
+    /// The area a bureau user is bound to, with its name and level (one row, for the page
+    /// header); `None` for a user bound to none.
+    pub async fn user_area_of(&self, user_id: i64) -> Result<Option<Area>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.code, a.name, a.level, a.parent_code FROM user_area u \
+             JOIN area a ON a.code = u.area_code WHERE u.user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(self.db.reader())
+        .await?;
+        row.map(|r| {
+            let level: String = r.try_get(2)?;
+            Ok(Area {
+                code: r.try_get(0)?,
+                name: r.try_get(1)?,
+                level: Level::from_code(&level)
+                    .ok_or_else(|| StoreError::Corrupt(format!("未知的区域级别「{level}」")))?,
+                parent: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
     /// The area a user works for, if any.
     pub async fn user_area(&self, user_id: i64) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT area_code FROM user_area WHERE user_id = $1")

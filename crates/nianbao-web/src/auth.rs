@@ -25,6 +25,8 @@ const LOGIN_COOKIE: &str = "nianbao_login";
 pub struct Session {
     pub user: User,
     pub csrf: String,
+    /// The area a bureau user (a reviewer bound to an area) is bound to.
+    pub area: Option<nianbao_bureau::areas::Area>,
 }
 
 impl Session {
@@ -51,7 +53,16 @@ impl FromRequestParts<AppState> for Session {
             .session(&token_hash(token.value()), now_seconds())
             .await?
         {
-            Some((user, csrf)) => Ok(Session { user, csrf }),
+            Some((user, csrf)) => {
+                // Only a reviewer bound to no school may be bound to an area.
+                let area =
+                    if user.role == nianbao_core::Role::Reviewer && user.school_code.is_none() {
+                        state.store().user_area_of(user.id).await?
+                    } else {
+                        None
+                    };
+                Ok(Session { user, csrf, area })
+            }
             None => Err(WebError::SignIn),
         }
     }

@@ -142,6 +142,16 @@ async fn users_see_only_their_school_or_area() {
             .get(&format!("/schools/{}/submission", h.other_code))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", h.label);
+        assert!(page.body.contains("测试市教育局 · 接收"), "{}", h.label);
+        // A commission's reader, bound to no area, keeps the reviewer's name.
+        let mut reader = h.signed_in("reviewer").await;
+        let page = reader.get("/areas").await;
+        assert!(
+            page.body.contains("（只读审阅）"),
+            "{}: {}",
+            h.label,
+            page.body
+        );
     }
 }
 
@@ -200,6 +210,19 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             h.label,
             page.body
         );
+        // The refusal is shown as an error, not as the success notice.
+        let shown = refusal(&page.body);
+        assert!(shown.contains("未能审核"), "{}: {shown}", h.label);
+        assert!(!page.body.contains("class=\"notice\""), "{}", h.label);
+        // The header names the district's bureau and what it does, not the reviewer role.
+        assert!(
+            page.body
+                .contains(&format!("{}（黔江区教育局 · 审核）", h.users["district"])),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        assert!(!page.body.contains("只读审阅"), "{}", h.label);
         // …returns it with a reason on one fact, which unlocks it…
         let r = act(
             &mut district,
@@ -476,7 +499,7 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             .await;
         let refused = district.get(r.location()).await;
         assert!(
-            refused.body.contains("尚不能定稿") && refused.body.contains("前言"),
+            refusal(&refused.body).contains("尚不能定稿") && refused.body.contains("前言"),
             "{}: {}",
             h.label,
             refused.body
@@ -593,4 +616,13 @@ fn pdf_text(bytes: &[u8]) -> String {
     std::fs::write(&path, bytes).unwrap();
     let text = nianbao_audit::extract_text(&path).unwrap();
     text.split_whitespace().collect()
+}
+
+/// The text of a page's refusal (the error shown after a refused action).
+fn refusal(body: &str) -> &str {
+    let start = body
+        .find("id=\"refused\"")
+        .unwrap_or_else(|| panic!("no refusal shown: {body}"));
+    let end = body[start..].find("</p>").map_or(body.len(), |e| start + e);
+    &body[start..end]
 }

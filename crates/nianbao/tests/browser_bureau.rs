@@ -271,7 +271,7 @@ async fn walk(browser: &Client, base: &str, enrolled: f64, reports: &Path) -> Re
         .goto(&format!("{base}/areas/synth-d0000/report?year=2025"))
         .await?;
     click_and_wait(browser, "#final-form button[type=submit]").await?;
-    wait_until_text(browser, ".notice", "尚不能定稿").await?;
+    wait_until_text(browser, "#refused", "尚不能定稿").await?;
     for (i, text) in ["各校办学条件持续改善。", "部分学校师资仍显不足。"]
         .iter()
         .enumerate()

@@ -127,6 +127,8 @@ fn today() -> time::Date {
 pub struct YearQuery {
     year: Option<i64>,
     done: Option<String>,
+    /// Why the action just taken was refused, shown as an error.
+    refused: Option<String>,
     sort: Option<String>,
     desc: Option<String>,
     page: Option<usize>,
@@ -467,9 +469,7 @@ pub async fn overview(
     let acts = matches!(&standing, Standing::Bureau(own) if *own == area)
         && info.level == nianbao_bureau::Level::District;
     context.insert("can_act".into(), json!(acts));
-    if let Some(done) = &query.done {
-        context.insert("notice".into(), json!(done));
-    }
+    outcome(&mut context, &query);
     Ok(state.render("area.html", context)?.into_response())
 }
 
@@ -501,34 +501,52 @@ pub async fn approve(
         role: nianbao_store::role_of_level(info.level),
         name: session.user.name.clone(),
     };
-    let notice = match form.what.as_str() {
+    let outcome = match form.what.as_str() {
         "clean" => {
             let outcome = state
                 .store()
                 .bulk_approve(&area, year, &actor, state.definitions())
                 .await?;
-            format!(
+            Ok(format!(
                 "已审核通过 {} 所学校；{} 所需逐一查看",
                 outcome.approved.len(),
                 outcome.skipped.len()
-            )
+            ))
         }
         "area" => match state
             .store()
             .approve_area(&area, year, &session.user.name)
             .await
         {
-            Ok(()) => format!("{}{year} 年度已审核通过", info.name),
-            Err(nianbao_store::StoreError::Refused(why)) => format!("未能审核：{why}"),
+            Ok(()) => Ok(format!("{}{year} 年度已审核通过", info.name)),
+            Err(nianbao_store::StoreError::Refused(why)) => Err(format!("未能审核：{why}")),
             Err(e) => return Err(e.into()),
         },
         _ => return Err(WebError::BadRequest("未知的操作".into())),
     };
-    Ok(Redirect::to(&format!(
-        "/areas/{area}?year={year}&done={}",
-        encode(&notice)
-    ))
-    .into_response())
+    Ok(Redirect::to(&after(&format!("/areas/{area}?year={year}"), outcome)).into_response())
+}
+
+/// The outcome of the action just taken, from the address it redirected to: a success as
+/// a notice, a refusal as an error.
+fn outcome(context: &mut serde_json::Map<String, Value>, query: &YearQuery) {
+    if let Some(done) = &query.done {
+        context.insert("notice".into(), json!(done));
+    }
+    if let Some(refused) = &query.refused {
+        context.insert("refused".into(), json!(refused));
+    }
+}
+
+/// Where an action redirects: `page` (with its query) and its outcome, a success as `done`,
+/// a refusal as `refused`.
+fn after(page: &str, outcome: Result<String, String>) -> String {
+    let (key, text) = match outcome {
+        Ok(done) => ("done", done),
+        Err(refused) => ("refused", refused),
+    };
+    let glue = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{glue}{key}={}", encode(&text))
 }
 
 fn encode(text: &str) -> String {
@@ -636,9 +654,7 @@ pub async fn submission(
                 .collect::<Vec<_>>()
         ),
     );
-    if let Some(done) = &query.done {
-        context.insert("notice".into(), json!(done));
-    }
+    outcome(&mut context, &query);
     Ok(state.render("submission.html", context)?.into_response())
 }
 
@@ -688,18 +704,20 @@ pub async fn act(
         role,
         name: session.user.name.clone(),
     };
-    let notice = match state
+    let outcome = match state
         .store()
         .act_on_submission(&code, year, action, &actor, &items, state.definitions())
         .await
     {
-        Ok(next) => format!("已{}，现为「{}」", action.label(), next.label()),
-        Err(nianbao_store::StoreError::Refused(why)) => format!("未能{}：{why}", action.label()),
+        Ok(next) => Ok(format!("已{}，现为「{}」", action.label(), next.label())),
+        Err(nianbao_store::StoreError::Refused(why)) => {
+            Err(format!("未能{}：{why}", action.label()))
+        }
         Err(e) => return Err(e.into()),
     };
-    Ok(Redirect::to(&format!(
-        "/schools/{code}/submission?year={year}&done={}",
-        encode(&notice)
+    Ok(Redirect::to(&after(
+        &format!("/schools/{code}/submission?year={year}"),
+        outcome,
     ))
     .into_response())
 }
@@ -1169,9 +1187,7 @@ pub async fn report_page(
         "can_write".into(),
         json!(matches!(&standing, Standing::Bureau(own) if *own == area)),
     );
-    if let Some(done) = &query.done {
-        context.insert("notice".into(), json!(done));
-    }
+    outcome(&mut context, &query);
     Ok(state.render("area_report.html", context)?.into_response())
 }
 
@@ -1290,9 +1306,9 @@ pub async fn make_final(
         .count();
     let blockers = nianbao_report::area_report::final_blockers(&draft, included);
     if !blockers.is_empty() {
-        return Ok(Redirect::to(&format!(
-            "/areas/{area}/report?year={year}&done={}",
-            encode(&format!("尚不能定稿：{}", blockers.join("；")))
+        return Ok(Redirect::to(&after(
+            &format!("/areas/{area}/report?year={year}"),
+            Err(format!("尚不能定稿：{}", blockers.join("；"))),
         ))
         .into_response());
     }

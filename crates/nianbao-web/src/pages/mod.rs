@@ -88,9 +88,15 @@ pub(crate) async fn readable_school(
 pub(crate) fn frame(session: &Session, data: Option<&Dataset>) -> Map<String, Value> {
     let user = &session.user;
     let mut context = Map::new();
+    // A bureau user is named by its bureau and what it does there, not by the reviewer role
+    // it holds: 「南宁区教育局 · 审核」.
+    let role = match &session.area {
+        Some(area) => format!("{} · {}", area.bureau_name(), area.level.duty()),
+        None => user.role.label().to_string(),
+    };
     context.insert(
         "user".into(),
-        json!({ "name": user.name, "role": user.role.label(), "department": user.department }),
+        json!({ "name": user.name, "role": role, "department": user.department }),
     );
     context.insert("csrf".into(), json!(session.csrf));
     context.insert(
