@@ -367,6 +367,9 @@ impl ReportFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        end_quietly_on_closed_pipe();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -387,6 +390,21 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// A command whose output goes into `head` or a pager that quits early ends quietly when the
+/// reader goes away, as other command-line tools do, instead of panicking on the broken pipe.
+/// A write in progress is then undone like any interrupted one. The web server keeps Rust's
+/// default (the signal ignored), so a client that leaves never stops it.
+#[cfg(unix)]
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: sets a signal's action to the system default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_closed_pipe() {}
 
 /// Every store this process opened. They are closed before it exits, so that SQLite folds
 /// its write-ahead log back into the store file and the file alone holds everything.

@@ -4,7 +4,7 @@
 //! name; backups (of SQLite or PostgreSQL) restore into either with the same data.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn nianbao(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -421,4 +421,28 @@ fn a_postgresql_backup_restores_into_sqlite_and_into_postgresql() {
     ));
     let after = ok(&nianbao_on(&other.url, &["history", "--limit", "1"]));
     assert!(after.contains("639") && after.contains("640"), "{after}");
+}
+
+/// `nianbao check | head -0`: the reader is gone before the first line is written. The
+/// command ends without a panic message (killed by the pipe signal, as `cat` would be).
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    demo(dir.path(), &db);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("--db")
+        .arg(&db)
+        .arg("check")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "{:?} {stderr}", out.status);
 }
