@@ -4,8 +4,9 @@
 //!
 //! A cut face is made once per source file: its name carries a key of the source's path,
 //! size and modification time, so a changed or replaced font file gets a new cut, and the
-//! previous one is removed. A cached file is used only if it is whole (every OpenType table
-//! checksum and the file's own checksum agree) and parses; otherwise it is made again. When
+//! previous one is removed. A cached file is mapped, not read, and used only if it is whole
+//! (every table inside the file, the file's checksum agreeing with its head's adjustment)
+//! and typst can read it; otherwise it is made again. When
 //! the folder cannot be made or written, there is no cut face and the whole collection is
 //! used, as before. The whole faces stay in the font book behind the cut ones, so that a
 //! character outside the common set is still found in the same typeface.
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
+use typst::foundations::Bytes;
 use typst::text::FontInfo;
 
 use super::cut;
@@ -42,7 +44,7 @@ pub fn cut_face(
     source: &Path,
     data: &[u8],
     index: u32,
-) -> Option<(Vec<u8>, FontInfo)> {
+) -> Option<(Bytes, FontInfo)> {
     cut_face_keeping(folder, source, data, index, common)
 }
 
@@ -53,13 +55,13 @@ fn cut_face_keeping(
     data: &[u8],
     index: u32,
     keep: fn(u32) -> bool,
-) -> Option<(Vec<u8>, FontInfo)> {
+) -> Option<(Bytes, FontInfo)> {
     let (prefix, name) = file_name(source, index)?;
     let path = folder.join(&name);
-    if let Ok(cached) = std::fs::read(&path)
+    if let Some(cached) = map(&path)
         && let Some(info) = usable(&cached)
     {
-        return Some((cached, info));
+        return Some((Bytes::new(cached), info));
     }
     std::fs::create_dir_all(folder).ok()?;
     // Made before cutting, so that an unwritable folder costs nothing.
@@ -70,7 +72,16 @@ fn cut_face_keeping(
     if file.persist(&path).is_ok() {
         remove_older(folder, &prefix, &name);
     }
-    Some((face, info))
+    Some((Bytes::new(face), info))
+}
+
+/// The cut at `path` mapped into memory (read only as typst touches it).
+fn map(path: &Path) -> Option<memmap2::Mmap> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: a cut file is never written in place: cuts are written to a temporary file
+    // that is renamed over the old one, and removed ones are unlinked, so the mapped bytes
+    // do not change while the process uses them.
+    unsafe { memmap2::Mmap::map(&file) }.ok()
 }
 
 /// A cut face's properties, if it can be used: whole, and a face typst can read.
@@ -316,10 +327,13 @@ mod tests {
         let names = cuts_in(&folder);
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(names[0].starts_with(&format!("NotoSerifCJK-Regular-{index}-")));
-        assert_eq!(std::fs::read(folder.join(&names[0])).unwrap(), made);
+        assert_eq!(
+            std::fs::read(folder.join(&names[0])).unwrap(),
+            made.as_slice()
+        );
         // Asked again with another character set, the cached cut is what comes back.
         let (again, info) = cut_face_keeping(&folder, &source, &data, index, fewer).unwrap();
-        assert_eq!(again, made);
+        assert_eq!(again.as_slice(), made.as_slice());
         assert!(info.coverage.contains('报' as u32));
     }
 
@@ -334,14 +348,14 @@ mod tests {
         let (again, info) = cut_face_keeping(&folder, &source, &data, index, fewer).unwrap();
         assert!(info.coverage.contains('质' as u32) && !info.coverage.contains('报' as u32));
         assert!(cut::intact(&again));
-        assert_eq!(std::fs::read(folder.join(&name)).unwrap(), again);
+        assert_eq!(std::fs::read(folder.join(&name)).unwrap(), again.as_slice());
         // One byte changed.
-        let mut changed = again.clone();
+        let mut changed = again.to_vec();
         let last = changed.len() - 40;
         changed[last] ^= 1;
         std::fs::write(folder.join(&name), &changed).unwrap();
         let (third, _) = cut_face_keeping(&folder, &source, &data, index, fewer).unwrap();
-        assert_eq!(third, again);
+        assert_eq!(third.as_slice(), again.as_slice());
         assert_eq!(cuts_in(&folder), vec![name]);
     }
 
@@ -363,7 +377,10 @@ mod tests {
         let after = cuts_in(&folder);
         assert_eq!(after.len(), 1, "{after:?}");
         assert_ne!(after, before);
-        assert_eq!(std::fs::read(folder.join(&after[0])).unwrap(), made);
+        assert_eq!(
+            std::fs::read(folder.join(&after[0])).unwrap(),
+            made.as_slice()
+        );
     }
 
     #[test]

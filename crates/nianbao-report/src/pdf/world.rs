@@ -164,7 +164,7 @@ impl Job<'_> {
                     return None;
                 };
                 let (data, info) = face_cache::cut_face(folder, &path, (*data).as_ref(), index)?;
-                Some((Face::Cut(Bytes::new(data)), info))
+                Some((Face::Cut(data), info))
             }
         }
     }
