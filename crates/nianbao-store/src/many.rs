@@ -6,7 +6,8 @@
 //! facts and notes in key order, by the tables' keys), and handed over as each school is
 //! complete, so that the reading goes on while the schools already read are evaluated. On
 //! PostgreSQL they are read through a connection of its own driver (see [`Bulk`]) in chunks
-//! of [`CHUNK`] schools in code order, grouped by school here. Either way every value is
+//! of [`CHUNK`] schools in code order, grouped by school here (a chunk decoded on a thread
+//! of its own while the server sends the next). Either way every value is
 //! read in its stored type (a fact's `f64` as the database holds it, bit for bit), all in
 //! one read transaction (one state of the database), and memory holds a few schools' rows
 //! (a chunk's on PostgreSQL), not every school's.
@@ -262,14 +263,23 @@ async fn copy_out(conn: &mut sqlx::PgConnection, query: &str) -> Result<Vec<u8>,
     Ok(buf)
 }
 
-/// Reads one chunk of schools on PostgreSQL: those whose code is in `codes` (in code
-/// order), or else the next [`CHUNK`] schools after `after`. An empty chunk means there are
-/// no more.
-async fn read_postgres_chunk(
+/// One chunk of schools on PostgreSQL as the database sent it: each school's row id, code
+/// and profile, and the binary COPY output of its majors, facts and notes.
+struct PostgresChunk {
+    schools: Vec<(i64, String, String)>,
+    majors: Vec<u8>,
+    facts: Vec<u8>,
+    notes: Vec<u8>,
+}
+
+/// Fetches one chunk of schools on PostgreSQL: those whose code is in `codes` (in code
+/// order), or else the next [`CHUNK`] schools after `after`. No schools means there are no
+/// more.
+async fn fetch_postgres_chunk(
     conn: &mut sqlx::PgConnection,
     codes: Option<&[String]>,
     after: &str,
-) -> Result<Vec<Dataset>, StoreError> {
+) -> Result<PostgresChunk, StoreError> {
     let rows = match codes {
         Some(codes) => {
             sqlx::query("SELECT id, code, profile FROM school WHERE code = ANY($1) ORDER BY code")
@@ -286,15 +296,57 @@ async fn read_postgres_chunk(
             .await?
         }
     };
-    // A school's row id → its place in the chunk.
-    let mut place: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
-    let mut datasets = Vec::with_capacity(rows.len());
+    let mut chunk = PostgresChunk {
+        schools: Vec::with_capacity(rows.len()),
+        majors: Vec::new(),
+        facts: Vec::new(),
+        notes: Vec::new(),
+    };
     for row in &rows {
-        place.insert(row.try_get(0)?, datasets.len());
-        datasets.push(school(row.try_get(1)?, row.try_get(2)?)?);
+        chunk
+            .schools
+            .push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
     }
-    if datasets.is_empty() {
-        return Ok(datasets);
+    if chunk.schools.is_empty() {
+        return Ok(chunk);
+    }
+    // The chunk's rows of the other tables, by the schools' row ids (numbers the database
+    // gave, written into the query, as COPY takes no parameters): each table is searched by
+    // its key's first column, school_id.
+    let ids: Vec<String> = chunk
+        .schools
+        .iter()
+        .map(|(id, _, _)| id.to_string())
+        .collect();
+    let filter = format!("school_id IN ({})", ids.join(", "));
+    chunk.majors = copy_out(
+        conn,
+        &format!(
+            "SELECT school_id, position, name, category, department FROM major WHERE {filter}"
+        ),
+    )
+    .await?;
+    chunk.facts = copy_out(
+        conn,
+        &format!("SELECT school_id, year, element, major, value FROM fact WHERE {filter}"),
+    )
+    .await?;
+    chunk.notes = copy_out(
+        conn,
+        &format!("SELECT school_id, year, element, major, text FROM note WHERE {filter}"),
+    )
+    .await?;
+    Ok(chunk)
+}
+
+/// Builds the datasets of a fetched chunk, grouped by school, in code order.
+fn decode_postgres_chunk(chunk: PostgresChunk) -> Result<Vec<Dataset>, StoreError> {
+    // A school's row id → its place in the chunk.
+    let mut place: HashMap<i64, usize> = HashMap::with_capacity(chunk.schools.len());
+    let mut datasets = Vec::with_capacity(chunk.schools.len());
+    for (id, code, profile) in &chunk.schools {
+        place.insert(*id, datasets.len());
+        datasets.push(school(code, profile)?);
     }
     let place_of = |id: i64| {
         place
@@ -302,21 +354,9 @@ async fn read_postgres_chunk(
             .copied()
             .ok_or_else(|| StoreError::Corrupt(format!("编号为 {id} 的学校在读取过程中出现又消失")))
     };
-    // The chunk's rows of the other tables, by the schools' row ids (numbers the database
-    // gave, written into the query, as COPY takes no parameters): each table is searched by
-    // its key's first column, school_id.
-    let ids: Vec<String> = place.keys().map(i64::to_string).collect();
-    let filter = format!("school_id IN ({})", ids.join(", "));
 
-    let buf = copy_out(
-        conn,
-        &format!(
-            "SELECT school_id, position, name, category, department FROM major WHERE {filter}"
-        ),
-    )
-    .await?;
     let mut majors: Vec<Vec<(i64, Major)>> = vec![Vec::new(); datasets.len()];
-    let mut copy = CopyRows::<5>::new(&buf)?;
+    let mut copy = CopyRows::<5>::new(&chunk.majors)?;
     while let Some([id, position, name, category, department]) = copy.next_row()? {
         majors[place_of(int8(id)?)?].push((
             int8(position)?,
@@ -332,13 +372,8 @@ async fn read_postgres_chunk(
         data.majors = majors.into_iter().map(|(_, m)| m).collect();
     }
 
-    let buf = copy_out(
-        conn,
-        &format!("SELECT school_id, year, element, major, value FROM fact WHERE {filter}"),
-    )
-    .await?;
     let mut facts: Vec<Vec<(FactKey, f64)>> = vec![Vec::new(); datasets.len()];
-    let mut copy = CopyRows::<5>::new(&buf)?;
+    let mut copy = CopyRows::<5>::new(&chunk.facts)?;
     while let Some([id, year, element, major, value]) = copy.next_row()? {
         let at = place_of(int8(id)?)?;
         let key = key(
@@ -353,12 +388,7 @@ async fn read_postgres_chunk(
         data.facts = facts.into_iter().collect();
     }
 
-    let buf = copy_out(
-        conn,
-        &format!("SELECT school_id, year, element, major, text FROM note WHERE {filter}"),
-    )
-    .await?;
-    let mut copy = CopyRows::<5>::new(&buf)?;
+    let mut copy = CopyRows::<5>::new(&chunk.notes)?;
     while let Some([id, year, element, major, note]) = copy.next_row()? {
         let data = &mut datasets[place_of(int8(id)?)?];
         let key = key(&data.school.code, int8(year)?, text(element)?, text(major)?)?;
@@ -369,6 +399,8 @@ async fn read_postgres_chunk(
 
 /// Reads the schools of `codes` (every school when `None`) in code order on `conn`, chunk
 /// by chunk in one read transaction, and sends each; stops early when nobody receives.
+/// While the database sends one chunk, the one before it is decoded on a thread of its own
+/// and handed on, so the server and this process work at the same time.
 async fn read_postgres(
     mut conn: sqlx::PgConnection,
     codes: Option<Vec<String>>,
@@ -377,23 +409,55 @@ async fn read_postgres(
     begin_postgres_read(&mut conn).await?;
     let mut after = String::new();
     let mut chunks = codes.as_ref().map(|c| c.chunks(CHUNK));
+    let mut decoding: Option<tokio::task::JoinHandle<Result<Vec<Dataset>, StoreError>>> = None;
     loop {
-        let datasets = match chunks.as_mut() {
-            Some(chunks) => {
-                let Some(chunk) = chunks.next() else { break };
-                read_postgres_chunk(&mut conn, Some(chunk), "").await?
-            }
-            None => read_postgres_chunk(&mut conn, None, &after).await?,
+        let chunk = match chunks.as_mut() {
+            Some(chunks) => match chunks.next() {
+                Some(codes) => fetch_postgres_chunk(&mut conn, Some(codes), "").await?,
+                None => PostgresChunk {
+                    schools: Vec::new(),
+                    majors: Vec::new(),
+                    facts: Vec::new(),
+                    notes: Vec::new(),
+                },
+            },
+            None => fetch_postgres_chunk(&mut conn, None, &after).await?,
         };
-        let Some(last) = datasets.last() else { break };
-        after.clone_from(&last.school.code);
-        for data in datasets {
+        let previous = match decoding.take() {
+            Some(task) => Some(decoded(task).await?),
+            None => None,
+        };
+        let more = match chunk.schools.last() {
+            Some((_, code, _)) => {
+                after.clone_from(code);
+                decoding = Some(tokio::task::spawn_blocking(move || {
+                    decode_postgres_chunk(chunk)
+                }));
+                true
+            }
+            None => false,
+        };
+        for data in previous.into_iter().flatten() {
             if sender.send(Ok(data)).await.is_err() {
                 return Ok(());
             }
         }
+        if !more {
+            break;
+        }
     }
     end_postgres_read(conn).await
+}
+
+/// The datasets of a chunk decoded on a thread of its own (its panic carried on here).
+async fn decoded(
+    task: tokio::task::JoinHandle<Result<Vec<Dataset>, StoreError>>,
+) -> Result<Vec<Dataset>, StoreError> {
+    match task.await {
+        Ok(datasets) => datasets,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Corrupt(format!("读取中断：{e}"))),
+    }
 }
 
 /// What is laid into every dataset read, as for one school.
