@@ -512,6 +512,17 @@ impl Plan {
             .collect()
     }
 
+    /// Fills `table` with `data`'s facts, after making sure `definitions` are those the plan
+    /// was compiled from.
+    fn fill_for(&self, definitions: &Definitions, data: &Dataset, table: &mut Table) {
+        assert!(
+            definitions.rules.rules.len() == self.rules.len()
+                && definitions.indicators.len() == self.indicators.len(),
+            "a plan is evaluated with the definitions it was compiled from"
+        );
+        self.fill(data, table);
+    }
+
     /// Runs every check and computes every indicator of every year, as
     /// [`crate::check_and_compute`] does. `definitions` must be those the plan was compiled
     /// from; `table` is any table (its buffers are reused).
@@ -521,12 +532,7 @@ impl Plan {
         data: &Dataset,
         table: &mut Table,
     ) -> Evaluation {
-        assert!(
-            definitions.rules.rules.len() == self.rules.len()
-                && definitions.indicators.len() == self.indicators.len(),
-            "a plan is evaluated with the definitions it was compiled from"
-        );
-        self.fill(data, table);
+        self.fill_for(definitions, data, table);
         let table = &*table;
         let mut findings = Vec::new();
         for (index, rule) in definitions.rules.rules.iter().enumerate() {
@@ -595,12 +601,7 @@ impl Plan {
         data: &Dataset,
         table: &mut Table,
     ) -> Summary {
-        assert!(
-            definitions.rules.rules.len() == self.rules.len()
-                && definitions.indicators.len() == self.indicators.len(),
-            "a plan is evaluated with the definitions it was compiled from"
-        );
-        self.fill(data, table);
+        self.fill_for(definitions, data, table);
         let table = &*table;
         // Each finding with its section's order, for the sort.
         let mut found: Vec<(Vec<u32>, FindingKey)> = Vec::new();
