@@ -471,25 +471,32 @@ async fn a_school_s_indicators_over_the_years_are_shown_beside_the_area_s_median
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+/// Makes the harness school's 2025 data clean, submits it and approves it as its district,
+/// as set up by hand (not through the pages); returns its 在校生数.
+async fn approved_school(h: &Harness) -> f64 {
+    use nianbao_bureau::{Action, Actor, ActorRole};
+    let year = Year::new(2025).unwrap();
+    let enrolled = make_clean(h).await;
+    for (action, role) in [
+        (Action::Submit, ActorRole::School),
+        (Action::Approve, ActorRole::District),
+    ] {
+        let actor = Actor {
+            role,
+            name: "setup".into(),
+        };
+        h.store
+            .act_on_submission(&h.code, year, action, &actor, &[], &h.definitions)
+            .await
+            .unwrap();
+    }
+    enrolled
+}
+
 #[tokio::test]
 async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
-    use nianbao_bureau::{Action, Actor, ActorRole};
     for h in Harness::all().await {
-        let year = Year::new(2025).unwrap();
-        let enrolled = make_clean(&h).await;
-        for (action, role) in [
-            (Action::Submit, ActorRole::School),
-            (Action::Approve, ActorRole::District),
-        ] {
-            let actor = Actor {
-                role,
-                name: "setup".into(),
-            };
-            h.store
-                .act_on_submission(&h.code, year, action, &actor, &[], &h.definitions)
-                .await
-                .unwrap();
-        }
+        let enrolled = approved_school(&h).await;
         let report = format!("/areas/{}/report?year=2025", h.district);
         let (mut district, csrf) = h.signed_in_at("district", &report).await;
         let make_final = format!("/areas/{}/report/final", h.district);
@@ -607,6 +614,85 @@ async fn the_area_report_is_made_final_once_written_and_kept_as_made() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", h.label);
     }
+}
+
+#[tokio::test]
+async fn the_area_report_s_final_takes_its_peers_from_the_level_chosen() {
+    for h in Harness::all().await {
+        approved_school(&h).await;
+        let report = format!("/areas/{}/report?year=2025", h.district);
+        let (mut district, csrf) = h.signed_in_at("district", &report).await;
+        for part in ["preface", "overview", "challenges"] {
+            let r = write_part(&mut district, &h, &csrf, part, "本区职业教育稳步发展。").await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", h.label);
+        }
+        // The final's form offers the three levels, the city chosen unless another is.
+        let page = district.get(&report).await;
+        let form = &page.body[page
+            .body
+            .find("id=\"final-form\"")
+            .unwrap_or_else(|| panic!("{}: no final form: {}", h.label, page.body))..];
+        let form = &form[..form.find("</form>").unwrap()];
+        for option in [
+            "<option value=\"district\">同区县</option>",
+            "<option value=\"city\" selected>同市</option>",
+            "<option value=\"province\">同省</option>",
+        ] {
+            assert!(form.contains(option), "{}: {option} in {form}", h.label);
+        }
+        assert!(form.contains("name=\"peers\""), "{}: {form}", h.label);
+        let make_final = format!("/areas/{}/report/final", h.district);
+        // The province chosen: the final says its peers came from the province.
+        let r = district
+            .post(
+                &make_final,
+                &[("csrf", &csrf), ("year", "2025"), ("peers", "province")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
+        let finals = h.store.area_finals(&h.district, 2025).await.unwrap();
+        assert_eq!(finals.len(), 1, "{}", h.label);
+        let body = kept_html(&mut district, &h, finals[0].id).await;
+        assert!(
+            body.contains("同类学校取自测试省（同省）已审核的学校"),
+            "{}: {body}",
+            h.label
+        );
+        // A level the form does not offer is refused, and nothing is made final.
+        let r = district
+            .post(
+                &make_final,
+                &[("csrf", &csrf), ("year", "2025"), ("peers", "planet")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", h.label);
+        assert!(r.body.contains("不是区域级别"), "{}: {}", h.label, r.body);
+        let finals = h.store.area_finals(&h.district, 2025).await.unwrap();
+        assert_eq!(finals.len(), 1, "{}", h.label);
+        // No level sent (an older form): the city, as before.
+        let r = district
+            .post(&make_final, &[("csrf", &csrf), ("year", "2025")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
+        let finals = h.store.area_finals(&h.district, 2025).await.unwrap();
+        assert_eq!(finals.len(), 2, "{}", h.label);
+        let newest = finals.iter().map(|f| f.id).max().unwrap();
+        let body = kept_html(&mut district, &h, newest).await;
+        assert!(
+            body.contains("同类学校取自测试市（同市）已审核的学校"),
+            "{}: {body}",
+            h.label
+        );
+    }
+}
+
+/// The web page of the district's final `id`, as kept.
+async fn kept_html(client: &mut Client, h: &Harness, id: i64) -> String {
+    let r = client
+        .get(&format!("/areas/{}/finals/{id}/report.html", h.district))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", h.label);
+    r.body
 }
 
 /// The text of a PDF, spaces removed (as the auditor reads it).

@@ -138,7 +138,13 @@ pub struct YearQuery {
 
 /// The peer level a request asks for; the default when it asks for none.
 fn peers_of(query: &YearQuery) -> Result<PeerLevel, WebError> {
-    match query.peers.as_deref() {
+    peer_level(query.peers.as_deref())
+}
+
+/// The peer level named by `code` (an address's or a form's `peers`); the default when
+/// none is named.
+fn peer_level(code: Option<&str>) -> Result<PeerLevel, WebError> {
+    match code {
         None | Some("") => Ok(PeerLevel::default()),
         Some(code) => PeerLevel::parse(code).ok_or_else(|| {
             WebError::BadRequest(format!(
@@ -884,12 +890,18 @@ pub async fn compare(
         "peers".into(),
         json!({
             "code": peers.code(), "label": peers.label(),
-            "levels": PeerLevel::ALL.iter().map(|l| json!({
-                "code": l.code(), "label": l.label(), "chosen": *l == peers,
-            })).collect::<Vec<_>>(),
+            "levels": peer_choices(peers),
         }),
     );
     Ok(state.render("compare.html", context)?.into_response())
+}
+
+/// The peer levels a form offers, `chosen` marked: each one's code, label and whether chosen.
+fn peer_choices(chosen: PeerLevel) -> Value {
+    PeerLevel::ALL
+        .iter()
+        .map(|l| json!({ "code": l.code(), "label": l.label(), "chosen": *l == chosen }))
+        .collect()
 }
 
 /// The points of a small line chart (`width`×`height`, y downwards) of values over the
@@ -1183,6 +1195,8 @@ pub async fn report_page(
         })
         .collect();
     context.insert("finals".into(), Value::Array(finals));
+    let peers = peers_of(&query)?;
+    context.insert("peer_levels".into(), peer_choices(peers));
     context.insert(
         "can_write".into(),
         json!(matches!(&standing, Standing::Bureau(own) if *own == area)),
@@ -1279,11 +1293,15 @@ pub async fn report_pdf(
 pub struct FinalForm {
     csrf: String,
     year: i64,
+    /// The level of the area peers are taken from; the default when not sent.
+    #[serde(default)]
+    peers: Option<String>,
 }
 
-/// `POST /areas/{area}/report/final`: makes the area's compiled report final — refused
-/// (back on the report page, naming what is missing) while a text part is unwritten or no school is approved — and
-/// keeps its web page and Word file as they were made.
+/// `POST /areas/{area}/report/final`: makes the area's compiled report final, its peers
+/// taken at the level the form chose (the city by default) — refused (back on the report
+/// page, naming what is missing) while a text part is unwritten or no school is approved —
+/// and keeps its web page, Word file and PDF as they were made.
 pub async fn make_final(
     State(state): State<AppState>,
     session: Session,
@@ -1296,7 +1314,8 @@ pub async fn make_final(
         return Err(WebError::Forbidden);
     }
     let year = year_of(Some(form.year))?;
-    let draft = area_document(&state, &session, &area, year, PeerLevel::default()).await?;
+    let peers = peer_level(form.peers.as_deref())?;
+    let draft = area_document(&state, &session, &area, year, peers).await?;
     let tree = state.store().area_tree().await?;
     let states = state.store().submissions(year).await?;
     let included = tree
