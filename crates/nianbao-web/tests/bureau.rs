@@ -302,7 +302,8 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
             "{}",
             h.label
         );
-        // The compiled report downloads under the report's Chinese title.
+        // The compiled report downloads under the report's Chinese title, named a draft as
+        // its PDF is.
         let docx = download(
             &mut district,
             &h,
@@ -311,7 +312,27 @@ async fn a_submission_locks_the_forms_and_the_district_waits_for_every_school() 
         .await;
         assert_eq!(
             docx.saved_name(),
-            "黔江区2025 年度职业教育质量年度报告.docx",
+            "黔江区2025 年度职业教育质量年度报告（草稿）.docx",
+            "{}",
+            h.label
+        );
+        let pdf = district
+            .get(&format!("/areas/{}/report.pdf?year=2025", h.district))
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", h.label);
+        assert_eq!(
+            pdf.saved_name(),
+            "黔江区2025 年度职业教育质量年度报告（草稿）.pdf",
+            "{}",
+            h.label
+        );
+        // Its web page is shown, not downloaded.
+        let html = district
+            .get(&format!("/areas/{}/report.html?year=2025", h.district))
+            .await;
+        assert_eq!(html.status, StatusCode::OK, "{}", h.label);
+        assert!(
+            html.headers.get("content-disposition").is_none(),
             "{}",
             h.label
         );

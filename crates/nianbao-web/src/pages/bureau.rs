@@ -1252,7 +1252,8 @@ pub async fn report_html(
     Ok(Html(nianbao_report::html::render(&document)).into_response())
 }
 
-/// `/areas/{area}/report.docx`: the compiled report as a Word file.
+/// `/areas/{area}/report.docx`: the compiled report as a Word file, named a draft (as the
+/// PDF is; a final's files are named by their number).
 pub async fn report_docx(
     State(state): State<AppState>,
     session: Session,
@@ -1261,7 +1262,7 @@ pub async fn report_docx(
 ) -> Result<Response, WebError> {
     let year = year_of(query.year)?;
     let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
-    let file = format!("{}.docx", document.title);
+    let file = format!("{}（草稿）.docx", document.title);
     let bytes = tokio::task::spawn_blocking(move || nianbao_report::docx::render(&document))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
