@@ -7,9 +7,12 @@
 //! every write of facts, report texts and register figures, and refuses with the reason in Chinese.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use nianbao_bureau::approval::{self, FactChange};
 use nianbao_bureau::areas::{Area, AreaSchool, AreaTree, Deadline, Level, SchoolType, parse_date};
+use nianbao_bureau::compare::{Evaluator, SchoolResult, peer_scope};
+use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::{Action, Actor, ActorRole, ReturnItem, ReturnTarget, SubmissionState};
 use nianbao_core::{Dataset, Definitions, FactKey, Year, run_checks};
 use sqlx::Row;
@@ -728,6 +731,45 @@ impl Store {
             .collect()
     }
 
+    /// What an area's report of `year` is compiled from, read in one pass: the approved
+    /// schools of the area's peer scope at `peers` (the area's city, say, which may reach
+    /// beyond the area), each evaluated on `threads` worker threads as soon as it is read.
+    /// Only the datasets of the area's own schools are kept; a peer outside the area is
+    /// needed for its indicator values alone, so its dataset is dropped once evaluated.
+    pub async fn approved_for_report(
+        &self,
+        tree: &AreaTree,
+        area: &str,
+        peers: PeerLevel,
+        year: Year,
+        definitions: &Definitions,
+        threads: usize,
+    ) -> Result<ApprovedSchools, StoreError> {
+        let states = self.submissions(year).await?;
+        let scope = peer_scope(tree, area, peers);
+        let compared: BTreeMap<&str, &AreaSchool> = tree
+            .schools_in(&scope)
+            .into_iter()
+            .filter(|s| states.get(&s.code).is_some_and(|x| x.state.approved()))
+            .map(|s| (s.code.as_str(), s))
+            .collect();
+        let codes: BTreeSet<String> = compared.keys().map(|c| c.to_string()).collect();
+        let mut evaluator = Evaluator::start(Arc::new(definitions.clone()), threads);
+        let mut datasets = Vec::new();
+        self.each_dataset(Some(&codes), definitions, |data| {
+            let Some(school) = compared.get(data.school.code.as_str()) else {
+                return;
+            };
+            if tree.contains_school(area, &school.code) {
+                datasets.push(data.clone());
+            }
+            evaluator.evaluate((*school).clone(), data);
+        })
+        .await?;
+        let results = evaluator.finish();
+        Ok(ApprovedSchools { datasets, results })
+    }
+
     /// Stores many datasets at once, as an import of synthetic or collected data: a school
     /// already in the store is saved as [`Store::save_dataset`] does; a new one is written
     /// with multi-row inserts and one change-log line for the whole dataset. Each batch of
@@ -838,6 +880,16 @@ impl Store {
         }
         Ok(written)
     }
+}
+
+/// What an area's report is compiled from ([`Store::approved_for_report`]).
+#[derive(Debug)]
+pub struct ApprovedSchools {
+    /// The datasets of the area's own approved schools, in code order.
+    pub datasets: Vec<Dataset>,
+    /// The evaluated results of the approved schools of the area's peer scope (the area's
+    /// own among them), in code order.
+    pub results: Vec<SchoolResult>,
 }
 
 /// Whether a finding is about `year`: its first location (the one its key names) is in

@@ -28,7 +28,7 @@ use std::path::Path;
 pub use accounts::Account;
 pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
 pub use area_finals::{AreaFinal, FinalFile, FinalFiles};
-pub use areas::{BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
+pub use areas::{ApprovedSchools, BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
 pub use audit_batches::{AuditBatch, BatchState, ConfirmedGrade};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,

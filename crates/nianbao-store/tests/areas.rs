@@ -453,6 +453,67 @@ async fn a_register_import_or_a_major_rename_may_not_change_a_submitted_year() {
 }
 
 #[tokio::test]
+async fn an_area_report_keeps_its_own_schools_datasets_and_only_the_results_of_its_peers() {
+    use nianbao_bureau::peers::PeerLevel;
+    let definitions = Definitions::builtin().unwrap();
+    for (_dir, store) in stores().await {
+        let p = unique();
+        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
+        store.load_areas(&tree).await.unwrap();
+        let tree = store.area_tree().await.unwrap();
+        let (a, b, x) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-x"));
+        for (code, index) in [(&a, 1), (&b, 2), (&x, 3)] {
+            clean_school(&store, &definitions, code, index).await;
+        }
+        // 甲区一校 and 乙区一校 approved; 甲区二校 still a draft.
+        let y = year(2025);
+        for code in [&a, &x] {
+            for (action, role) in [
+                (Action::Submit, ActorRole::School),
+                (Action::Approve, ActorRole::District),
+            ] {
+                store
+                    .act_on_submission(code, y, action, &actor(role, "t"), &[], &definitions)
+                    .await
+                    .unwrap();
+            }
+        }
+        let codes = |codes: Vec<&str>| codes.join(",");
+        let district = format!("{p}-d1");
+        // Peers from the city: 乙区一校 is evaluated as a peer, but only the district's own
+        // dataset is kept.
+        let read = store
+            .approved_for_report(&tree, &district, PeerLevel::City, y, &definitions, 2)
+            .await
+            .unwrap();
+        let kept: Vec<&str> = read
+            .datasets
+            .iter()
+            .map(|d| d.school.code.as_str())
+            .collect();
+        let evaluated: Vec<&str> = read.results.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes(kept), a);
+        assert_eq!(codes(evaluated), format!("{a},{x}"));
+        let alone = store
+            .load_dataset_with_registers(&a, &definitions)
+            .await
+            .unwrap();
+        assert_eq!(read.datasets[0], alone);
+        let peer = &read.results[1];
+        assert_eq!(peer.name, "乙区一校");
+        assert!(peer.value("student_teacher_ratio").is_some());
+        // Peers from the district itself: the district's approved school only.
+        let read = store
+            .approved_for_report(&tree, &district, PeerLevel::District, y, &definitions, 2)
+            .await
+            .unwrap();
+        let evaluated: Vec<&str> = read.results.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes(evaluated), a);
+        assert_eq!(read.datasets.len(), 1);
+    }
+}
+
+#[tokio::test]
 async fn many_datasets_load_at_once_as_they_load_one_by_one() {
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use nianbao_bureau::areas::{AreaTree, MAX_FILE_BYTES};
-use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, evaluate_many};
+use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult};
 use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_bureau::{
@@ -639,27 +639,12 @@ pub async fn compile_area(
         .map(|(c, _)| c.clone())
         .collect();
     // Peers are the approved schools of the area the level names (the area's city, say),
-    // which may reach beyond the area.
-    let scope = nianbao_bureau::compare::peer_scope(&tree, area, peers);
-    let compared: BTreeSet<String> = tree
-        .schools_in(&scope)
-        .iter()
-        .filter(|s| state_of(&s.code).approved())
-        .map(|s| s.code.clone())
-        .collect();
-    let datasets = store.load_datasets(Some(&compared), definitions).await?;
-    let known: BTreeMap<&str, &AreaSchool> =
-        tree.schools.iter().map(|s| (s.code.as_str(), s)).collect();
-    let inputs: Vec<(AreaSchool, Dataset)> = datasets
-        .iter()
-        .filter_map(|d| {
-            known
-                .get(d.school.code.as_str())
-                .map(|s| ((*s).clone(), d.clone()))
-        })
-        .collect();
+    // which may reach beyond the area: each is evaluated as it is read, and only the area's
+    // own datasets are kept.
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let results = evaluate_many(definitions, inputs, threads);
+    let nianbao_store::ApprovedSchools { datasets, results } = store
+        .approved_for_report(&tree, area, peers, year, definitions, threads)
+        .await?;
     let comparison = Comparison::of_area(definitions, &tree, area, peers, year, results);
     let texts = store.area_texts(area, year).await?;
     let today = time::OffsetDateTime::now_utc()

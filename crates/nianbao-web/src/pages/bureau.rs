@@ -20,9 +20,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use nianbao_bureau::areas::{AreaTree, format_date};
-use nianbao_bureau::compare::{
-    Comparison, Evaluator, SchoolResult, evaluate_many, sort_by_indicator,
-};
+use nianbao_bureau::compare::{Comparison, Evaluator, SchoolResult, sort_by_indicator};
 use nianbao_bureau::peers::PeerLevel;
 use nianbao_bureau::{
     Action, Actor, ActorRole, AreaSchool, ReturnItem, ReturnTarget, SubmissionState,
@@ -730,7 +728,8 @@ pub async fn act(
 
 /// The comparison of an area's approved schools for a year, each judged among the approved
 /// schools of the area's peer scope at `peers` (which may reach beyond the area), with the
-/// datasets read.
+/// datasets of the area's own approved schools (a peer outside the area is read only to be
+/// evaluated).
 async fn approved_comparison(
     state: &AppState,
     tree: &AreaTree,
@@ -738,34 +737,15 @@ async fn approved_comparison(
     year: Year,
     peers: PeerLevel,
 ) -> Result<(Comparison, Vec<Dataset>), WebError> {
-    let states = state.store().submissions(year).await?;
-    let scope = nianbao_bureau::compare::peer_scope(tree, area, peers);
-    let codes: BTreeSet<String> = tree
-        .schools_in(&scope)
-        .iter()
-        .filter(|s| states.get(&s.code).is_some_and(|x| x.state.approved()))
-        .map(|s| s.code.clone())
-        .collect();
-    let datasets = state
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let nianbao_store::ApprovedSchools { datasets, results } = state
         .store()
-        .load_datasets(Some(&codes), state.definitions())
+        .approved_for_report(tree, area, peers, year, state.definitions(), threads)
         .await?;
-    let known: BTreeMap<&str, &AreaSchool> =
-        tree.schools.iter().map(|s| (s.code.as_str(), s)).collect();
-    let inputs: Vec<(AreaSchool, Dataset)> = datasets
-        .iter()
-        .filter_map(|d| {
-            known
-                .get(d.school.code.as_str())
-                .map(|s| ((*s).clone(), d.clone()))
-        })
-        .collect();
     let definitions = state.definitions().clone();
     let tree = tree.clone();
     let area = area.to_string();
     let built = tokio::task::spawn_blocking(move || {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let results: Vec<SchoolResult> = evaluate_many(&definitions, inputs, threads);
         Comparison::of_area(&definitions, &tree, &area, peers, year, results)
     })
     .await
