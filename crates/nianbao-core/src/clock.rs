@@ -31,6 +31,14 @@ pub fn stored_time(moment: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// The seconds from one stored time to another, negative when `to` is the earlier; `None`
+/// when either is not a stored time.
+pub fn seconds_between(from: &str, to: &str) -> Option<i64> {
+    let from = PrimitiveDateTime::parse(from, STORED).ok()?;
+    let to = PrimitiveDateTime::parse(to, STORED).ok()?;
+    Some((to - from).whole_seconds())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +49,18 @@ mod tests {
         assert_eq!(beijing_time("昨天"), "昨天");
         let moment = OffsetDateTime::from_unix_timestamp(0).unwrap();
         assert_eq!(stored_time(moment), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn seconds_between_stored_times_cross_midnight_and_refuse_other_text() {
+        assert_eq!(
+            seconds_between("2026-01-05T23:59:30Z", "2026-01-06T00:00:45Z"),
+            Some(75)
+        );
+        assert_eq!(
+            seconds_between("2026-01-06T00:00:45Z", "2026-01-05T23:59:30Z"),
+            Some(-75)
+        );
+        assert_eq!(seconds_between("昨天", "2026-01-06T00:00:45Z"), None);
     }
 }

@@ -29,7 +29,9 @@ pub use accounts::Account;
 pub use accounts::{NewUser, Scope, User, hash_password, verify_password};
 pub use area_finals::{AreaFinal, FinalFile, FinalFiles};
 pub use areas::{ApprovedSchools, BulkOutcome, SubmissionEvent, SubmissionStatus, role_of_level};
-pub use audit_batches::{AuditBatch, BatchState, ConfirmedGrade};
+pub use audit_batches::{
+    AUDIT_HEARTBEAT, AUDIT_SILENCE, AuditBatch, BatchState, ConfirmedGrade, ProgressKeeper,
+};
 pub use authoring::{
     Comment, ContentSummary, MAX_TEXT_BYTES, PartMove, PartState, SnapshotEntry, StoredImage,
     TextConflict, TextSave, TextVersion,
@@ -70,6 +72,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0019_points_exports.sql"),
     include_str!("../migrations/sqlite/0020_area_finals.sql"),
     include_str!("../migrations/sqlite/0021_area_final_pdf.sql"),
+    include_str!("../migrations/sqlite/0022_audit_batch_progress.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_datasets.sql"),
@@ -90,6 +93,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0019_points_exports.sql"),
     include_str!("../migrations/postgres/0020_area_finals.sql"),
     include_str!("../migrations/postgres/0021_area_final_pdf.sql"),
+    include_str!("../migrations/postgres/0022_audit_batch_progress.sql"),
 ];
 
 /// The schema migrations of the store's tables on `backend`, oldest first; a store at
