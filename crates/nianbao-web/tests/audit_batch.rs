@@ -3,6 +3,8 @@
 //! enrolment is found), a report of another district's school is audited but not compared,
 //! a file that is not a report is listed as skipped; the district confirms a grade, which
 //! keeps who and when; others cannot see or upload, and a file that is not a zip is refused.
+//! A batch that another process is auditing shows its progress from the store, and one whose
+//! process stopped shows as cut off with when it was last heard of.
 
 mod common;
 
@@ -76,6 +78,17 @@ async fn a_district_uploads_reports_and_confirms_a_grade() {
         let r = upload(&mut district, &h.district, &archive).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {}", h.label, r.body);
         let path = r.location().to_string();
+        // Another server process on the same store sees the batch running or done, never
+        // cut off.
+        let mut elsewhere = h.signed_in_to_new_app("district").await;
+        let seen = elsewhere.get(&path).await;
+        assert!(
+            seen.body.contains("进行中：已审") || seen.body.contains("已完成"),
+            "{}: {}",
+            h.label,
+            seen.body
+        );
+        assert!(!seen.body.contains("已中断"), "{}: {}", h.label, seen.body);
         let page = finished(&mut district, &path).await;
         let body = &page.body;
         assert!(body.contains("已完成"), "{}: {body}", h.label);
@@ -246,6 +259,107 @@ async fn a_district_uploads_reports_and_confirms_a_grade() {
         assert_eq!(before, after, "{}", h.label);
         let list = district.get(&format!("/areas/{}/audit", h.district)).await;
         assert!(list.body.contains("各校报告.zip"), "{}", h.label);
+    }
+}
+
+/// A second handle on the harness's store, as another server process holds it.
+async fn another_handle(h: &Harness) -> nianbao_store::Store {
+    match std::env::var("NIANBAO_TEST_DATABASE_URL") {
+        Ok(url) if h.label == "PostgreSQL" => nianbao_store::Store::open(&url).await.unwrap(),
+        _ => nianbao_store::Store::open_sqlite(&h._dir.path().join("web.db"))
+            .await
+            .unwrap(),
+    }
+}
+
+/// The row of the batch in the area's list, as a browser reads it ("/" is escaped as
+/// "&#x2f;").
+fn batch_row(body: &str, id: i64) -> String {
+    let body = body.replace("&#x2f;", "/");
+    let start = body
+        .find(&format!("/audit/{id}\""))
+        .unwrap_or_else(|| panic!("no batch {id}: {body}"));
+    let end = body[start..]
+        .find("</tr>")
+        .map_or(body.len(), |e| start + e);
+    body[start..end].to_string()
+}
+
+#[tokio::test]
+async fn a_batch_audited_by_another_process_shows_its_progress_or_when_it_was_cut_off() {
+    for h in Harness::all().await {
+        // The other process starts a batch of five and has audited three of them.
+        let running = another_handle(&h).await;
+        let id = running
+            .start_audit_batch(&h.district, "另一进程.zip", &h.users["district"], 5)
+            .await
+            .unwrap();
+        running.record_audit_progress(id, 3).await.unwrap();
+
+        let mut district = h.signed_in("district").await;
+        let list_path = format!("/areas/{}/audit", h.district);
+        let path = format!("{list_path}/{id}");
+        let list = district.get(&list_path).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", h.label);
+        let row = batch_row(&list.body, id);
+        assert!(
+            row.contains("进行中：已审 3 / 5 份") && !row.contains("已中断"),
+            "{}: {row}",
+            h.label
+        );
+        let page = district.get(&path).await;
+        assert!(
+            page.body.contains("id=\"progress\"")
+                && page.body.contains("进行中：已审 3 / 5 份")
+                && page.body.contains("http-equiv=\"refresh\""),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        assert!(!page.body.contains("已中断"), "{}: {}", h.label, page.body);
+
+        // Its heartbeat stopped long ago: cut off, with when it was last heard of.
+        {
+            let mut tx = running.database().write().await.unwrap();
+            sqlx::query("UPDATE audit_batch SET heartbeat_at = $1 WHERE id = $2")
+                .bind("2026-01-05T08:30:00Z")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let list = district.get(&list_path).await;
+        let row = batch_row(&list.body, id);
+        assert!(
+            row.contains("已中断（最后一次更新：2026-01-05 16:30，北京时间）"),
+            "{}: {row}",
+            h.label
+        );
+        assert!(!row.contains("进行中"), "{}: {row}", h.label);
+        let page = district.get(&path).await;
+        assert!(
+            page.body.contains("id=\"interrupted\"") && page.body.contains("2026-01-05 16:30"),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        assert!(
+            !page.body.contains("id=\"progress\"") && !page.body.contains("http-equiv=\"refresh\""),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+
+        // It writes again (it was only held up): running once more, on every process.
+        running.record_audit_progress(id, 4).await.unwrap();
+        let mut other_app = h.signed_in_to_new_app("district").await;
+        let list = other_app.get(&list_path).await;
+        let row = batch_row(&list.body, id);
+        assert!(row.contains("进行中：已审 4 / 5 份"), "{}: {row}", h.label);
+        if h.label == "PostgreSQL" {
+            running.database().close().await;
+        }
     }
 }
 

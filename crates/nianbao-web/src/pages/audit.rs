@@ -3,7 +3,11 @@
 //! audited and, when its file or title names a school of the area that is in the store,
 //! compared with that school's data ([`nianbao_audit::against::compare`]). The audit runs
 //! off the request (reading and auditing on blocking threads) while the batch's page shows
-//! how far it has got; the finished table of schools × findings is kept in the store with
+//! how far it has got. The process running the audit keeps its progress in the store with a
+//! heartbeat ([`nianbao_store::Store::keep_audit_progress`]), so the pages of every process
+//! show 「进行中：已审 k / n 份」, and a batch whose heartbeat stopped more than
+//! [`nianbao_store::AUDIT_SILENCE`] ago as 已中断, with when it was last heard of; the
+//! finished table of schools × findings is kept in the store with
 //! the pre-grade of each report, which a person confirms or changes (who and when kept).
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use nianbao_audit::batch::{self, Entry, MAX_ARCHIVE_BYTES, Progress, Rubric, Skipped};
 use nianbao_audit::batch_sheet::{self, Confirmation, Line};
 use nianbao_core::{Dataset, clock};
-use nianbao_store::BatchState;
+use nianbao_store::{AuditBatch, BatchState};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -93,7 +97,7 @@ pub async fn list(
             json!({
                 "id": b.id, "file": b.file_name, "by": b.uploaded_by,
                 "at": clock::beijing_time(&b.uploaded_at), "reports": b.reports,
-                "state": state_label(&state, b.id, b.state),
+                "state": state_label(&state, &b),
             })
         })
         .collect();
@@ -108,12 +112,36 @@ pub async fn list(
     Ok(state.render("audit.html", context)?.into_response())
 }
 
-fn state_label(state: &AppState, id: i64, batch: BatchState) -> &'static str {
-    match batch {
-        BatchState::Done => "已完成",
-        BatchState::Failed => "未能完成",
-        BatchState::Running if state.audit_jobs().progress(id).is_some() => "审核中",
-        BatchState::Running => "已中断",
+/// How many of a running batch's reports are audited: as this process counts them when it
+/// runs the batch, else as the store holds them.
+fn audited(state: &AppState, batch: &AuditBatch) -> usize {
+    use std::sync::atomic::Ordering::Relaxed;
+    match state.audit_jobs().progress(batch.id) {
+        Some(progress) => progress.audited.load(Relaxed),
+        None => batch.audited,
+    }
+}
+
+/// Whether a batch is being audited: by this process, or by one whose heartbeat is recent.
+fn running(state: &AppState, batch: &AuditBatch) -> bool {
+    batch.state == BatchState::Running
+        && (state.audit_jobs().progress(batch.id).is_some() || batch.is_live())
+}
+
+/// A batch's state as the pages show it.
+fn state_label(state: &AppState, batch: &AuditBatch) -> String {
+    match batch.state {
+        BatchState::Done => "已完成".into(),
+        BatchState::Failed => "未能完成".into(),
+        BatchState::Running if running(state, batch) => format!(
+            "进行中：已审 {} / {} 份",
+            audited(state, batch),
+            batch.reports
+        ),
+        BatchState::Running => format!(
+            "已中断（最后一次更新：{}，北京时间）",
+            clock::beijing_time(batch.last_seen())
+        ),
     }
 }
 
@@ -210,9 +238,17 @@ pub async fn upload(
         .await?;
     let progress = Arc::new(Progress::default());
     state.audit_jobs().start(id, progress.clone());
+    let keeper = {
+        use std::sync::atomic::Ordering::Relaxed;
+        let progress = progress.clone();
+        state
+            .store()
+            .keep_audit_progress(id, move || progress.audited.load(Relaxed))
+    };
     let job = state.clone();
     tokio::spawn(async move {
         let outcome = audit(&job, entries, skipped, schools, progress).await;
+        keeper.stop().await;
         let written = match &outcome {
             Ok(table) => job.store().finish_audit_batch(id, Ok(table)).await,
             Err(e) => {
@@ -300,7 +336,9 @@ pub async fn show(
         json!({
             "id": batch.id, "file": batch.file_name, "by": batch.uploaded_by,
             "at": clock::beijing_time(&batch.uploaded_at), "reports": batch.reports,
-            "state": state_label(&state, batch.id, batch.state), "problem": batch.problem,
+            "state": state_label(&state, &batch), "problem": batch.problem,
+            "interrupted": !running(&state, &batch) && batch.state == BatchState::Running,
+            "last_seen": clock::beijing_time(batch.last_seen()),
         }),
     );
     if let Some(progress) = state.audit_jobs().progress(id) {
@@ -311,6 +349,12 @@ pub async fn show(
                 "read": progress.read.load(Relaxed),
                 "audited": progress.audited.load(Relaxed),
             }),
+        );
+    } else if running(&state, &batch) {
+        // Audited by another process: what it last wrote to the store.
+        context.insert(
+            "progress".into(),
+            json!({ "audited": batch.audited, "elsewhere": true }),
         );
     }
     if let Some(result) = &batch.result {
