@@ -568,6 +568,49 @@ fn commands_work_on_postgresql_when_given_a_database_url() {
     );
 }
 
+/// The demo's report files are created as its findings.json is, with the mode any new file
+/// gets: 0666 less the umask (0644 and 0640 under the umasks 022 and 027).
+#[cfg(unix)]
+#[test]
+fn report_files_get_the_mode_any_new_file_gets() {
+    use std::os::unix::fs::PermissionsExt;
+    // The permission bits, in octal as `ls` and `chmod` write them.
+    let mode = |path: &Path| {
+        format!(
+            "{:o}",
+            fs::metadata(path).unwrap().permissions().mode() & 0o777
+        )
+    };
+    let ws = Workspace::with_demo();
+    let findings = mode(&ws.path("out/findings.json"));
+    for name in ["report.html", "report.docx", "report.pdf"] {
+        let path = ws.path("out").join(name);
+        if name == "report.pdf" && !path.exists() {
+            continue; // no CJK fonts: the demo skips the PDF
+        }
+        assert_eq!(mode(&path), findings, "{name}");
+    }
+    for (umask, expected) in [("022", "644"), ("027", "640")] {
+        let out = ws.path(&format!("umask-{umask}"));
+        let run = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_nianbao"))
+            .arg("--db")
+            .arg(ws.path("store.db"))
+            .args(["report", "--format", "html", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(mode(&out.join("report.html")), expected, "umask {umask}");
+    }
+}
+
 #[test]
 fn users_are_added_with_a_role_and_a_password_from_stdin() {
     use std::io::Write;
