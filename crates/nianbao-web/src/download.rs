@@ -5,8 +5,16 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use crate::WebError;
+
 /// The MIME type of an Excel workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The MIME type of a Word file.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The MIME type of a PDF.
+pub const PDF: &str = "application/pdf";
 
 /// `text` percent-encoded as one URL path segment or an RFC 5987 value.
 pub fn percent_encode(text: &str) -> String {
@@ -52,6 +60,20 @@ pub fn attachment(file: &str, mime: &str, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
+}
+
+/// The bytes `make` gives, made on a blocking thread (a workbook, a Word file or a PDF
+/// takes long enough to hold up other requests), as a download named `file`; its error, or
+/// a panic while making, answers instead.
+pub async fn made(
+    file: &str,
+    mime: &str,
+    make: impl FnOnce() -> Result<Vec<u8>, WebError> + Send + 'static,
+) -> Result<Response, WebError> {
+    let bytes = tokio::task::spawn_blocking(make)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    Ok(attachment(file, mime, bytes))
 }
 
 #[cfg(test)]

@@ -515,15 +515,14 @@ pub async fn table_xlsx(
         .map(|(i, line)| (line, confirmed.remove(&i)))
         .collect();
     let skipped = kept.skipped;
-    let bytes = tokio::task::spawn_blocking(move || batch_sheet::workbook(&lines, &skipped))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
     let tree = state.store().area_tree().await?;
     let name = tree.area(&area).map_or(area.clone(), |a| a.name.clone());
-    Ok(crate::download::attachment(
+    crate::download::made(
         &format!("{name}第{id}批报告审核.xlsx"),
         crate::download::XLSX,
-        bytes,
-    ))
+        move || {
+            batch_sheet::workbook(&lines, &skipped).map_err(|e| WebError::Internal(e.to_string()))
+        },
+    )
+    .await
 }

@@ -1243,15 +1243,10 @@ pub async fn report_docx(
     let year = year_of(query.year)?;
     let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
     let file = format!("{}（草稿）.docx", document.title);
-    let bytes = tokio::task::spawn_blocking(move || nianbao_report::docx::render(&document))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(crate::download::attachment(
-        &file,
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        bytes,
-    ))
+    crate::download::made(&file, crate::download::DOCX, move || {
+        nianbao_report::docx::render(&document).map_err(|e| WebError::Internal(e.to_string()))
+    })
+    .await
 }
 
 /// `/areas/{area}/report.pdf`: the compiled report as PDF, by the school report's renderer.
@@ -1264,10 +1259,10 @@ pub async fn report_pdf(
     let year = year_of(query.year)?;
     let document = area_document(&state, &session, &area, year, peers_of(&query)?).await?;
     let file = format!("{}（草稿）.pdf", document.title);
-    let bytes = tokio::task::spawn_blocking(move || super::report::pdf(&document))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
-    Ok(crate::download::attachment(&file, "application/pdf", bytes))
+    crate::download::made(&file, crate::download::PDF, move || {
+        super::report::pdf(&document)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1395,12 +1390,12 @@ pub async fn final_file(
         }
         nianbao_store::FinalFile::Docx => Ok(crate::download::attachment(
             &format!("{stem}.docx"),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            crate::download::DOCX,
             bytes,
         )),
         nianbao_store::FinalFile::Pdf => Ok(crate::download::attachment(
             &format!("{stem}.pdf"),
-            "application/pdf",
+            crate::download::PDF,
             bytes,
         )),
     }

@@ -87,8 +87,6 @@ pub async fn preview(
     Ok(Html(String::from_utf8_lossy(&bytes).into_owned()).into_response())
 }
 
-const DOCX_MIME: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
 pub async fn docx_file(
     State(state): State<AppState>,
     session: Session,
@@ -99,7 +97,7 @@ pub async fn docx_file(
     Ok(attachment(
         &file_stem(&data, "（草稿）"),
         "docx",
-        DOCX_MIME,
+        crate::download::DOCX,
         bytes,
     ))
 }
@@ -114,7 +112,7 @@ pub async fn pdf_file(
     Ok(attachment(
         &file_stem(&data, "（草稿）"),
         "pdf",
-        "application/pdf",
+        crate::download::PDF,
         bytes,
     ))
 }
@@ -259,13 +257,13 @@ pub async fn snapshot_file(
         "report.docx" => Ok(attachment(
             &stem,
             "docx",
-            DOCX_MIME,
+            crate::download::DOCX,
             render_blocking(document, docx).await?,
         )),
         "report.pdf" => Ok(attachment(
             &stem,
             "pdf",
-            "application/pdf",
+            crate::download::PDF,
             render_blocking(document, pdf).await?,
         )),
         _ => Err(WebError::NotFound),
