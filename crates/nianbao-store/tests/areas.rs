@@ -6,7 +6,7 @@
 use nianbao_bureau::areas::{AreaTree, parse_date};
 use nianbao_bureau::synth::{self, SynthConfig};
 use nianbao_bureau::{Action, Actor, ActorRole, ReturnItem, ReturnTarget, SubmissionState};
-use nianbao_core::{Definitions, FactKey, Severity, Year, run_checks};
+use nianbao_core::{Dataset, Definitions, FactKey, Severity, Year, run_checks};
 use nianbao_store::{FactEdit, Restructure, Store, StoreError, TextSave};
 
 fn year(y: i64) -> Year {
@@ -84,6 +84,34 @@ date = "2026-01-31"
     )
 }
 
+/// Loads the test area (`area_file`) of prefix `p` into the store.
+async fn load_area(store: &Store, p: &str) {
+    let tree = AreaTree::parse("areas.toml", &area_file(p)).unwrap();
+    store.load_areas(&tree).await.unwrap();
+}
+
+/// A synthetic area of `count` schools for 2025.
+fn synth_area(count: usize, seed: u64, fault_share: f64) -> synth::SynthArea {
+    synth::area(SynthConfig {
+        count,
+        seed,
+        fault_share,
+        year: year(2025),
+    })
+}
+
+/// The datasets of a synthetic area of `count` schools, coded `{p}-000`, `{p}-001`, ….
+fn synth_datasets(p: &str, count: usize, seed: u64, fault_share: f64) -> Vec<Dataset> {
+    let area = synth_area(count, seed, fault_share);
+    (0..count)
+        .map(|i| {
+            let mut data = synth::dataset(&area, i).unwrap();
+            data.school.code = format!("{p}-{i:03}");
+            data
+        })
+        .collect()
+}
+
 fn actor(role: ActorRole, name: &str) -> Actor {
     Actor {
         role,
@@ -93,12 +121,7 @@ fn actor(role: ActorRole, name: &str) -> Actor {
 
 /// Stores a clean synthetic dataset under `code` and accepts its warnings, so it may submit.
 async fn clean_school(store: &Store, definitions: &Definitions, code: &str, index: usize) {
-    let area = synth::area(SynthConfig {
-        count: 10,
-        seed: 11,
-        fault_share: 0.0,
-        year: year(2025),
-    });
+    let area = synth_area(10, 11, 0.0);
     let mut data = synth::dataset(&area, index).unwrap();
     data.school.code = code.to_string();
     store.save_dataset(&data, "学校").await.unwrap();
@@ -125,8 +148,7 @@ async fn a_year_goes_from_submission_to_the_city_with_a_return_on_the_way() {
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
         let p = unique();
-        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
-        store.load_areas(&tree).await.unwrap();
+        load_area(&store, &p).await;
         let stored = store.area_tree().await.unwrap();
         assert_eq!(stored.schools_in(&format!("{p}-d1")).len(), 2);
         let (a, b) = (format!("{p}-a"), format!("{p}-b"));
@@ -363,8 +385,7 @@ async fn a_register_import_or_a_major_rename_may_not_change_a_submitted_year() {
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
         let p = unique();
-        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
-        store.load_areas(&tree).await.unwrap();
+        load_area(&store, &p).await;
         let a = format!("{p}-a");
         clean_school(&store, &definitions, &a, 1).await;
         let bases = "基地编号,基地名称,级别,年开放学时,服务专业,面积（平方米）,工位数\n\
@@ -458,8 +479,7 @@ async fn an_area_report_keeps_its_own_schools_datasets_and_only_the_results_of_i
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
         let p = unique();
-        let tree = AreaTree::parse("areas.toml", &area_file(&p)).unwrap();
-        store.load_areas(&tree).await.unwrap();
+        load_area(&store, &p).await;
         let tree = store.area_tree().await.unwrap();
         let (a, b, x) = (format!("{p}-a"), format!("{p}-b"), format!("{p}-x"));
         for (code, index) in [(&a, 1), (&b, 2), (&x, 3)] {
@@ -518,12 +538,7 @@ async fn many_datasets_load_at_once_as_they_load_one_by_one() {
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
         let p = unique();
-        let area = synth::area(SynthConfig {
-            count: 5,
-            seed: 5,
-            fault_share: 0.0,
-            year: year(2025),
-        });
+        let area = synth_area(5, 5, 0.0);
         let mut codes = std::collections::BTreeSet::new();
         for i in 0..5 {
             let mut data = synth::dataset(&area, i).unwrap();
@@ -586,7 +601,7 @@ async fn many_datasets_load_at_once_as_they_load_one_by_one() {
                 .await
                 .unwrap();
             assert_eq!(*data, alone);
-            let bits = |d: &nianbao_core::Dataset| -> Vec<(FactKey, u64)> {
+            let bits = |d: &Dataset| -> Vec<(FactKey, u64)> {
                 d.facts
                     .iter()
                     .map(|(k, v)| (k.clone(), v.to_bits()))
@@ -630,19 +645,7 @@ async fn every_school_is_read_once_in_code_order_across_chunks() {
     let definitions = Definitions::builtin().unwrap();
     for (_dir, store) in stores().await {
         let p = unique();
-        let area = synth::area(SynthConfig {
-            count: 300,
-            seed: 9,
-            fault_share: 0.1,
-            year: year(2025),
-        });
-        let datasets: Vec<nianbao_core::Dataset> = (0..300)
-            .map(|i| {
-                let mut data = synth::dataset(&area, i).unwrap();
-                data.school.code = format!("{p}-{i:03}");
-                data
-            })
-            .collect();
+        let datasets = synth_datasets(&p, 300, 9, 0.1);
         store.save_datasets(&datasets, "t").await.unwrap();
         let codes: std::collections::BTreeSet<String> =
             datasets.iter().map(|d| d.school.code.clone()).collect();
@@ -694,19 +697,7 @@ async fn a_school_whose_stored_profile_cannot_be_read_is_named_and_the_read_stop
         .unwrap();
     {
         let p = unique();
-        let area = synth::area(SynthConfig {
-            count: 40,
-            seed: 3,
-            fault_share: 0.0,
-            year: year(2025),
-        });
-        let datasets: Vec<nianbao_core::Dataset> = (0..40)
-            .map(|i| {
-                let mut data = synth::dataset(&area, i).unwrap();
-                data.school.code = format!("{p}-{i:03}");
-                data
-            })
-            .collect();
+        let datasets = synth_datasets(&p, 40, 3, 0.0);
         store.save_datasets(&datasets, "t").await.unwrap();
         let broken = format!("{p}-017");
         let mut tx = store.database().write().await.unwrap();

@@ -2,7 +2,7 @@
 //! computed in one process, a wrong area file refused with its line, submission and
 //! approval from the command line, and the compiled area report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn run(db: &Path, args: &[&str]) -> Output {
@@ -23,17 +23,31 @@ fn text(output: &Output) -> String {
     )
 }
 
-#[test]
-fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
+/// A store in a fresh folder, `file` in it, holding `count` synthetic schools made with
+/// `seed` and a share `faults` of them with a planted fault.
+fn synth_store(file: &str, count: &str, seed: &str, faults: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bureau.db");
+    let db = dir.path().join(file);
     let out = run(
         &db,
         &[
-            "synth", "schools", "--count", "60", "--seed", "3", "--faults", "0.2",
+            "synth", "schools", "--count", count, "--seed", seed, "--faults", faults,
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
+    (dir, db)
+}
+
+/// `nianbao compile` of the synthetic district synth-d0000's 2025 report, `args` after.
+fn compile(db: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["compile", "--area", "synth-d0000", "--year", "2025"];
+    all.extend_from_slice(args);
+    run(db, &all)
+}
+
+#[test]
+fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
+    let (dir, db) = synth_store("bureau.db", "60", "3", "0.2");
 
     let out = run(&db, &["check", "--all"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -135,19 +149,9 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
     assert!(text(&out).contains("未审核通过"), "{}", text(&out));
 
     let out_dir = dir.path().join("out");
-    let out = run(
+    let out = compile(
         &db,
-        &[
-            "compile",
-            "--area",
-            "synth-d0000",
-            "--year",
-            "2025",
-            "--format",
-            "html",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
+        &["--format", "html", "--out", out_dir.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", text(&out));
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
@@ -160,14 +164,9 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
     // Peers are the city's approved schools by default; --peers names another level, and
     // the report says where they were taken from.
     assert!(html.contains("（同市）已审核的学校"), "the default peers");
-    let out = run(
+    let out = compile(
         &db,
         &[
-            "compile",
-            "--area",
-            "synth-d0000",
-            "--year",
-            "2025",
             "--format",
             "html",
             "--peers",
@@ -179,34 +178,14 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
     assert!(out.status.success(), "{}", text(&out));
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("（同区县）已审核的学校"), "--peers district");
-    let out = run(
-        &db,
-        &[
-            "compile",
-            "--area",
-            "synth-d0000",
-            "--year",
-            "2025",
-            "--peers",
-            "planet",
-        ],
-    );
+    let out = compile(&db, &["--peers", "planet"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("不是区域级别"), "{}", text(&out));
 
     // A final is refused while the bureau's texts are unwritten, naming them…
     let final_dir = dir.path().join("final");
-    let compile_final = [
-        "compile",
-        "--area",
-        "synth-d0000",
-        "--year",
-        "2025",
-        "--final",
-        "--out",
-        final_dir.to_str().unwrap(),
-    ];
-    let out = run(&db, &compile_final);
+    let compile_final = ["--final", "--out", final_dir.to_str().unwrap()];
+    let out = compile(&db, &compile_final);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("尚不能定稿") && text(&out).contains("前言"),
@@ -233,7 +212,7 @@ fn synthetic_schools_are_checked_computed_and_compiled_in_one_process() {
         );
         assert!(out.status.success(), "{}", text(&out));
     }
-    let out = run(&db, &compile_final);
+    let out = compile(&db, &compile_final);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("已定稿：第 1 号"), "{}", text(&out));
     let kept = std::fs::read_to_string(final_dir.join("report.html")).unwrap();
@@ -277,15 +256,7 @@ fn a_wrong_area_file_names_its_line_and_changes_nothing() {
 
 #[test]
 fn every_school_at_once_reads_as_each_school_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("all.db");
-    let out = run(
-        &db,
-        &[
-            "synth", "schools", "--count", "40", "--seed", "17", "--faults", "0.4",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    let (_dir, db) = synth_store("all.db", "40", "17", "0.4");
     let json = |out: &Output| -> serde_json::Value {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
     };
