@@ -5,18 +5,17 @@
 //! SQLite's C interface ([`RawSqlite`]), school by school in code order (its majors, then its
 //! facts and notes in key order, by the tables' keys), and handed over as each school is
 //! complete, so that the reading goes on while the schools already read are evaluated. On
-//! PostgreSQL they are read through a connection of its own driver (see [`Bulk`]) in chunks
-//! of [`CHUNK`] schools in code order, grouped by school here (a chunk decoded on a thread
-//! of its own while the server sends the next). Either way every value is
-//! read in its stored type (a fact's `f64` as the database holds it, bit for bit), all in
-//! one read transaction (one state of the database), and memory holds a few schools' rows
-//! (a chunk's on PostgreSQL), not every school's.
+//! PostgreSQL they are read through a connection of its own driver (see [`Bulk`]) as one
+//! streamed `COPY` of every school's rows in code order, decoded on a thread of its own as
+//! the server sends it. Either way every value is read in its stored type (a fact's `f64`
+//! as the database holds it, bit for bit), all in one read transaction (one state of the database), and memory holds a few schools' rows,
+//! not every school's.
 //!
 //! The registers' figures and the points ledger's are laid in as
 //! [`Store::load_dataset_with_registers`] does for one school, so a school reads the same
 //! here as alone.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use futures_util::TryStreamExt;
 use nianbao_core::{Dataset, Definitions, FactKey, Major, School, Year};
@@ -25,9 +24,6 @@ use sqlx::Row;
 use crate::database::{Bulk, begin_postgres_read, end_postgres_read};
 use crate::raw_sqlite::{RawSqlite, Statement};
 use crate::{Store, StoreError};
-
-/// Schools read by one round of queries on PostgreSQL.
-pub const CHUNK: usize = 256;
 
 /// Schools read ahead while the ones before them are being used.
 const AHEAD: usize = 64;
@@ -177,63 +173,66 @@ fn read_sqlite_schools(
     Ok(())
 }
 
-/// A COPY's rows in PostgreSQL's binary format (a signature, flags and a header extension,
-/// then per row a field count and each field's length and bytes, ending with -1), for a
-/// query of `N` columns none of which is NULL.
-struct CopyRows<'a, const N: usize> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
 const COPY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 
 fn bad_copy(why: &str) -> StoreError {
     StoreError::Corrupt(format!("数据库返回的 COPY 数据无法解读：{why}"))
 }
 
-impl<'a, const N: usize> CopyRows<'a, N> {
-    fn new(buf: &'a [u8]) -> Result<Self, StoreError> {
-        let mut rows = CopyRows { buf, pos: 0 };
-        if rows.take(COPY_SIGNATURE.len())? != COPY_SIGNATURE {
-            return Err(bad_copy("开头不是二进制 COPY 的标记"));
-        }
-        rows.take(4)?;
-        let extension = rows.int4()?;
-        rows.take(usize::try_from(extension).map_err(|_| bad_copy("头部长度为负"))?)?;
-        Ok(rows)
+/// The length of a binary COPY's header (a signature, flags and a header extension) at the
+/// start of `buf`, or `None` when `buf` does not hold all of it yet.
+fn copy_header(buf: &[u8]) -> Result<Option<usize>, StoreError> {
+    let fixed = COPY_SIGNATURE.len() + 8;
+    if buf.len() < fixed {
+        return Ok(None);
     }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
-        let end = end.ok_or_else(|| bad_copy("数据提前结束"))?;
-        let bytes = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(bytes)
+    if &buf[..COPY_SIGNATURE.len()] != COPY_SIGNATURE {
+        return Err(bad_copy("开头不是二进制 COPY 的标记"));
     }
+    let extension = int4_at(buf, COPY_SIGNATURE.len() + 4);
+    let extension = usize::try_from(extension).map_err(|_| bad_copy("头部长度为负"))?;
+    let length = fixed + extension;
+    Ok((buf.len() >= length).then_some(length))
+}
 
-    fn int4(&mut self) -> Result<i32, StoreError> {
-        let bytes = self.take(4)?;
-        Ok(i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+/// The big-endian 4-byte integer at `at` (which the caller checked is in `buf`).
+fn int4_at(buf: &[u8], at: usize) -> i32 {
+    i32::from_be_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]])
+}
+
+/// A decoded row of `N` fields, or the end marker (`None`).
+type CopyRow<'a, const N: usize> = Option<[&'a [u8]; N]>;
+
+/// The binary COPY row at the start of `buf` (a field count, then each field's length and
+/// bytes; a count of -1 ends the output), for a query of `N` columns none of which is NULL,
+/// with its length in bytes; or `None` when `buf` does not hold all of it yet.
+fn copy_row<const N: usize>(buf: &[u8]) -> Result<Option<(CopyRow<'_, N>, usize)>, StoreError> {
+    if buf.len() < 2 {
+        return Ok(None);
     }
-
-    /// The next row's fields, or `None` after the last.
-    fn next_row(&mut self) -> Result<Option<[&'a [u8]; N]>, StoreError> {
-        let bytes = self.take(2)?;
-        let count = i16::from_be_bytes([bytes[0], bytes[1]]);
-        if count == -1 {
+    let count = i16::from_be_bytes([buf[0], buf[1]]);
+    if count == -1 {
+        return Ok(Some((None, 2)));
+    }
+    if usize::try_from(count).ok() != Some(N) {
+        return Err(bad_copy("一行的列数不符"));
+    }
+    let mut pos = 2;
+    let mut fields = [&[][..]; N];
+    for field in &mut fields {
+        if buf.len() < pos + 4 {
             return Ok(None);
         }
-        if usize::try_from(count).ok() != Some(N) {
-            return Err(bad_copy("一行的列数不符"));
-        }
-        let mut fields = [&[][..]; N];
-        for field in &mut fields {
-            let length = self.int4()?;
-            let length = usize::try_from(length).map_err(|_| bad_copy("出现空值"))?;
-            *field = self.take(length)?;
-        }
-        Ok(Some(fields))
+        let length = int4_at(buf, pos);
+        let length = usize::try_from(length).map_err(|_| bad_copy("出现空值"))?;
+        pos += 4;
+        let Some(end) = pos.checked_add(length).filter(|&end| end <= buf.len()) else {
+            return Ok(None);
+        };
+        *field = &buf[pos..end];
+        pos = end;
     }
+    Ok(Some((Some(fields), pos)))
 }
 
 /// A BIGINT field of a binary COPY.
@@ -252,211 +251,277 @@ fn text(field: &[u8]) -> Result<&str, StoreError> {
     std::str::from_utf8(field).map_err(|e| bad_copy(&format!("文本不是 UTF-8：{e}")))
 }
 
-/// The whole output of `COPY (query) TO STDOUT (FORMAT binary)`.
-async fn copy_out(conn: &mut sqlx::PgConnection, query: &str) -> Result<Vec<u8>, StoreError> {
-    let sql = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
-    let mut stream = conn.copy_out_raw(&sql).await?;
-    let mut buf = Vec::new();
-    while let Some(bytes) = stream.try_next().await? {
-        buf.extend_from_slice(&bytes);
-    }
-    Ok(buf)
-}
+/// The streamed read on PostgreSQL, one COPY for every school asked for: a row per school in
+/// code order (by bytes, collation "C", as SQLite and Rust order codes), holding its row id,
+/// code and profile, then its majors, facts and notes each packed column by column: numbers as
+/// their 8-byte binary forms one after another (`int8send`, `float8send`), texts as their
+/// bytes separated by a zero byte, which no PostgreSQL text can hold. Each school's rows are
+/// looked up by its tables' keys (school_id first) one school after another, so that the
+/// server sends the first school at once and never sorts more than the schools; a packed
+/// column costs the server less than a row per fact, and the read takes one message per
+/// school. `{filter}` narrows the schools (empty for every school).
+const STREAM_QUERY: &str = r#"
+SELECT s.id, s.code, s.profile,
+    m.positions, m.names, m.categories, m.departments,
+    f.years, f.elements, f.majors, f.vals,
+    n.years, n.elements, n.majors, n.texts
+FROM (SELECT id, code, profile FROM school {filter} ORDER BY code COLLATE "C") s
+CROSS JOIN LATERAL (SELECT
+    coalesce(string_agg(int8send(position), ''::bytea), '') AS positions,
+    coalesce(string_agg(textsend(name), '\x00'::bytea), '') AS names,
+    coalesce(string_agg(textsend(category), '\x00'::bytea), '') AS categories,
+    coalesce(string_agg(textsend(department), '\x00'::bytea), '') AS departments
+    FROM major WHERE school_id = s.id) m
+CROSS JOIN LATERAL (SELECT
+    coalesce(string_agg(int8send(year), ''::bytea), '') AS years,
+    coalesce(string_agg(textsend(element), '\x00'::bytea), '') AS elements,
+    coalesce(string_agg(textsend(major), '\x00'::bytea), '') AS majors,
+    coalesce(string_agg(float8send(value), ''::bytea), '') AS vals
+    FROM fact WHERE school_id = s.id) f
+CROSS JOIN LATERAL (SELECT
+    coalesce(string_agg(int8send(year), ''::bytea), '') AS years,
+    coalesce(string_agg(textsend(element), '\x00'::bytea), '') AS elements,
+    coalesce(string_agg(textsend(major), '\x00'::bytea), '') AS majors,
+    coalesce(string_agg(textsend(text), '\x00'::bytea), '') AS texts
+    FROM note WHERE school_id = s.id) n
+ORDER BY s.code COLLATE "C""#;
 
-/// One chunk of schools on PostgreSQL as the database sent it: each school's row id, code
-/// and profile, and the binary COPY output of its majors, facts and notes.
-struct PostgresChunk {
-    schools: Vec<(i64, String, String)>,
-    majors: Vec<u8>,
-    facts: Vec<u8>,
-    notes: Vec<u8>,
-}
+/// The columns of [`STREAM_QUERY`].
+const STREAM_COLUMNS: usize = 15;
 
-/// Fetches one chunk of schools on PostgreSQL: those whose code is in `codes` (in code
-/// order), or else the next [`CHUNK`] schools after `after`. No schools means there are no
-/// more.
-async fn fetch_postgres_chunk(
-    conn: &mut sqlx::PgConnection,
-    codes: Option<&[String]>,
-    after: &str,
-) -> Result<PostgresChunk, StoreError> {
-    let rows = match codes {
-        Some(codes) => {
-            sqlx::query("SELECT id, code, profile FROM school WHERE code = ANY($1) ORDER BY code")
-                .bind(codes)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        None => {
-            sqlx::query(&format!(
-                "SELECT id, code, profile FROM school WHERE code > $1 ORDER BY code LIMIT {CHUNK}"
-            ))
-            .bind(after)
-            .fetch_all(&mut *conn)
-            .await?
-        }
-    };
-    let mut chunk = PostgresChunk {
-        schools: Vec::with_capacity(rows.len()),
-        majors: Vec::new(),
-        facts: Vec::new(),
-        notes: Vec::new(),
-    };
-    for row in &rows {
-        chunk
-            .schools
-            .push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-    }
-    if chunk.schools.is_empty() {
-        return Ok(chunk);
-    }
-    // The chunk's rows of the other tables, by the schools' row ids (numbers the database
-    // gave, written into the query, as COPY takes no parameters): each table is searched by
-    // its key's first column, school_id.
-    let ids: Vec<String> = chunk
-        .schools
-        .iter()
-        .map(|(id, _, _)| id.to_string())
-        .collect();
-    let filter = format!("school_id IN ({})", ids.join(", "));
-    chunk.majors = copy_out(
-        conn,
-        &format!(
-            "SELECT school_id, position, name, category, department FROM major WHERE {filter}"
-        ),
-    )
-    .await?;
-    chunk.facts = copy_out(
-        conn,
-        &format!("SELECT school_id, year, element, major, value FROM fact WHERE {filter}"),
-    )
-    .await?;
-    chunk.notes = copy_out(
-        conn,
-        &format!("SELECT school_id, year, element, major, text FROM note WHERE {filter}"),
-    )
-    .await?;
-    Ok(chunk)
-}
+/// Messages of COPY output in flight between the connection and the decoding thread.
+const STREAM_AHEAD: usize = 64;
 
-/// Builds the datasets of a fetched chunk, grouped by school, in code order.
-fn decode_postgres_chunk(chunk: PostgresChunk) -> Result<Vec<Dataset>, StoreError> {
-    // A school's row id → its place in the chunk.
-    let mut place: HashMap<i64, usize> = HashMap::with_capacity(chunk.schools.len());
-    let mut datasets = Vec::with_capacity(chunk.schools.len());
-    for (id, code, profile) in &chunk.schools {
-        place.insert(*id, datasets.len());
-        datasets.push(school(code, profile)?);
-    }
-    let place_of = |id: i64| {
-        place
-            .get(&id)
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt(format!("编号为 {id} 的学校在读取过程中出现又消失")))
-    };
-
-    let mut majors: Vec<Vec<(i64, Major)>> = vec![Vec::new(); datasets.len()];
-    let mut copy = CopyRows::<5>::new(&chunk.majors)?;
-    while let Some([id, position, name, category, department]) = copy.next_row()? {
-        majors[place_of(int8(id)?)?].push((
-            int8(position)?,
-            Major {
-                name: text(name)?.to_string(),
-                category: text(category)?.to_string(),
-                department: text(department)?.to_string(),
-            },
-        ));
-    }
-    for (data, mut majors) in datasets.iter_mut().zip(majors) {
-        majors.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
-        data.majors = majors.into_iter().map(|(_, m)| m).collect();
-    }
-
-    let mut facts: Vec<Vec<(FactKey, f64)>> = vec![Vec::new(); datasets.len()];
-    let mut copy = CopyRows::<5>::new(&chunk.facts)?;
-    while let Some([id, year, element, major, value]) = copy.next_row()? {
-        let at = place_of(int8(id)?)?;
-        let key = key(
-            &datasets[at].school.code,
-            int8(year)?,
-            text(element)?,
-            text(major)?,
-        )?;
-        facts[at].push((key, float8(value)?));
-    }
-    for (data, facts) in datasets.iter_mut().zip(facts) {
-        data.facts = facts.into_iter().collect();
-    }
-
-    let mut copy = CopyRows::<5>::new(&chunk.notes)?;
-    while let Some([id, year, element, major, note]) = copy.next_row()? {
-        let data = &mut datasets[place_of(int8(id)?)?];
-        let key = key(&data.school.code, int8(year)?, text(element)?, text(major)?)?;
-        data.notes.insert(key, text(note)?.to_string());
-    }
-    Ok(datasets)
-}
-
-/// Reads the schools of `codes` (every school when `None`) in code order on `conn`, chunk
-/// by chunk in one read transaction, and sends each; stops early when nobody receives.
-/// While the database sends one chunk, the one before it is decoded on a thread of its own
-/// and handed on, so the server and this process work at the same time.
+/// Reads the schools of `codes` (every school when `None`) on `conn` in one read
+/// transaction, as one streamed COPY ([`STREAM_QUERY`]) whose output is decoded on a thread of
+/// its own as it arrives, each school sent as soon as its row is in; stops early when nobody
+/// receives.
 async fn read_postgres(
     mut conn: sqlx::PgConnection,
     codes: Option<Vec<String>>,
     sender: &Sender,
 ) -> Result<(), StoreError> {
     begin_postgres_read(&mut conn).await?;
-    let mut after = String::new();
-    let mut chunks = codes.as_ref().map(|c| c.chunks(CHUNK));
-    let mut decoding: Option<tokio::task::JoinHandle<Result<Vec<Dataset>, StoreError>>> = None;
-    loop {
-        let chunk = match chunks.as_mut() {
-            Some(chunks) => match chunks.next() {
-                Some(codes) => fetch_postgres_chunk(&mut conn, Some(codes), "").await?,
-                None => PostgresChunk {
-                    schools: Vec::new(),
-                    majors: Vec::new(),
-                    facts: Vec::new(),
-                    notes: Vec::new(),
-                },
-            },
-            None => fetch_postgres_chunk(&mut conn, None, &after).await?,
-        };
-        let previous = match decoding.take() {
-            Some(task) => Some(decoded(task).await?),
-            None => None,
-        };
-        let more = match chunk.schools.last() {
-            Some((_, code, _)) => {
-                after.clone_from(code);
-                decoding = Some(tokio::task::spawn_blocking(move || {
-                    decode_postgres_chunk(chunk)
-                }));
-                true
+    let filter = match codes {
+        None => String::new(),
+        Some(codes) => {
+            // The schools' row ids, numbers the database gave, written into the query as
+            // COPY takes no parameters.
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM school WHERE code = ANY($1)")
+                .bind(&codes)
+                .fetch_all(&mut conn)
+                .await?;
+            if ids.is_empty() {
+                return end_postgres_read(conn).await;
             }
-            None => false,
-        };
-        for data in previous.into_iter().flatten() {
-            if sender.send(Ok(data)).await.is_err() {
-                return Ok(());
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("WHERE id IN ({})", ids.join(", "))
+        }
+    };
+    let sql = format!(
+        "COPY ({}) TO STDOUT (FORMAT binary)",
+        STREAM_QUERY.replace("{filter}", &filter)
+    );
+
+    let (messages, mut received) =
+        tokio::sync::mpsc::channel::<sqlx_core::bytes::Bytes>(STREAM_AHEAD);
+    let datasets = sender.clone();
+    let decoder = tokio::task::spawn_blocking(move || -> Result<bool, StoreError> {
+        let mut decoder = StreamDecoder::default();
+        while let Some(message) = received.blocking_recv() {
+            for data in decoder.feed(&message)? {
+                if datasets.blocking_send(Ok(data)).is_err() {
+                    return Ok(false);
+                }
             }
         }
-        if !more {
+        decoder.finish()?;
+        Ok(true)
+    });
+
+    let mut stream = conn.copy_out_raw(&sql).await?;
+    let mut listening = true;
+    while let Some(message) = stream.try_next().await? {
+        if messages.send(message).await.is_err() {
+            // The decoder has ended: with an error, or nobody receives.
+            listening = false;
             break;
         }
     }
-    end_postgres_read(conn).await
+    drop(stream);
+    drop(messages);
+    let complete = match decoder.await {
+        Ok(outcome) => outcome?,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(StoreError::Corrupt(format!("读取中断：{e}"))),
+    };
+    if complete && listening {
+        end_postgres_read(conn).await
+    } else {
+        // Nobody receives: the rest of the COPY is not read, the connection is dropped.
+        Ok(())
+    }
 }
 
-/// The datasets of a chunk decoded on a thread of its own (its panic carried on here).
-async fn decoded(
-    task: tokio::task::JoinHandle<Result<Vec<Dataset>, StoreError>>,
-) -> Result<Vec<Dataset>, StoreError> {
-    match task.await {
-        Ok(datasets) => datasets,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(StoreError::Corrupt(format!("读取中断：{e}"))),
+/// A packed column of numbers: their 8-byte binary forms one after another.
+fn packed_numbers(field: &[u8]) -> Result<std::slice::ChunksExact<'_, u8>, StoreError> {
+    if field.len() % 8 != 0 {
+        return Err(bad_copy("数字列的长度不是 8 的倍数"));
+    }
+    Ok(field.chunks_exact(8))
+}
+
+/// A packed column of `count` texts separated by zero bytes.
+fn packed_texts(field: &[u8], count: usize) -> Result<Vec<&str>, StoreError> {
+    if count == 0 {
+        return match field.is_empty() {
+            true => Ok(Vec::new()),
+            false => Err(bad_copy("文本列与数字列的个数不符")),
+        };
+    }
+    let texts = field
+        .split(|&b| b == 0)
+        .map(text)
+        .collect::<Result<Vec<&str>, StoreError>>()?;
+    if texts.len() != count {
+        return Err(bad_copy("文本列与数字列的个数不符"));
+    }
+    Ok(texts)
+}
+
+/// A school's dataset from its row of the streamed read.
+fn school_from_row(fields: [&[u8]; STREAM_COLUMNS]) -> Result<Dataset, StoreError> {
+    let [
+        _id,
+        code,
+        profile,
+        positions,
+        names,
+        categories,
+        departments,
+        fact_years,
+        fact_elements,
+        fact_majors,
+        values,
+        note_years,
+        note_elements,
+        note_majors,
+        note_texts,
+    ] = fields;
+    let code = text(code)?;
+    let mut data = school(code, text(profile)?)?;
+
+    let positions = packed_numbers(positions)?;
+    let count = positions.len();
+    let mut majors: Vec<(i64, Major)> = positions
+        .zip(packed_texts(names, count)?)
+        .zip(packed_texts(categories, count)?)
+        .zip(packed_texts(departments, count)?)
+        .map(|(((position, name), category), department)| {
+            Ok((
+                int8(position)?,
+                Major {
+                    name: name.to_string(),
+                    category: category.to_string(),
+                    department: department.to_string(),
+                },
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    majors.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
+    data.majors = majors.into_iter().map(|(_, m)| m).collect();
+
+    let years = packed_numbers(fact_years)?;
+    let count = years.len();
+    if values.len() != count * 8 {
+        return Err(bad_copy("数值列与年份列的个数不符"));
+    }
+    let mut facts = Vec::with_capacity(count);
+    for (((year, element), major), value) in years
+        .zip(packed_texts(fact_elements, count)?)
+        .zip(packed_texts(fact_majors, count)?)
+        .zip(values.chunks_exact(8))
+    {
+        facts.push((key(code, int8(year)?, element, major)?, float8(value)?));
+    }
+    data.facts = facts.into_iter().collect();
+
+    let years = packed_numbers(note_years)?;
+    let count = years.len();
+    let mut notes = Vec::with_capacity(count);
+    for (((year, element), major), note) in years
+        .zip(packed_texts(note_elements, count)?)
+        .zip(packed_texts(note_majors, count)?)
+        .zip(packed_texts(note_texts, count)?)
+    {
+        notes.push((key(code, int8(year)?, element, major)?, note.to_string()));
+    }
+    data.notes = notes.into_iter().collect();
+    Ok(data)
+}
+
+/// Decodes the streamed read's binary COPY output as it arrives, in pieces cut anywhere
+/// (PostgreSQL sends a row a message, which the decoder does not count on), into schools'
+/// datasets.
+#[derive(Default)]
+struct StreamDecoder {
+    /// Bytes received and not yet decoded: a row cut by the end of a piece.
+    pending: Vec<u8>,
+    header_read: bool,
+    ended: bool,
+}
+
+impl StreamDecoder {
+    /// Decodes a piece; returns the schools it completed.
+    fn feed(&mut self, piece: &[u8]) -> Result<Vec<Dataset>, StoreError> {
+        let mut complete = Vec::new();
+        let mut pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            let used = self.decode(piece, &mut complete)?;
+            pending.extend_from_slice(&piece[used..]);
+        } else {
+            pending.extend_from_slice(piece);
+            let used = self.decode(&pending, &mut complete)?;
+            pending.drain(..used);
+        }
+        self.pending = pending;
+        Ok(complete)
+    }
+
+    /// Decodes the whole rows at the start of `buf` into `complete`; returns the bytes used.
+    fn decode(&mut self, buf: &[u8], complete: &mut Vec<Dataset>) -> Result<usize, StoreError> {
+        let mut pos = 0;
+        if !self.header_read {
+            match copy_header(buf)? {
+                Some(length) => {
+                    pos = length;
+                    self.header_read = true;
+                }
+                None => return Ok(0),
+            }
+        }
+        while !self.ended {
+            let Some((row, length)) = copy_row::<STREAM_COLUMNS>(&buf[pos..])? else {
+                break;
+            };
+            pos += length;
+            match row {
+                None => self.ended = true,
+                Some(fields) => complete.push(school_from_row(fields)?),
+            }
+        }
+        if self.ended && pos < buf.len() {
+            return Err(bad_copy("结尾标记之后还有数据"));
+        }
+        Ok(pos)
+    }
+
+    /// Checks that the whole output came in.
+    fn finish(self) -> Result<(), StoreError> {
+        match self.ended && self.pending.is_empty() {
+            true => Ok(()),
+            false => Err(bad_copy("数据提前结束")),
+        }
     }
 }
 
@@ -598,4 +663,260 @@ impl Store {
 fn each_dataset_is_send(store: &Store, definitions: &Definitions) {
     fn send<T: Send>(_: T) {}
     send(store.each_dataset(None, definitions, |_| {}));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nianbao_core::School;
+
+    /// A field of a binary COPY row: its length, then its bytes.
+    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&i32::try_from(bytes.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+
+    fn numbers(values: &[i64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    fn floats(values: &[f64]) -> Vec<u8> {
+        values
+            .iter()
+            .flat_map(|v| v.to_bits().to_be_bytes())
+            .collect()
+    }
+
+    fn texts(values: &[&str]) -> Vec<u8> {
+        values.join("\0").into_bytes()
+    }
+
+    fn profile(code: &str) -> String {
+        serde_json::to_string(&School {
+            code: code.into(),
+            name: format!("{code} 学校"),
+            ..School::default()
+        })
+        .unwrap()
+    }
+
+    /// A school's row of the streamed read as the server sends it.
+    fn row(out: &mut Vec<u8>, id: i64, code: &str, columns: [Vec<u8>; STREAM_COLUMNS - 3]) {
+        out.extend_from_slice(&i16::try_from(STREAM_COLUMNS).unwrap().to_be_bytes());
+        field(out, &id.to_be_bytes());
+        field(out, code.as_bytes());
+        field(out, profile(code).as_bytes());
+        for column in columns {
+            field(out, &column);
+        }
+    }
+
+    fn header() -> Vec<u8> {
+        let mut out = COPY_SIGNATURE.to_vec();
+        out.extend_from_slice(&0i32.to_be_bytes());
+        field(&mut out, b"ext");
+        out
+    }
+
+    const END: [u8; 2] = (-1i16).to_be_bytes();
+
+    fn nan() -> f64 {
+        f64::from_bits(0x7ff8_0000_0000_0001)
+    }
+
+    /// The output of two schools, the second with no majors and no notes, with a header
+    /// extension, and the datasets it holds.
+    fn sample() -> (Vec<u8>, Vec<Dataset>) {
+        let mut out = header();
+        row(
+            &mut out,
+            7,
+            "A01",
+            [
+                numbers(&[2, 1]),
+                texts(&["数控", "会计"]),
+                texts(&["装备制造", "财经商贸"]),
+                texts(&["机电部", "商贸部"]),
+                numbers(&[2025, 2025, 2024]),
+                texts(&["students", "students", "teachers"]),
+                texts(&["", "会计", ""]),
+                floats(&[1234.5, nan(), 80.0]),
+                numbers(&[2025]),
+                texts(&["students"]),
+                texts(&[""]),
+                texts(&["含五年制\n（另计）"]),
+            ],
+        );
+        row(
+            &mut out,
+            3,
+            "B02",
+            [
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                numbers(&[2024]),
+                texts(&["teachers"]),
+                texts(&[""]),
+                floats(&[-0.0]),
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+            ],
+        );
+        out.extend_from_slice(&END);
+
+        let key = |year, element: &str, major: Option<&str>| FactKey {
+            year: Year::new(year).unwrap(),
+            element: element.into(),
+            major: major.map(str::to_string),
+        };
+        let major = |name: &str, category: &str, department: &str| Major {
+            name: name.into(),
+            category: category.into(),
+            department: department.into(),
+        };
+        let mut a = school("A01", &profile("A01")).unwrap();
+        a.majors = vec![
+            major("会计", "财经商贸", "商贸部"),
+            major("数控", "装备制造", "机电部"),
+        ];
+        a.facts.insert(key(2025, "students", None), 1234.5);
+        a.facts.insert(key(2025, "students", Some("会计")), nan());
+        a.facts.insert(key(2024, "teachers", None), 80.0);
+        a.notes.insert(
+            key(2025, "students", None),
+            "含五年制\n（另计）".to_string(),
+        );
+        let mut b = school("B02", &profile("B02")).unwrap();
+        b.facts.insert(key(2024, "teachers", None), -0.0);
+        (out, vec![a, b])
+    }
+
+    fn decode_in_pieces(bytes: &[u8], cuts: &[usize]) -> Result<Vec<Dataset>, StoreError> {
+        let mut decoder = StreamDecoder::default();
+        let mut datasets = Vec::new();
+        let mut from = 0;
+        for &cut in cuts.iter().chain([bytes.len()].iter()) {
+            datasets.extend(decoder.feed(&bytes[from..cut])?);
+            from = cut;
+        }
+        decoder.finish()?;
+        Ok(datasets)
+    }
+
+    /// Compares datasets with their facts bit for bit (NaN, -0.0).
+    fn same(a: &[Dataset], b: &[Dataset]) -> bool {
+        let bits = |d: &Dataset| {
+            d.facts
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.school == y.school
+                    && x.majors == y.majors
+                    && x.notes == y.notes
+                    && bits(x) == bits(y)
+            })
+    }
+
+    #[test]
+    fn output_cut_anywhere_decodes_to_the_same_schools() {
+        let (bytes, expected) = sample();
+        assert!(same(&decode_in_pieces(&bytes, &[]).unwrap(), &expected));
+        for cut in 0..=bytes.len() {
+            let got = decode_in_pieces(&bytes, &[cut]).unwrap();
+            assert!(same(&got, &expected), "cut at byte {cut}");
+        }
+        let every_byte: Vec<usize> = (1..bytes.len()).collect();
+        assert!(same(
+            &decode_in_pieces(&bytes, &every_byte).unwrap(),
+            &expected
+        ));
+    }
+
+    #[test]
+    fn a_school_is_handed_over_as_soon_as_its_row_is_in() {
+        let (bytes, _) = sample();
+        let mut decoder = StreamDecoder::default();
+        let second = bytes
+            .windows(3)
+            .position(|w| w == b"B02")
+            .expect("the second school's code")
+            - 4
+            - 8
+            - 4
+            - 2;
+        let first = decoder.feed(&bytes[..second]).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].school.code, "A01");
+        let rest = decoder.feed(&bytes[second..]).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].school.code, "B02");
+        decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn truncated_or_inconsistent_output_is_an_error() {
+        let (bytes, _) = sample();
+        for end in [0, 5, bytes.len() / 2, bytes.len() - 1] {
+            let err = decode_in_pieces(&bytes[..end], &[]).unwrap_err();
+            assert!(err.to_string().contains("提前结束"), "{end}: {err}");
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(decode_in_pieces(&trailing, &[]).is_err());
+
+        // A school whose columns disagree on how many facts it has.
+        let broken = |columns: [Vec<u8>; STREAM_COLUMNS - 3]| {
+            let mut out = header();
+            row(&mut out, 1, "C03", columns);
+            out.extend_from_slice(&END);
+            decode_in_pieces(&out, &[]).unwrap_err().to_string()
+        };
+        let empty = || vec![];
+        let fact_columns = |years: Vec<u8>, elements: Vec<u8>, majors: Vec<u8>, values: Vec<u8>| {
+            [
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+                years,
+                elements,
+                majors,
+                values,
+                empty(),
+                empty(),
+                empty(),
+                empty(),
+            ]
+        };
+        let err = broken(fact_columns(
+            numbers(&[2025, 2025]),
+            texts(&["a", "b", "c"]),
+            texts(&["", ""]),
+            floats(&[1.0, 2.0]),
+        ));
+        assert!(err.contains("个数不符"), "{err}");
+        let err = broken(fact_columns(
+            numbers(&[2025]),
+            texts(&["a"]),
+            texts(&[""]),
+            floats(&[1.0, 2.0]),
+        ));
+        assert!(err.contains("个数不符"), "{err}");
+        let err = broken(fact_columns(
+            vec![0; 7],
+            texts(&["a"]),
+            texts(&[""]),
+            floats(&[1.0]),
+        ));
+        assert!(err.contains("8 的倍数"), "{err}");
+        let err = broken(fact_columns(vec![], texts(&["a"]), vec![], vec![]));
+        assert!(err.contains("个数不符"), "{err}");
+    }
 }

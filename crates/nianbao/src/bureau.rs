@@ -327,7 +327,7 @@ pub async fn check_all(
 struct IndicatorOut<'a> {
     id: &'a str,
     name: &'a str,
-    values: Vec<(Year, Option<f64>)>,
+    values: &'a [(Year, Option<f64>)],
     meets: Option<bool>,
 }
 
@@ -354,10 +354,14 @@ pub async fn indicators_all(
     let comparison = Comparison::within(definitions, &tree, peers, year, results);
     match format {
         Format::Json => {
-            let out: Vec<SchoolIndicators> = comparison
-                .schools
-                .iter()
-                .map(|r| SchoolIndicators {
+            // Written school by school as one JSON array, not built whole first.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            out.write_all(b"[")?;
+            for (i, r) in comparison.schools.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                let school = SchoolIndicators {
                     school: &r.code,
                     name: &r.name,
                     year: r.year,
@@ -369,14 +373,16 @@ pub async fn indicators_all(
                             name: definitions
                                 .indicator(&l.id)
                                 .map_or(l.id.as_str(), |i| i.name.as_str()),
-                            values: l.values.clone(),
+                            values: &l.values,
                             meets: l.meets,
                         })
                         .collect(),
                     outliers: comparison.explain(definitions, &r.code),
-                })
-                .collect();
-            println!("{}", serde_json::to_string(&out)?);
+                };
+                serde_json::to_writer(&mut out, &school)?;
+            }
+            out.write_all(b"]\n")?;
+            out.flush()?;
         }
         Format::Text => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
