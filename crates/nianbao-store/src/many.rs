@@ -365,7 +365,7 @@ async fn read_postgres(
 
 /// A packed column of numbers: their 8-byte binary forms one after another.
 fn packed_numbers(field: &[u8]) -> Result<std::slice::ChunksExact<'_, u8>, StoreError> {
-    if field.len() % 8 != 0 {
+    if !field.len().is_multiple_of(8) {
         return Err(bad_copy("数字列的长度不是 8 的倍数"));
     }
     Ok(field.chunks_exact(8))
