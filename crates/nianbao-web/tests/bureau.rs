@@ -647,21 +647,52 @@ async fn the_area_report_s_final_takes_its_peers_from_the_level_chosen() {
             let r = write_part(&mut district, &h, &csrf, part, "本区职业教育稳步发展。").await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", h.label);
         }
-        // The final's form offers the three levels, the city chosen unless another is.
+        // The page offers the three levels, the city chosen unless another is; the
+        // preview, the draft downloads and the final's form follow the level chosen.
+        let section = |body: &str, id: &str| -> String {
+            let from = body
+                .find(&format!("id=\"{id}\""))
+                .unwrap_or_else(|| panic!("{}: no {id}: {body}", h.label));
+            let rest = &body[from..];
+            rest[..rest.find("</form>").unwrap()].to_string()
+        };
         let page = district.get(&report).await;
-        let form = &page.body[page
-            .body
-            .find("id=\"final-form\"")
-            .unwrap_or_else(|| panic!("{}: no final form: {}", h.label, page.body))..];
-        let form = &form[..form.find("</form>").unwrap()];
+        let choice = section(&page.body, "peers-form");
         for option in [
             "<option value=\"district\">同区县</option>",
             "<option value=\"city\" selected>同市</option>",
             "<option value=\"province\">同省</option>",
         ] {
-            assert!(form.contains(option), "{}: {option} in {form}", h.label);
+            assert!(choice.contains(option), "{}: {option} in {choice}", h.label);
         }
-        assert!(form.contains("name=\"peers\""), "{}: {form}", h.label);
+        let form = section(&page.body, "final-form");
+        assert!(
+            form.contains("name=\"peers\" value=\"city\""),
+            "{}: {form}",
+            h.label
+        );
+        let page = district.get(&format!("{report}&peers=province")).await;
+        assert!(
+            section(&page.body, "peers-form").contains("<option value=\"province\" selected>"),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        assert!(
+            section(&page.body, "final-form").contains("name=\"peers\" value=\"province\""),
+            "{}: {}",
+            h.label,
+            page.body
+        );
+        for link in ["report.html", "report.docx", "report.pdf"] {
+            let href = format!("/areas/{}/{link}?year=2025&peers=province", h.district);
+            assert!(
+                page.body.contains(&href),
+                "{}: {href} in {}",
+                h.label,
+                page.body
+            );
+        }
         let make_final = format!("/areas/{}/report/final", h.district);
         // The province chosen: the final says its peers came from the province.
         let r = district

@@ -1178,6 +1178,10 @@ pub async fn report_page(
     let peers = peers_of(&query)?;
     context.insert("peer_levels".into(), peer_choices(peers));
     context.insert(
+        "peers".into(),
+        json!({ "code": peers.code(), "label": peers.label() }),
+    );
+    context.insert(
         "can_write".into(),
         json!(matches!(&standing, Standing::Bureau(own) if *own == area)),
     );
