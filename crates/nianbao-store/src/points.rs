@@ -1377,64 +1377,125 @@ trait LedgerConn: Send {
     ) -> Result<i64, PointsError>;
 }
 
-/// The methods of [`LedgerConn`] whose text is the same for both kinds of connection.
-macro_rules! same_on_both {
-    () => {
-        async fn events_page(&mut self, school: i64, after: i64) -> Result<String, PointsError> {
-            Ok(sqlx::query(self.catch_up_sql())
-                .bind(school)
-                .bind(after)
-                .bind(CATCH_UP_PAGE)
-                .fetch_one(&mut *self)
-                .await?
-                .try_get(0)?)
-        }
+// The queries below are the same text on the store's `Any` connections and on PostgreSQL's own:
+// each is a function generic over the connection, which both kinds of [`LedgerConn`] call.
 
-        async fn periods(&mut self, school: i64) -> Result<Vec<Period>, PointsError> {
-            sqlx::query(PERIODS_SQL)
-                .bind(school)
-                .fetch_all(&mut *self)
-                .await?
-                .iter()
-                .map(period_of)
-                .collect()
-        }
+/// One page of a school's events numbered after `after`, as one JSON text, by `sql` (the
+/// connection's [`LedgerConn::catch_up_sql`]).
+async fn events_page_on<C, DB>(
+    conn: &mut C,
+    sql: &str,
+    school: i64,
+    after: i64,
+) -> Result<String, PointsError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    Ok(sqlx::query::<DB>(sql)
+        .bind(school)
+        .bind(after)
+        .bind(CATCH_UP_PAGE)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
+}
 
-        async fn run(&mut self, sql: &str, values: &[i64]) -> Result<(), PointsError> {
-            let mut query = sqlx::query(sql);
-            for v in values {
-                query = query.bind(*v);
-            }
-            query.execute(&mut *self).await?;
-            Ok(())
-        }
+/// The school's terms, in the order they were defined.
+async fn periods_on<C, DB>(conn: &mut C, school: i64) -> Result<Vec<Period>, PointsError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> i64: sqlx::Decode<'r, DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    sqlx::query::<DB>(PERIODS_SQL)
+        .bind(school)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(period_of)
+        .collect()
+}
 
-        async fn open_batch(
-            &mut self,
-            school: i64,
-            file: &str,
-            actor: &str,
-            now_sql: &str,
-        ) -> Result<i64, PointsError> {
-            let sql = format!(
-                "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
-                 SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {now_sql}, 0 FROM points_batch WHERE school_id = $4 \
-                 RETURNING id"
-            );
-            Ok(sqlx::query(&sql)
-                .bind(school)
-                .bind(file)
-                .bind(actor)
-                .bind(school)
-                .fetch_one(&mut *self)
-                .await?
-                .try_get(0)?)
-        }
-    };
+/// Runs one statement whose arguments are whole numbers.
+async fn run_on<C, DB>(conn: &mut C, sql: &str, values: &[i64]) -> Result<(), PointsError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut query = sqlx::query::<DB>(sql);
+    for v in values {
+        query = query.bind(*v);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Adds an import's row to `points_batch` (its events counted at its end) and returns its
+/// number. `now_sql` is the backend's expression for the current time.
+async fn open_batch_on<C, DB>(
+    conn: &mut C,
+    school: i64,
+    file: &str,
+    actor: &str,
+    now_sql: &str,
+) -> Result<i64, PointsError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> i64: sqlx::Decode<'r, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let sql = format!(
+        "INSERT INTO points_batch (school_id, id, source, actor, imported_at, events) \
+         SELECT $1, COALESCE(MAX(id), 0) + 1, $2, $3, {now_sql}, 0 FROM points_batch WHERE school_id = $4 \
+         RETURNING id"
+    );
+    Ok(sqlx::query::<DB>(&sql)
+        .bind(school)
+        .bind(file)
+        .bind(actor)
+        .bind(school)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
 }
 
 impl LedgerConn for AnyConnection {
-    same_on_both!();
+    async fn events_page(&mut self, school: i64, after: i64) -> Result<String, PointsError> {
+        events_page_on(self, self.catch_up_sql(), school, after).await
+    }
+
+    async fn periods(&mut self, school: i64) -> Result<Vec<Period>, PointsError> {
+        periods_on(self, school).await
+    }
+
+    async fn run(&mut self, sql: &str, values: &[i64]) -> Result<(), PointsError> {
+        run_on(self, sql, values).await
+    }
+
+    async fn open_batch(
+        &mut self,
+        school: i64,
+        file: &str,
+        actor: &str,
+        now_sql: &str,
+    ) -> Result<i64, PointsError> {
+        open_batch_on(self, school, file, actor, now_sql).await
+    }
 
     fn catch_up_sql(&self) -> &'static str {
         if backend_of(self) == Backend::Postgres {
@@ -1454,7 +1515,27 @@ impl LedgerConn for AnyConnection {
 }
 
 impl LedgerConn for sqlx::PgConnection {
-    same_on_both!();
+    async fn events_page(&mut self, school: i64, after: i64) -> Result<String, PointsError> {
+        events_page_on(self, self.catch_up_sql(), school, after).await
+    }
+
+    async fn periods(&mut self, school: i64) -> Result<Vec<Period>, PointsError> {
+        periods_on(self, school).await
+    }
+
+    async fn run(&mut self, sql: &str, values: &[i64]) -> Result<(), PointsError> {
+        run_on(self, sql, values).await
+    }
+
+    async fn open_batch(
+        &mut self,
+        school: i64,
+        file: &str,
+        actor: &str,
+        now_sql: &str,
+    ) -> Result<i64, PointsError> {
+        open_batch_on(self, school, file, actor, now_sql).await
+    }
 
     fn catch_up_sql(&self) -> &'static str {
         CATCH_UP_SQL_POSTGRES
