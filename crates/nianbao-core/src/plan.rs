@@ -523,6 +523,40 @@ impl Plan {
         self.fill(data, table);
     }
 
+    /// Hands `each` the findings of every rule that does not hold, rule by rule, year by
+    /// year and (for a rule per major) major by major; their texts are built only for those.
+    fn rule_findings(
+        &self,
+        definitions: &Definitions,
+        data: &Dataset,
+        table: &Table,
+        mut each: impl FnMut(Finding),
+    ) {
+        for (index, rule) in definitions.rules.rules.iter().enumerate() {
+            for &year in &table.years {
+                let y = i32::from(year.get());
+                let scope = Scope::new(data, year);
+                if rule.per_major {
+                    for (m, major) in data.majors.iter().enumerate() {
+                        if !self.rule_holds(index, rule, table, y, m) {
+                            let scope = Scope {
+                                major: Some(&major.name),
+                                ..scope
+                            };
+                            if let Some(found) = rule.check(scope, &definitions.elements) {
+                                each(found);
+                            }
+                        }
+                    }
+                } else if !self.rule_holds(index, rule, table, y, usize::MAX)
+                    && let Some(found) = rule.check(scope, &definitions.elements)
+                {
+                    each(found);
+                }
+            }
+        }
+    }
+
     /// Runs every check and computes every indicator of every year, as
     /// [`crate::check_and_compute`] does. `definitions` must be those the plan was compiled
     /// from; `table` is any table (its buffers are reused).
@@ -535,27 +569,7 @@ impl Plan {
         self.fill_for(definitions, data, table);
         let table = &*table;
         let mut findings = Vec::new();
-        for (index, rule) in definitions.rules.rules.iter().enumerate() {
-            for &year in &table.years {
-                let y = i32::from(year.get());
-                let scope = Scope::new(data, year);
-                if rule.per_major {
-                    for (m, major) in data.majors.iter().enumerate() {
-                        if !self.rule_holds(index, rule, table, y, m) {
-                            findings.extend(rule.check(
-                                Scope {
-                                    major: Some(&major.name),
-                                    ..scope
-                                },
-                                &definitions.elements,
-                            ));
-                        }
-                    }
-                } else if !self.rule_holds(index, rule, table, y, usize::MAX) {
-                    findings.extend(rule.check(scope, &definitions.elements));
-                }
-            }
-        }
+        self.rule_findings(definitions, data, table, |found| findings.push(found));
         crate::check::finish(definitions, data, &table.years, findings, |year| {
             self.indicator_values(table, year)
         })
@@ -611,29 +625,7 @@ impl Plan {
                 FindingKey::of(finding),
             ));
         };
-        for (index, rule) in definitions.rules.rules.iter().enumerate() {
-            for &year in &table.years {
-                let y = i32::from(year.get());
-                let scope = Scope::new(data, year);
-                if rule.per_major {
-                    for (m, major) in data.majors.iter().enumerate() {
-                        if !self.rule_holds(index, rule, table, y, m) {
-                            let scope = Scope {
-                                major: Some(&major.name),
-                                ..scope
-                            };
-                            rule.check(scope, &definitions.elements)
-                                .iter()
-                                .for_each(&mut keep);
-                        }
-                    }
-                } else if !self.rule_holds(index, rule, table, y, usize::MAX) {
-                    rule.check(scope, &definitions.elements)
-                        .iter()
-                        .for_each(&mut keep);
-                }
-            }
-        }
+        self.rule_findings(definitions, data, table, |found| keep(&found));
         check::catalogue_editions(definitions, data)
             .iter()
             .for_each(&mut keep);
