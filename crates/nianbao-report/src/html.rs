@@ -109,14 +109,7 @@ pub fn render(doc: &Document) -> String {
 pub fn fragment(list: &[Block]) -> String {
     let doc = Document {
         title: String::new(),
-        cover: crate::model::Cover {
-            school: String::new(),
-            school_en: String::new(),
-            designations: Vec::new(),
-            title: String::new(),
-            status: String::new(),
-            date: String::new(),
-        },
+        cover: crate::model::Cover::default(),
         blocks: Vec::new(),
         status: crate::model::Status::Draft,
         gaps: Vec::new(),

@@ -64,7 +64,7 @@ pub enum GapKind {
 }
 
 /// What the cover page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cover {
     pub school: String,
     pub school_en: String,
@@ -396,14 +396,7 @@ mod tests {
         number_in_order(&mut blocks);
         let doc = Document {
             title: String::new(),
-            cover: Cover {
-                school: String::new(),
-                school_en: String::new(),
-                designations: Vec::new(),
-                title: String::new(),
-                status: String::new(),
-                date: String::new(),
-            },
+            cover: Cover::default(),
             blocks,
             status: Status::Draft,
             gaps: Vec::new(),

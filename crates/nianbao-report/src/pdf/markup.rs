@@ -357,14 +357,7 @@ mod tests {
         ];
         let doc = Document {
             title: String::new(),
-            cover: crate::model::Cover {
-                school: String::new(),
-                school_en: String::new(),
-                designations: Vec::new(),
-                title: String::new(),
-                status: String::new(),
-                date: String::new(),
-            },
+            cover: crate::model::Cover::default(),
             blocks: Vec::new(),
             status: crate::model::Status::Draft,
             gaps: Vec::new(),
