@@ -9,6 +9,9 @@
 //! Run: `cargo test -p nianbao-audit --test corpus -- --nocapture`
 
 use std::collections::{BTreeMap, BTreeSet};
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use nianbao_audit::{audit, extract_text};
@@ -365,7 +368,7 @@ fn tool(name: &str) -> bool {
             std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
             "{name} is required here"
         );
-        eprintln!("跳过 Word 与 PDF 语料：未安装 {name}");
+        let _ = writeln!(std::io::stderr(), "跳过 Word 与 PDF 语料：未安装 {name}");
     }
     found
 }

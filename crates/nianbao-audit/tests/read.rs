@@ -179,7 +179,7 @@ fn pdf_tables_keep_their_cells() {
                 std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
                 "{tool} is required here"
             );
-            eprintln!("跳过 PDF 表格测试：未安装 {tool}");
+            let _ = writeln!(std::io::stderr(), "跳过 PDF 表格测试：未安装 {tool}");
             return;
         }
     }

@@ -6,6 +6,9 @@
 
 use nianbao_audit::{audit, extract_text, render_human, render_json};
 use nianbao_core::{Finding, Severity};
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 
 const SEED: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -20,7 +23,10 @@ fn findings() -> Option<(String, Vec<Finding>)> {
             std::env::var("NIANBAO_REQUIRE_SEED").as_deref() != Ok("1"),
             "NIANBAO_REQUIRE_SEED=1 but the sample report {SEED} is missing"
         );
-        eprintln!("跳过：未找到样例报告 {SEED}（设置 NIANBAO_REQUIRE_SEED=1 时此测试将失败）");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过：未找到样例报告 {SEED}（设置 NIANBAO_REQUIRE_SEED=1 时此测试将失败）"
+        );
         return None;
     }
     let text = extract_text(path).expect("the seed report is readable");

@@ -5,6 +5,9 @@
 //! than the bound is cut off and a recent one is not; a store of the release before the
 //! progress columns opens with its batches, the one left running shown as cut off.
 
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -43,9 +46,12 @@ async fn two_handles() -> Vec<(&'static str, tempfile::TempDir, Store, Store)> {
             Store::open(&url).await.unwrap(),
             Store::open(&url).await.unwrap(),
         )),
-        Err(_) => eprintln!(
-            "跳过 PostgreSQL：未设置 NIANBAO_TEST_DATABASE_URL，只在 SQLite 上测试批量审核的进度"
-        ),
+        Err(_) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "跳过 PostgreSQL：未设置 NIANBAO_TEST_DATABASE_URL，只在 SQLite 上测试批量审核的进度"
+            );
+        }
     }
     handles
 }
@@ -329,7 +335,8 @@ async fn a_sqlite_store_of_the_release_before_progress_migrates_with_its_batches
 #[tokio::test]
 async fn a_postgres_store_of_the_release_before_progress_migrates_with_its_batches() {
     let Ok(admin) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上批量审核进度列的迁移"
         );
         return;

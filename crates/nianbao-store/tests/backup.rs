@@ -6,6 +6,9 @@
 //! named by NIANBAO_TEST_DATABASE_URL, and are skipped with a notice without it.
 
 use std::collections::BTreeMap;
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::Path;
 
 use nianbao_bureau::areas::AreaTree;
@@ -29,7 +32,8 @@ fn server(test: &str) -> Option<String> {
     match std::env::var("NIANBAO_TEST_DATABASE_URL") {
         Ok(url) => Some(url),
         Err(_) => {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "跳过 {test}：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上的备份与恢复"
             );
             None

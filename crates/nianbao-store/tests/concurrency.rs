@@ -5,6 +5,9 @@
 //! the lock within its bound must fail as "busy" with nothing saved. The same load runs on
 //! PostgreSQL when `NIANBAO_TEST_DATABASE_URL` names a server.
 
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use nianbao_core::{Dataset, FactKey, Finding, Location, OrgPath, School, Severity, Year};
@@ -148,7 +151,10 @@ async fn writers_and_readers_in_several_processes_on_one_sqlite_file_all_succeed
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writers_and_readers_on_postgresql_all_succeed() {
     let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!("跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上的并发写入");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上的并发写入"
+        );
         return;
     };
     mixed_load(async || Store::open(&url).await.unwrap()).await;

@@ -3,6 +3,9 @@
 //! with the columnar aggregation, events are append-only, new tree versions leave old events
 //! alone, and award lists come with reasons.
 
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -1005,7 +1008,10 @@ async fn stored_events(store: &PointsStore, code: &str) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn copy_on_postgres_stores_what_sqlite_stores() {
     let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!("skipped: NIANBAO_TEST_DATABASE_URL is not set (PostgreSQL)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: NIANBAO_TEST_DATABASE_URL is not set (PostgreSQL)"
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

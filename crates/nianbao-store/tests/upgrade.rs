@@ -4,6 +4,9 @@
 
 use nianbao_core::{Dataset, FactKey, OrgPath, School, Year};
 use nianbao_store::{Database, OpenOptions, Store, migrations};
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 
 mod common;
 use common::OwnDatabase;
@@ -122,7 +125,10 @@ async fn a_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
 #[tokio::test]
 async fn a_postgres_store_of_an_earlier_release_opens_migrates_and_keeps_its_data() {
     let Ok(admin) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!("跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上旧版数据库的升级");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 上旧版数据库的升级"
+        );
         return;
     };
     // A database of its own: the earlier schema cannot share one with the current schema.

@@ -3,6 +3,9 @@
 //! tables read back from the HTML.
 
 use std::fs;
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -535,7 +538,10 @@ fn a_warning_can_be_accepted_with_an_explanation_but_an_error_cannot() {
 #[test]
 fn commands_work_on_postgresql_when_given_a_database_url() {
     let Ok(url) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!("NIANBAO_TEST_DATABASE_URL is not set: PostgreSQL part skipped");
+        let _ = writeln!(
+            std::io::stderr(),
+            "NIANBAO_TEST_DATABASE_URL is not set: PostgreSQL part skipped"
+        );
         return;
     };
     let ws = Workspace {

@@ -5,6 +5,9 @@
 //! really holds.
 
 use std::fs;
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -119,7 +122,10 @@ fn generated(dir: &Path) -> Vec<PathBuf> {
         );
         files.push(pdf);
     } else {
-        eprintln!("跳过 PDF：未安装 pdftotext（poppler-utils）");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过 PDF：未安装 pdftotext（poppler-utils）"
+        );
     }
     files
 }

@@ -6,6 +6,9 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -200,7 +203,7 @@ fn docx_holds_every_table_number_and_heading() {
 #[test]
 fn pdf_holds_every_table_number_and_heading() {
     if !tool("pdftotext") {
-        eprintln!("跳过：未安装 pdftotext（poppler-utils）");
+        let _ = writeln!(std::io::stderr(), "跳过：未安装 pdftotext（poppler-utils）");
         return;
     }
     let path = demo().join("out/report.pdf");
@@ -266,7 +269,10 @@ fn pdf_pages(pdf: &Path) -> Vec<String> {
 #[test]
 fn libreoffice_converts_the_docx() {
     if !tool("soffice") || !tool("pdftotext") || !tool("pdfinfo") {
-        eprintln!("跳过：未安装 soffice（libreoffice-writer-nogui）或 poppler-utils");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过：未安装 soffice（libreoffice-writer-nogui）或 poppler-utils"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,9 @@
 //! cannot get its turn says the store is busy and saves nothing; store files may have any
 //! name; backups (of SQLite or PostgreSQL) restore into either with the same data.
 
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -355,7 +358,10 @@ impl Drop for OwnDatabase {
 #[test]
 fn a_postgresql_backup_restores_into_sqlite_and_into_postgresql() {
     let Ok(admin) = std::env::var("NIANBAO_TEST_DATABASE_URL") else {
-        eprintln!("跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 的备份与恢复命令");
+        let _ = writeln!(
+            std::io::stderr(),
+            "跳过：未设置 NIANBAO_TEST_DATABASE_URL，不测试 PostgreSQL 的备份与恢复命令"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

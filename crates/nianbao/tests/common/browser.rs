@@ -34,7 +34,8 @@ pub fn browser_available() -> bool {
             "NIANBAO_REQUIRE_BROWSER=1 but {CHROMEDRIVER} is missing: install the Debian packages chromium and chromium-driver"
         );
     }
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "skipping the browser test: {CHROMEDRIVER} is missing (install chromium and chromium-driver, or set NIANBAO_REQUIRE_BROWSER=1 to make this a failure)"
     );
     false

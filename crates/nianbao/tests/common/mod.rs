@@ -5,6 +5,9 @@
 pub mod browser;
 
 use std::fs;
+// A skipped test's notice is written to stderr itself, which the test harness does not
+// capture, so that `cargo test` shows it.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -135,7 +138,10 @@ pub fn tool(name: &str) -> bool {
             std::env::var("NIANBAO_REQUIRE_BROWSER").is_err(),
             "{name} is required here (CI installs poppler-utils and LibreOffice)"
         );
-        eprintln!("skipping the checks that need {name}: it is not installed");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping the checks that need {name}: it is not installed"
+        );
     }
     found
 }
